@@ -1,0 +1,111 @@
+//! Attribute macros that run an `async fn` on tau's embedded runtime, the way
+//! `#[tokio::main]` and `#[tokio::test]` do for tokio.
+//!
+//! Use them through the SDK, as `#[tau::main]` and `#[tau::test]`; this crate
+//! is an implementation detail of `tau-sdk`.
+//!
+//! ```ignore
+//! #[tau::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let value = compute().await?;
+//!     println!("{value}");
+//!     Ok(())
+//! }
+//!
+//! #[tau::test]
+//! async fn computes() {
+//!     assert_eq!(compute().await.unwrap(), 42);
+//! }
+//! ```
+//!
+//! # Expansion
+//!
+//! The function loses its `async` and its body moves into an `async move`
+//! block handed to the SDK, which builds a runtime and drives the block to
+//! completion on the current thread:
+//!
+//! ```ignore
+//! fn main() -> std::io::Result<()> {
+//!     ::tau::__private::run_main(async move {
+//!         #[allow(clippy::diverging_sub_expression)]
+//!         let __tau_output: std::io::Result<()> = { /* body */ };
+//!         #[allow(unreachable_code)]
+//!         __tau_output
+//!     })
+//! }
+//! ```
+//!
+//! `#[tau::test]` calls `::tau::__private::run_test` instead and puts
+//! `#[::core::prelude::v1::test]` first. Other attributes, doc comments and
+//! the visibility are kept, in order.
+//!
+//! # Arguments
+//!
+//! - `crate = "path"`: where the SDK is, for a crate that renames the
+//!   dependency (default `::tau`).
+//! - `flavor = "current_thread"`: accepted so code moving from tokio compiles
+//!   unchanged; it is tau's only flavor. `flavor = "multi_thread"`,
+//!   `worker_threads` and `start_paused = true` are errors: tau has one
+//!   single-threaded runtime, and no paused time yet.
+//!
+//! The function must be `async`, take no arguments and have no generic
+//! parameters or where clause.
+
+mod expand;
+mod parse;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Runs an `async fn` (usually `main`) on tau's runtime.
+///
+/// The function becomes a plain `fn` with the same name, attributes,
+/// visibility and return type, whose body runs to completion on a fresh
+/// runtime on the calling thread. `?` and `return` work in the body as in a
+/// synchronous function.
+///
+/// ```ignore
+/// #[tau::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     tau::time::sleep(std::time::Duration::from_millis(10)).await;
+///     Ok(())
+/// }
+/// ```
+///
+/// A crate that renames the SDK dependency says where it is:
+///
+/// ```ignore
+/// #[sdk::main(crate = "sdk")]
+/// async fn main() {}
+/// ```
+///
+/// See the [crate docs](crate) for the exact expansion and the arguments.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(parse::Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on a fresh tau runtime.
+///
+/// Adds `#[test]` itself (do not write it as well) and keeps the other
+/// attributes, such as `#[should_panic]`, `#[ignore]` or `#[cfg(..)]`, in
+/// order. The test may return a `Result`, like a synchronous test.
+///
+/// ```ignore
+/// #[tau::test]
+/// async fn sleeps() {
+///     tau::time::sleep(std::time::Duration::from_millis(1)).await;
+/// }
+///
+/// #[tau::test]
+/// #[should_panic(expected = "boom")]
+/// async fn panics() {
+///     panic!("boom");
+/// }
+/// ```
+///
+/// See the [crate docs](crate) for the exact expansion and the arguments.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(parse::Kind::Test, args.into(), item.into()).into()
+}

@@ -1,0 +1,225 @@
+//! The runtime table: the C ABI through which plugins (and the embedded
+//! runtime of standalone code) reach a tau runtime.
+//!
+//! Ownership rules for every pointer that crosses this ABI:
+//! - [`FfiWaker`] values passed *by value* transfer ownership: the receiver
+//!   must either wake it (consuming it) or drop it, exactly once.
+//!   Wakers passed as `*const FfiWaker` are borrowed for the call only; the
+//!   runtime clones them if it keeps them.
+//! - A [`RawTask`]'s `data` is owned by the plugin's task cell; the runtime
+//!   holds one reference from `spawn` until it calls `release`, after which it
+//!   never touches `data` again.
+//! - A [`RawFuture`] is borrowed for the duration of `block_on`.
+//! - A [`BlockingJob`] is owned by the runtime once passed to
+//!   `spawn_blocking`: it calls exactly one of `run` or `drop`.
+//! - The table itself and its `rt` context stay valid while the caller holds
+//!   a reference taken with `retain` (or, for a plugin, until it is unloaded).
+
+use std::ffi::c_void;
+
+/// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
+pub const ABI_VERSION: u32 = 1;
+
+/// `poll` result: the future is not finished.
+pub const POLL_PENDING: u8 = 0;
+/// `poll` result: the future finished (or was cancelled); it must not be polled again.
+pub const POLL_READY: u8 = 1;
+
+/// `block_on` result: the future completed.
+pub const BLOCK_ON_DONE: u8 = 0;
+/// `block_on` result: this thread is already driving a runtime.
+pub const BLOCK_ON_NESTED: u8 = 1;
+/// `block_on` result: another thread drives the runtime; the park waker was
+/// stored and is woken when the driver lets go.
+pub const BLOCK_ON_BUSY: u8 = 2;
+
+/// IO direction / interest bit: readable.
+pub const INTEREST_READ: u8 = 1;
+/// IO direction / interest bit: writable.
+pub const INTEREST_WRITE: u8 = 2;
+
+/// Function table of an [`FfiWaker`].
+#[repr(C)]
+pub struct FfiWakerVTable {
+    /// Returns a new owned waker for the same task.
+    pub clone: unsafe extern "C" fn(data: *const c_void) -> FfiWaker,
+    /// Wakes and consumes the waker.
+    pub wake: unsafe extern "C" fn(data: *const c_void),
+    /// Wakes without consuming.
+    pub wake_by_ref: unsafe extern "C" fn(data: *const c_void),
+    /// Releases the waker without waking.
+    pub drop: unsafe extern "C" fn(data: *const c_void),
+}
+
+/// A C-ABI waker. Dropping it releases it; it is `Send + Sync` by contract.
+#[repr(C)]
+pub struct FfiWaker {
+    /// Opaque data, interpreted only by `vtable`.
+    pub data: *const c_void,
+    /// The functions that act on `data`.
+    pub vtable: *const FfiWakerVTable,
+}
+
+// SAFETY: every FfiWaker implementation must be thread-safe; this is part of
+// the ABI contract (wakers are woken from reactor, timer and blocking threads).
+unsafe impl Send for FfiWaker {}
+// SAFETY: as above, `wake_by_ref` may be called from any thread.
+unsafe impl Sync for FfiWaker {}
+
+impl FfiWaker {
+    /// Wakes the task, consuming the waker.
+    pub fn wake(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is owned and not used again (ManuallyDrop skips Drop).
+        unsafe { ((*this.vtable).wake)(this.data) }
+    }
+
+    /// Wakes the task, keeping the waker.
+    pub fn wake_by_ref(&self) {
+        // SAFETY: the vtable belongs to this data by construction.
+        unsafe { ((*self.vtable).wake_by_ref)(self.data) }
+    }
+
+    /// True if both wakers are the same data with the same functions.
+    pub fn will_wake(&self, other: &FfiWaker) -> bool {
+        self.data == other.data && std::ptr::eq(self.vtable, other.vtable)
+    }
+}
+
+impl Clone for FfiWaker {
+    fn clone(&self) -> Self {
+        // SAFETY: the vtable belongs to this data by construction.
+        unsafe { ((*self.vtable).clone)(self.data) }
+    }
+}
+
+impl Drop for FfiWaker {
+    fn drop(&mut self) {
+        // SAFETY: we own this waker; it is released exactly once, here.
+        unsafe { ((*self.vtable).drop)(self.data) }
+    }
+}
+
+/// Functions of a spawned task. They live in the plugin that spawned it and
+/// never unwind.
+#[repr(C)]
+pub struct TaskVTable {
+    /// Polls the task once; returns [`POLL_READY`] when it finished (with a
+    /// value, a panic, or because it saw its abort flag).
+    pub poll: unsafe extern "C" fn(task: *const c_void, waker: *const FfiWaker) -> u8,
+    /// Drops the task's future without polling it (abort or shutdown); the
+    /// task completes as cancelled.
+    pub cancel: unsafe extern "C" fn(task: *const c_void),
+    /// Gives up the runtime's reference; `task` is not used afterwards.
+    pub release: unsafe extern "C" fn(task: *const c_void),
+    /// Tells the task the key under which `abort` finds it.
+    pub bind: unsafe extern "C" fn(task: *const c_void, key: u64),
+}
+
+/// A type-erased task handed to `spawn`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct RawTask {
+    /// The task cell (owned by the plugin, see module docs).
+    pub data: *const c_void,
+    /// Its functions.
+    pub vtable: *const TaskVTable,
+}
+
+// SAFETY: tasks handed to `spawn` must be Send (the SDK requires `F: Send`),
+// because a remote spawn moves them to the driver thread.
+unsafe impl Send for RawTask {}
+
+/// A borrowed future driven by `block_on`.
+#[repr(C)]
+pub struct RawFuture {
+    /// The future's state (borrowed for the call).
+    pub data: *mut c_void,
+    /// Polls it once; never unwinds.
+    pub poll: unsafe extern "C" fn(data: *mut c_void, waker: *const FfiWaker) -> u8,
+}
+
+/// A closure for the blocking pool: exactly one of `run` or `drop` is called.
+#[repr(C)]
+pub struct BlockingJob {
+    /// The closure's state.
+    pub data: *mut c_void,
+    /// Runs and frees it; never unwinds.
+    pub run: unsafe extern "C" fn(data: *mut c_void),
+    /// Frees it without running (runtime shut down).
+    pub drop: unsafe extern "C" fn(data: *mut c_void),
+}
+
+// SAFETY: the SDK only builds jobs from `F: FnOnce + Send + 'static`.
+unsafe impl Send for BlockingJob {}
+
+/// Opaque runtime context passed as the first argument of every function.
+#[repr(C)]
+pub struct RtContext {
+    _private: [u8; 0],
+}
+
+/// The runtime table (host → plugin). Every function takes the table's `rt`.
+#[repr(C)]
+pub struct RuntimeTable {
+    /// [`ABI_VERSION`] of the runtime that built this table.
+    pub abi_version: u32,
+    /// `size_of::<RuntimeTable>()` as the runtime sees it.
+    pub size: u32,
+    /// The runtime this table drives.
+    pub rt: *const RtContext,
+    /// The vtable of wakers the runtime hands to `poll`; lets the SDK
+    /// recognise its runtime's wakers without allocating.
+    pub task_waker_vtable: *const FfiWakerVTable,
+
+    /// Takes a reference that keeps `rt` and this table alive.
+    pub retain: unsafe extern "C" fn(rt: *const RtContext),
+    /// Drops a reference taken by `retain`.
+    pub release: unsafe extern "C" fn(rt: *const RtContext),
+    /// True if the calling thread is currently driving this runtime.
+    pub is_driver_thread: unsafe extern "C" fn(rt: *const RtContext) -> bool,
+    /// Monotonic clock in nanoseconds (the clock deadlines are given in).
+    pub now_ns: unsafe extern "C" fn(rt: *const RtContext) -> u64,
+
+    /// Spawns a task from any thread; returns its unique id.
+    pub spawn: unsafe extern "C" fn(rt: *const RtContext, task: RawTask) -> u64,
+    /// Aborts the task bound to `key`, from any thread. Unknown keys are ignored.
+    pub abort: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+    /// Number of live tasks (spawned, not yet finished or cancelled).
+    pub task_count: unsafe extern "C" fn(rt: *const RtContext) -> u64,
+    /// Drives the runtime on this thread until `future` completes (see BLOCK_ON_*).
+    pub block_on: unsafe extern "C" fn(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8,
+    /// Runs a closure on the blocking pool; returns its unique task id.
+    pub spawn_blocking: unsafe extern "C" fn(rt: *const RtContext, job: BlockingJob) -> u64,
+
+    /// Polls the timer `*key` (0: none yet) for `deadline_ns`: returns
+    /// [`POLL_READY`] once it fired (and resets `*key` to 0), else stores the
+    /// waker (replacing a different one) and returns [`POLL_PENDING`].
+    /// Driver thread only.
+    pub timer_poll: unsafe extern "C" fn(
+        rt: *const RtContext,
+        key: *mut u64,
+        deadline_ns: u64,
+        waker: *const FfiWaker,
+    ) -> u8,
+    /// Cancels a timer, dropping its waker. Driver thread only.
+    pub timer_cancel: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+
+    /// Registers `fd` with the reactor for `interest`; writes the key. Returns
+    /// 0 or an errno. Driver thread only.
+    pub io_register: unsafe extern "C" fn(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32,
+    /// Returns [`POLL_READY`] if `direction` is ready, else stores the waker.
+    pub io_poll_ready:
+        unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8, waker: *const FfiWaker) -> u8,
+    /// Clears the readiness of `direction` until the next event.
+    pub io_clear_ready: unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8),
+    /// Deregisters; drops stored wakers. Returns 0 or an errno.
+    pub io_deregister: unsafe extern "C" fn(rt: *const RtContext, key: u64) -> i32,
+}
+
+// SAFETY: the table is immutable after construction and every function in it
+// is callable from any thread (thread restrictions are documented per fn and
+// checked at run time).
+unsafe impl Send for RuntimeTable {}
+// SAFETY: as above.
+unsafe impl Sync for RuntimeTable {}

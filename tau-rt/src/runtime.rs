@@ -1,0 +1,511 @@
+//! The runtime: one executor, one timer queue and one reactor, driven by
+//! whichever thread holds the driver flag (the one inside `block_on`).
+//!
+//! Everything in [`Core`] is touched only by the driving thread, without
+//! atomics or locks. Other threads reach the runtime through the remote queue
+//! (spawn, wake, abort), which wakes the driver through the poller's notify;
+//! a burst of remote operations costs one notify.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ffi::c_void;
+use std::io;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use polling::Poller;
+
+use crate::abi::{
+    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeTable, BLOCK_ON_BUSY, BLOCK_ON_DONE,
+    BLOCK_ON_NESTED, POLL_READY,
+};
+use crate::blocking::BlockingPool;
+use crate::clock;
+use crate::reactor::Reactor;
+use crate::slab::{key_parts, Slab};
+use crate::timer::{TimerPoll, Timers};
+use crate::waker::{self, MAIN_INDEX};
+
+/// Tasks polled between two looks at timers, remote queue and reactor.
+const TASKS_PER_TICK: usize = 256;
+/// Busy ticks between two non-blocking reactor polls.
+const TICKS_PER_REACTOR_POLL: u32 = 8;
+
+struct TaskSlot {
+    task: RawTask,
+    scheduled: bool,
+    running: bool,
+    abort_requested: bool,
+}
+
+enum RemoteOp {
+    Spawn(RawTask),
+    Wake(*const c_void),
+    Abort(u64),
+}
+
+// SAFETY: `Spawn` carries a Send task (see RawTask); `Wake` carries an
+// encoded integer, not a pointer to memory.
+unsafe impl Send for RemoteOp {}
+
+#[derive(Default)]
+struct Remote {
+    ops: Vec<RemoteOp>,
+    driver_waiters: Vec<FfiWaker>,
+}
+
+/// State owned by the driving thread.
+struct Core {
+    tasks: RefCell<Slab<TaskSlot>>,
+    run_queue: RefCell<VecDeque<u32>>,
+    timers: RefCell<Timers>,
+    reactor: RefCell<Reactor>,
+    main_woken: Cell<bool>,
+    spare_ops: RefCell<Vec<RemoteOp>>,
+}
+
+pub(crate) struct Shared {
+    slot: u16,
+    table: RuntimeTable,
+    poller: Poller,
+    notified: AtomicBool,
+    remote: Mutex<Remote>,
+    driving: AtomicBool,
+    shut_down: AtomicBool,
+    next_task_id: AtomicU64,
+    task_count_snapshot: AtomicU64,
+    blocking: BlockingPool,
+    core: Core,
+}
+
+// SAFETY: `core` (the only non-Sync part) is accessed solely by the thread
+// that holds `driving` (checked through the DRIVING thread-local before every
+// access); everything else is Sync.
+unsafe impl Sync for Shared {}
+// SAFETY: as above; the driver role moves between threads only through the
+// `driving` flag (Acquire/Release), which orders all accesses to `core`.
+unsafe impl Send for Shared {}
+
+/// A tau runtime. Dropping it cancels every task (running their `Drop`),
+/// drops every timer and IO waker, and lets idle blocking threads go.
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// Creates a runtime with its own executor, timer queue and reactor.
+    pub fn new() -> io::Result<Runtime> {
+        let poller = Poller::new()?;
+        if !poller.supports_edge() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tau needs edge-triggered polling (epoll or kqueue)",
+            ));
+        }
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| Shared {
+            slot: waker::register(weak.clone()),
+            table: crate::table::build(weak.as_ptr() as *const RtContext),
+            poller,
+            notified: AtomicBool::new(false),
+            remote: Mutex::new(Remote::default()),
+            driving: AtomicBool::new(false),
+            shut_down: AtomicBool::new(false),
+            next_task_id: AtomicU64::new(1),
+            task_count_snapshot: AtomicU64::new(0),
+            blocking: BlockingPool::new(),
+            core: Core {
+                tasks: RefCell::new(Slab::new()),
+                run_queue: RefCell::new(VecDeque::new()),
+                timers: RefCell::new(Timers::new()),
+                reactor: RefCell::new(Reactor::new()),
+                main_woken: Cell::new(false),
+                spare_ops: RefCell::new(Vec::new()),
+            },
+        });
+        Ok(Runtime { shared })
+    }
+
+    /// The C-ABI table through which all code, embedded or plugin, uses this runtime.
+    /// Valid while this `Runtime` lives, or longer for holders of `retain`.
+    pub fn table(&self) -> &RuntimeTable {
+        &self.shared.table
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+    }
+}
+
+/// Puts the driver role back and wakes threads waiting for it.
+struct DriverGuard<'a> {
+    shared: &'a Shared,
+    previous: *const Shared,
+}
+
+impl Drop for DriverGuard<'_> {
+    fn drop(&mut self) {
+        waker::set_driving(self.previous);
+        self.shared.driving.store(false, Ordering::Release);
+        let waiters = std::mem::take(&mut self.shared.lock_remote().driver_waiters);
+        for waiter in waiters {
+            waiter.wake();
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn slot(&self) -> u16 {
+        self.slot
+    }
+
+    pub(crate) fn is_driver_thread(&self) -> bool {
+        std::ptr::eq(waker::driving(), self)
+    }
+
+    fn lock_remote(&self) -> std::sync::MutexGuard<'_, Remote> {
+        self.remote.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn push_remote(&self, op: RemoteOp) {
+        self.lock_remote().ops.push(op);
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // An error here means the poller is gone (shutdown); nothing to wake.
+            let _ = self.poller.notify();
+        }
+    }
+
+    /// Takes the driver role if it is free; `None` if another thread has it.
+    fn try_drive(&self) -> Option<DriverGuard<'_>> {
+        self.driving.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok()?;
+        let previous = waker::set_driving(self);
+        Some(DriverGuard { shared: self, previous })
+    }
+
+    // ----- tasks -------------------------------------------------------------
+
+    pub(crate) fn spawn(&self, task: RawTask) -> u64 {
+        let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
+        if self.is_driver_thread() {
+            self.spawn_local(task);
+        } else {
+            self.push_remote(RemoteOp::Spawn(task));
+        }
+        id
+    }
+
+    fn spawn_local(&self, task: RawTask) {
+        if self.shut_down.load(Ordering::Relaxed) {
+            cancel_and_release(task);
+            return;
+        }
+        let key = self.core.tasks.borrow_mut().insert(TaskSlot {
+            task,
+            scheduled: true,
+            running: false,
+            abort_requested: false,
+        });
+        self.core.run_queue.borrow_mut().push_back(key_parts(key).0);
+        // SAFETY: the runtime holds a reference to the task until `release`.
+        unsafe { ((*task.vtable).bind)(task.data, key) };
+    }
+
+    pub(crate) fn wake_local(&self, index: u32, generation: u16) {
+        if index == MAIN_INDEX {
+            self.core.main_woken.set(true);
+            return;
+        }
+        let mut tasks = self.core.tasks.borrow_mut();
+        if let Some(slot) = tasks.get_mut_short(index, generation) {
+            if !slot.scheduled {
+                slot.scheduled = true;
+                self.core.run_queue.borrow_mut().push_back(index);
+            }
+        }
+    }
+
+    pub(crate) fn wake_remote(&self, data: *const c_void) {
+        self.push_remote(RemoteOp::Wake(data));
+    }
+
+    pub(crate) fn abort(&self, key: u64) {
+        if !self.is_driver_thread() {
+            self.push_remote(RemoteOp::Abort(key));
+            return;
+        }
+        let removed = {
+            let mut tasks = self.core.tasks.borrow_mut();
+            match tasks.get_mut(key) {
+                None => return,
+                Some(slot) if slot.running => {
+                    // Dropped once its current poll returns.
+                    slot.abort_requested = true;
+                    return;
+                }
+                Some(_) => tasks.remove(key).map(|slot| slot.task),
+            }
+        };
+        if let Some(task) = removed {
+            cancel_and_release(task);
+        }
+    }
+
+    pub(crate) fn task_count(&self) -> u64 {
+        if self.is_driver_thread() {
+            self.core.tasks.borrow().len() as u64
+        } else {
+            self.task_count_snapshot.load(Ordering::Relaxed)
+        }
+    }
+
+    pub(crate) fn spawn_blocking(&self, job: BlockingJob) -> u64 {
+        let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
+        self.blocking.spawn(job);
+        id
+    }
+
+    /// Polls up to `budget` scheduled tasks; returns how many ran.
+    fn run_tasks(&self, budget: usize) -> usize {
+        let mut ran = 0;
+        while ran < budget {
+            let Some(index) = self.core.run_queue.borrow_mut().pop_front() else { break };
+            let (task, generation) = {
+                let mut tasks = self.core.tasks.borrow_mut();
+                let Some(slot) = tasks.get_mut_by_index(index) else { continue };
+                if !slot.scheduled {
+                    continue; // stale queue entry
+                }
+                slot.scheduled = false;
+                slot.running = true;
+                (slot.task, tasks_generation(&tasks, index))
+            };
+            ran += 1;
+            let task_waker = ManuallyDrop::new(waker::task_waker(self.slot, index, generation as u16));
+            // SAFETY: the task is alive (the runtime holds its reference) and
+            // `task_waker` outlives the call.
+            let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
+            let finished = {
+                let mut tasks = self.core.tasks.borrow_mut();
+                let key = ((generation as u64) << 32) | index as u64;
+                match tasks.get_mut(key) {
+                    Some(slot) => {
+                        slot.running = false;
+                        let done = status == POLL_READY || slot.abort_requested;
+                        if done {
+                            tasks.remove(key);
+                        }
+                        done
+                    }
+                    None => false,
+                }
+            };
+            if finished {
+                if status == POLL_READY {
+                    // SAFETY: the task finished; this is the runtime's one release.
+                    unsafe { ((*task.vtable).release)(task.data) };
+                } else {
+                    cancel_and_release(task);
+                }
+            }
+        }
+        ran
+    }
+
+    fn drain_remote(&self) {
+        if !self.notified.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut ops = std::mem::take(&mut *self.core.spare_ops.borrow_mut());
+        std::mem::swap(&mut ops, &mut self.lock_remote().ops);
+        for op in ops.drain(..) {
+            match op {
+                RemoteOp::Spawn(task) => self.spawn_local(task),
+                RemoteOp::Wake(data) => {
+                    let (slot, index, generation) = waker::decode(data);
+                    if slot == self.slot {
+                        self.wake_local(index, generation);
+                    }
+                }
+                RemoteOp::Abort(key) => self.abort(key),
+            }
+        }
+        *self.core.spare_ops.borrow_mut() = ops;
+    }
+
+    // ----- driving -----------------------------------------------------------
+
+    pub(crate) fn block_on(&self, future: RawFuture, park: &FfiWaker) -> u8 {
+        if !waker::driving().is_null() {
+            return BLOCK_ON_NESTED;
+        }
+        let guard = loop {
+            if let Some(guard) = self.try_drive() {
+                break guard;
+            }
+            let mut remote = self.lock_remote();
+            if self.driving.load(Ordering::Acquire) {
+                remote.driver_waiters.push(park.clone());
+                return BLOCK_ON_BUSY;
+            }
+        };
+        self.run_until(&future);
+        drop(guard);
+        BLOCK_ON_DONE
+    }
+
+    fn run_until(&self, future: &RawFuture) {
+        let main_waker = ManuallyDrop::new(waker::task_waker(self.slot, MAIN_INDEX, 0));
+        let mut wakers = Vec::new();
+        let mut busy_ticks = 0u32;
+        self.core.main_woken.set(true);
+        loop {
+            if self.core.main_woken.replace(false) {
+                // SAFETY: `future` is borrowed for the whole block_on call.
+                if unsafe { (future.poll)(future.data, &*main_waker) } == POLL_READY {
+                    return;
+                }
+            }
+            self.run_tasks(TASKS_PER_TICK);
+            self.drain_remote();
+
+            let now = clock::now_ns();
+            self.core.timers.borrow_mut().fire_due(now, &mut wakers);
+            wake_all(&mut wakers);
+
+            let has_work = self.core.main_woken.get() || !self.core.run_queue.borrow().is_empty();
+            let timeout = if has_work {
+                busy_ticks += 1;
+                if busy_ticks < TICKS_PER_REACTOR_POLL {
+                    continue;
+                }
+                Some(Duration::ZERO)
+            } else if self.notified.load(Ordering::Acquire) {
+                Some(Duration::ZERO)
+            } else {
+                self.core
+                    .timers
+                    .borrow_mut()
+                    .next_deadline()
+                    .map(|deadline| Duration::from_nanos(deadline.saturating_sub(now)))
+            };
+            busy_ticks = 0;
+            self.task_count_snapshot.store(self.core.tasks.borrow().len() as u64, Ordering::Relaxed);
+            if let Err(error) = self.core.reactor.borrow_mut().turn(&self.poller, timeout, &mut wakers) {
+                // The poller failing is unrecoverable for IO; keep timers and tasks going.
+                eprintln!("tau-rt: reactor poll failed: {error}");
+                std::thread::sleep(
+                    timeout.unwrap_or(Duration::from_millis(10)).min(Duration::from_millis(10)),
+                );
+            }
+            wake_all(&mut wakers);
+        }
+    }
+
+    // ----- timers and IO (driver thread only) ---------------------------------
+
+    pub(crate) fn timer_poll(&self, key: &mut u64, deadline: u64, waker: &FfiWaker) -> bool {
+        let outcome = self.core.timers.borrow_mut().poll(key, deadline, waker);
+        match outcome {
+            TimerPoll::Fired => true,
+            TimerPoll::Pending(replaced) => {
+                drop(replaced);
+                false
+            }
+        }
+    }
+
+    pub(crate) fn timer_cancel(&self, key: u64) {
+        let waker = self.core.timers.borrow_mut().cancel(key);
+        drop(waker);
+    }
+
+    pub(crate) fn io_register(&self, fd: i32, interest: u8) -> io::Result<u64> {
+        self.core.reactor.borrow_mut().register(&self.poller, fd, interest)
+    }
+
+    pub(crate) fn io_poll_ready(&self, key: u64, direction: u8, waker: &FfiWaker) -> bool {
+        let (ready, replaced) = self.core.reactor.borrow_mut().poll_ready(key, direction, waker);
+        drop(replaced);
+        ready
+    }
+
+    pub(crate) fn io_clear_ready(&self, key: u64, direction: u8) {
+        self.core.reactor.borrow_mut().clear_ready(key, direction);
+    }
+
+    pub(crate) fn io_deregister(&self, key: u64) -> io::Result<()> {
+        let wakers = self.core.reactor.borrow_mut().deregister(&self.poller, key);
+        wakers.map(drop)
+    }
+
+    /// Number of live timers and IO registrations (for leak tests).
+    pub(crate) fn resource_counts(&self) -> (usize, usize) {
+        (self.core.timers.borrow().len(), self.core.reactor.borrow().len())
+    }
+
+    // ----- shutdown ----------------------------------------------------------
+
+    fn shutdown(&self) {
+        let guard = loop {
+            if let Some(guard) = self.try_drive() {
+                break guard;
+            }
+            std::thread::yield_now();
+        };
+        self.shut_down.store(true, Ordering::Release);
+        loop {
+            self.notified.store(true, Ordering::Release);
+            self.drain_remote();
+            let tasks = self.core.tasks.borrow_mut().drain();
+            self.core.run_queue.borrow_mut().clear();
+            if tasks.is_empty() {
+                break;
+            }
+            for slot in tasks {
+                cancel_and_release(slot.task);
+            }
+        }
+        let timer_wakers = self.core.timers.borrow_mut().drain();
+        drop(timer_wakers);
+        let io_wakers = self.core.reactor.borrow_mut().drain(&self.poller);
+        drop(io_wakers);
+        self.blocking.shutdown();
+        self.task_count_snapshot.store(0, Ordering::Relaxed);
+        drop(guard);
+    }
+}
+
+fn tasks_generation(tasks: &Slab<TaskSlot>, index: u32) -> u32 {
+    tasks.generation_of(index)
+}
+
+fn cancel_and_release(task: RawTask) {
+    // SAFETY: the runtime still holds its reference; after `release` it
+    // never touches the task again.
+    unsafe {
+        ((*task.vtable).cancel)(task.data);
+        ((*task.vtable).release)(task.data);
+    }
+}
+
+fn wake_all(wakers: &mut Vec<FfiWaker>) {
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+}
+
+/// Accessors for tests of this crate and the runtime table.
+impl Runtime {
+    /// `(timers, io registrations)` currently held; must be called while no
+    /// other thread drives the runtime.
+    #[doc(hidden)]
+    pub fn resource_counts(&self) -> (usize, usize) {
+        let guard = self.shared.try_drive().expect("runtime is being driven by another thread");
+        let counts = self.shared.resource_counts();
+        drop(guard);
+        counts
+    }
+}

@@ -1,0 +1,264 @@
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::task::{Context, Poll};
+
+use tau_rt::abi::{INTEREST_READ, INTEREST_WRITE, POLL_PENDING, POLL_READY};
+use tau_rt::ERR_NOT_DRIVER_THREAD;
+
+use super::Interest;
+use crate::context::{self, TableRef};
+use crate::ffi_waker;
+use crate::runtime::Handle;
+
+/// Readiness notifications for a file descriptor from the shared reactor,
+/// as `tokio::io::unix::AsyncFd`.
+///
+/// `AsyncFd` wraps anything with a raw fd. It does not close the fd itself:
+/// with `AsyncFd<RawFd>` the fd stays yours; with `AsyncFd<OwnedFd>` the
+/// `OwnedFd` closes it when dropped, after deregistration. Dropping the
+/// `AsyncFd` deregisters the fd, so it can be registered again.
+///
+/// Readiness is edge-triggered: once an operation returns `WouldBlock`, clear
+/// the readiness ([`AsyncFdReadyGuard::clear_ready`] or
+/// [`clear_read_ready`](Self::clear_read_ready)) and wait again.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use tau::io::AsyncFd;
+///
+/// tau::__private::run_test(async {
+///     let (mut left, right) = UnixStream::pair().unwrap();
+///     right.set_nonblocking(true).unwrap();
+///     let fd = AsyncFd::new(right).unwrap();
+///     left.write_all(b"hi").unwrap();
+///     let mut guard = fd.readable().await.unwrap();
+///     let mut buf = [0; 2];
+///     let read = guard.try_io(|inner| inner.get_ref().read(&mut buf));
+///     assert_eq!(read.unwrap().unwrap(), 2);
+///     assert_eq!(&buf, b"hi");
+/// });
+/// ```
+pub struct AsyncFd<T: AsRawFd> {
+    inner: Option<T>,
+    fd: RawFd,
+    key: u64,
+    interest: Interest,
+    /// Retained for the registration's life.
+    table: TableRef,
+}
+
+impl<T: AsRawFd> AsyncFd<T> {
+    /// Registers `inner`'s fd for readable and writable readiness.
+    ///
+    /// # Errors
+    /// The OS error for an invalid or closed fd (`EBADF`), one that cannot be
+    /// polled (`EPERM` for regular files), or one already registered
+    /// (`EEXIST`); an error if called off the runtime's thread.
+    pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Registers `inner`'s fd for the given interest.
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        AsyncFd::with_interest_on(inner, interest, context::current())
+    }
+
+    fn with_interest_on(inner: T, interest: Interest, table: TableRef) -> io::Result<AsyncFd<T>> {
+        let fd = inner.as_raw_fd();
+        let runtime = table.get();
+        let mut key = 0;
+        // SAFETY: the table is alive; `key` is a valid out-pointer. The fd
+        // stays open while `inner` lives, and we deregister before dropping it.
+        let code = unsafe { (runtime.io_register)(runtime.rt, fd, interest.bits(), &mut key) };
+        if code != 0 {
+            return Err(register_error(code));
+        }
+        table.retain();
+        Ok(AsyncFd { inner: Some(inner), fd, key, interest, table })
+    }
+
+    /// The wrapped value.
+    pub fn get_ref(&self) -> &T {
+        self.inner.as_ref().expect("AsyncFd inner taken")
+    }
+
+    /// The wrapped value, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("AsyncFd inner taken")
+    }
+
+    /// Deregisters and returns the wrapped value.
+    pub fn into_inner(mut self) -> T {
+        self.deregister();
+        self.inner.take().expect("AsyncFd inner taken")
+    }
+
+    /// The interest it was registered with.
+    pub fn interest(&self) -> Interest {
+        self.interest
+    }
+
+    /// A handle to the runtime whose reactor this fd is registered with.
+    pub fn handle(&self) -> Handle {
+        crate::runtime::Handle::from_table_ref(self.table)
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>, direction: u8) -> Poll<io::Result<()>> {
+        let runtime = self.table.get();
+        let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
+            // SAFETY: the table is alive and `waker` is borrowed for the call.
+            unsafe { (runtime.io_poll_ready)(runtime.rt, self.key, direction, waker) }
+        });
+        match status {
+            POLL_READY => Poll::Ready(Ok(())),
+            POLL_PENDING => Poll::Pending,
+            _ => Poll::Ready(Err(off_thread_error())),
+        }
+    }
+
+    fn clear(&self, direction: u8) {
+        let runtime = self.table.get();
+        // SAFETY: the table is alive.
+        unsafe { (runtime.io_clear_ready)(runtime.rt, self.key, direction) }
+    }
+
+    /// Polls for read readiness; `Ready` gives a guard that can clear it.
+    pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+        self.poll_ready(cx, INTEREST_READ)
+            .map_ok(|()| AsyncFdReadyGuard { fd: self, direction: INTEREST_READ })
+    }
+
+    /// Polls for write readiness; `Ready` gives a guard that can clear it.
+    pub fn poll_write_ready<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+        self.poll_ready(cx, INTEREST_WRITE)
+            .map_ok(|()| AsyncFdReadyGuard { fd: self, direction: INTEREST_WRITE })
+    }
+
+    /// Waits until the fd is readable.
+    pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        poll_fn(|cx| self.poll_ready(cx, INTEREST_READ)).await?;
+        Ok(AsyncFdReadyGuard { fd: self, direction: INTEREST_READ })
+    }
+
+    /// Waits until the fd is writable.
+    pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        poll_fn(|cx| self.poll_ready(cx, INTEREST_WRITE)).await?;
+        Ok(AsyncFdReadyGuard { fd: self, direction: INTEREST_WRITE })
+    }
+
+    /// Forgets read readiness until the reactor reports the fd readable again.
+    pub fn clear_read_ready(&self) {
+        self.clear(INTEREST_READ);
+    }
+
+    /// Forgets write readiness until the reactor reports the fd writable again.
+    pub fn clear_write_ready(&self) {
+        self.clear(INTEREST_WRITE);
+    }
+
+    /// Runs `f` once readable, retrying after `WouldBlock`.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let mut guard =
+                if interest.is_readable() { self.readable().await? } else { self.writable().await? };
+            match guard.try_io(|fd| f(fd.get_ref())) {
+                Ok(result) => return result,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    fn deregister(&mut self) {
+        if self.key == 0 {
+            return;
+        }
+        let runtime = self.table.get();
+        // SAFETY: the table is alive; the fd is still open (inner not dropped yet).
+        // An error means the fd was closed behind our back or we are off the
+        // runtime's thread; the reactor forgets a closed fd by itself.
+        unsafe { (runtime.io_deregister)(runtime.rt, self.key) };
+        self.key = 0;
+        self.table.release();
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl<T: AsRawFd> Drop for AsyncFd<T> {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
+
+impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFd").field("inner", &self.inner).field("interest", &self.interest).finish()
+    }
+}
+
+/// Proof that an [`AsyncFd`] was ready in one direction.
+pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
+    fd: &'a AsyncFd<T>,
+    direction: u8,
+}
+
+/// `try_io` saw `WouldBlock` and cleared the readiness.
+#[derive(Debug)]
+pub struct TryIoError(());
+
+impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
+    /// Forgets this readiness until the reactor reports it again.
+    pub fn clear_ready(&mut self) {
+        self.fd.clear(self.direction);
+    }
+
+    /// Keeps the readiness (the default when the guard is dropped).
+    pub fn retain_ready(&mut self) {}
+
+    /// The `AsyncFd` this guard is for.
+    pub fn get_ref(&self) -> &'a AsyncFd<T> {
+        self.fd
+    }
+
+    /// Runs `f`; on `WouldBlock` clears the readiness and returns `Err(TryIoError)`.
+    pub fn try_io<R>(
+        &mut self,
+        f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>,
+    ) -> Result<io::Result<R>, TryIoError> {
+        match f(self.fd) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_ready();
+                Err(TryIoError(()))
+            }
+            result => Ok(result),
+        }
+    }
+}
+
+fn off_thread_error() -> io::Error {
+    io::Error::other(
+        "tau AsyncFd used off the runtime's thread: create and poll it inside a task or block_on",
+    )
+}
+
+fn register_error(code: i32) -> io::Error {
+    if code == ERR_NOT_DRIVER_THREAD {
+        off_thread_error()
+    } else {
+        io::Error::from_raw_os_error(code)
+    }
+}

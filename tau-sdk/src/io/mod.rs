@@ -1,0 +1,8 @@
+//! IO readiness on the shared reactor.
+
+mod async_fd;
+mod interest;
+
+pub use crate::ffi_waker::{make_ffi_waker, FfiWaker};
+pub use async_fd::{AsyncFd, AsyncFdReadyGuard, TryIoError};
+pub use interest::Interest;

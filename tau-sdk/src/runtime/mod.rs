@@ -1,0 +1,194 @@
+//! The runtime: [`Runtime`] for standalone programs and tests, [`Handle`] to
+//! reach whichever runtime code is running on (the host's, in a plugin).
+
+mod block_on;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+
+use crate::context::{self, TableRef};
+use crate::task::{self, JoinHandle};
+
+pub(crate) use block_on::block_on;
+
+/// A tau runtime owned by this code: an executor, a timer queue, a reactor
+/// and a blocking pool, all driven by the thread inside [`block_on`](Self::block_on).
+///
+/// Dropping it cancels its tasks (their `Drop` runs), as tokio's does.
+/// Plugins loaded by a host do not make one: they use the host's.
+///
+/// ```
+/// let runtime = tau::runtime::Runtime::new().unwrap();
+/// let value = runtime.block_on(async {
+///     tau::spawn(async { 1 + 1 }).await.unwrap()
+/// });
+/// assert_eq!(value, 2);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    /// Owns the runtime; dropped after `handle`, it shuts the runtime down.
+    _owner: tau_rt::Runtime,
+}
+
+impl Runtime {
+    /// Starts a new runtime.
+    pub fn new() -> io::Result<Runtime> {
+        let runtime = tau_rt::Runtime::new()?;
+        // SAFETY: the handle retains the table, which keeps it valid.
+        let table = unsafe { TableRef::new(runtime.table(), true) };
+        Ok(Runtime { handle: Handle::from_table(table), _owner: runtime })
+    }
+
+    /// Runs `future` to completion, driving the runtime on this thread.
+    ///
+    /// # Panics
+    /// When called from inside a task or another `block_on` on this thread
+    /// (the thread is already driving a runtime); when `future` panics.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking closure on this runtime's pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this the current runtime on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+/// A cloneable, `Send + Sync` reference to a runtime.
+pub struct Handle {
+    table: TableRef,
+}
+
+impl Handle {
+    fn from_table(table: TableRef) -> Handle {
+        table.retain();
+        Handle { table }
+    }
+
+    /// The runtime code on this thread uses: the host's when loaded as a
+    /// plugin, the entered one, or the embedded runtime (started on first use).
+    pub fn current() -> Handle {
+        Handle::from_table(context::current())
+    }
+
+    /// Like [`current`](Self::current), but never starts the embedded runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::try_current().map(Handle::from_table).ok_or(TryCurrentError { _private: () })
+    }
+
+    /// Spawns a task on this runtime, from any thread.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn_on(self.table, future)
+    }
+
+    /// Runs a blocking closure on this runtime's pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        task::spawn_blocking_on(self.table, f)
+    }
+
+    /// Runs `future` to completion on this thread.
+    ///
+    /// If no thread is driving the runtime, this one drives it until `future`
+    /// completes. If another thread is driving it, `future` is polled here and
+    /// this thread parks between wakes (and takes over driving if the other
+    /// thread stops).
+    ///
+    /// # Panics
+    /// When this thread is already driving a runtime (inside a task or another
+    /// `block_on`): that would deadlock.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on(self.table, future)
+    }
+
+    /// Makes this the current runtime on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _guard: context::enter(self.table), _handle: std::marker::PhantomData }
+    }
+
+    /// Number of tasks alive on this runtime (spawned, not yet finished).
+    pub fn num_alive_tasks(&self) -> usize {
+        let table = self.table.get();
+        // SAFETY: the handle retains the table.
+        unsafe { (table.task_count)(table.rt) as usize }
+    }
+
+    pub(crate) fn from_table_ref(table: TableRef) -> Handle {
+        Handle::from_table(table)
+    }
+}
+
+impl Clone for Handle {
+    fn clone(&self) -> Self {
+        Handle::from_table(self.table)
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.table.release();
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Returned by [`Runtime::enter`] and [`Handle::enter`]; leaves the runtime when dropped.
+pub struct EnterGuard<'a> {
+    _guard: context::EnterGuard,
+    _handle: std::marker::PhantomData<&'a Handle>,
+}
+
+/// No runtime is entered, loaded by a host, or started on this thread.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _private: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no tau runtime: not loaded by a host, not inside `block_on`, and the embedded runtime was not started")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

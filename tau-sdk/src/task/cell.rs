@@ -1,0 +1,434 @@
+//! The task cell: one allocation holding a spawned future (or a blocking
+//! closure), then its output, shared by the runtime, the `JoinHandle` and any
+//! `AbortHandle`s.
+//!
+//! State word: flag bits plus a reference count. The runtime (or blocking
+//! pool) holds one reference until it releases the task, the `JoinHandle` one,
+//! each `AbortHandle` one. The stage is touched only by the runtime's driver
+//! thread until `COMPLETE` is set (Release), and afterwards only by whoever
+//! owns the output (the `JoinHandle`, or the completer if there is none).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::ffi::c_void;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use atomic_waker::AtomicWaker;
+use tau_rt::abi::{BlockingJob, FfiWaker, RawTask, TaskVTable, POLL_PENDING, POLL_READY};
+
+use super::{current, Id, JoinError};
+use crate::context::{self, TableRef};
+use crate::ffi_waker;
+
+/// The output is stored (or was dropped); the future is gone.
+const COMPLETE: usize = 1;
+/// Abort was requested.
+const ABORT: usize = 1 << 1;
+/// A `JoinHandle` exists and will read the output.
+const JOIN_INTEREST: usize = 1 << 2;
+/// A blocking closure has started running (abort no longer stops it).
+const STARTED: usize = 1 << 3;
+const REF_ONE: usize = 1 << 4;
+
+pub(crate) struct Header {
+    state: AtomicUsize,
+    join_waker: AtomicWaker,
+    /// The runtime's key for `abort` (0 until the runtime binds the task).
+    key: AtomicU64,
+    id: AtomicU64,
+    table: TableRef,
+    vtable: &'static CellVTable,
+}
+
+pub(crate) struct CellVTable {
+    /// Moves the output into `*dst` (a `Option<Result<T, JoinError>>`).
+    take_output: unsafe fn(NonNull<Header>, dst: *mut ()),
+    drop_output: unsafe fn(NonNull<Header>),
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+pub(crate) enum Stage<Body, T> {
+    Running(Body),
+    Finished(Result<T, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct Cell<Body, T> {
+    header: Header,
+    stage: UnsafeCell<Stage<Body, T>>,
+}
+
+struct VTables<Body, T>(std::marker::PhantomData<(Body, T)>);
+
+impl<Body, T> VTables<Body, T> {
+    const CELL: CellVTable = CellVTable {
+        take_output: take_output::<Body, T>,
+        drop_output: drop_output::<Body, T>,
+        dealloc: dealloc::<Body, T>,
+    };
+}
+
+impl<F: Future> VTables<F, F::Output> {
+    const TASK: TaskVTable = TaskVTable {
+        poll: poll_task::<F>,
+        cancel: cancel_task::<F>,
+        release: release_task::<F>,
+        bind: bind_task::<F>,
+    };
+}
+
+fn cell<'a, Body, T>(header: NonNull<Header>) -> &'a Cell<Body, T> {
+    // SAFETY: every header is the first field of a `#[repr(C)] Cell<Body, T>`
+    // whose types the caller's vtable was instantiated with, alive while a
+    // reference is held.
+    unsafe { header.cast::<Cell<Body, T>>().as_ref() }
+}
+
+impl<Body, T> Cell<Body, T> {
+    fn allocate(table: TableRef, body: Body, refs: usize) -> NonNull<Header> {
+        table.retain();
+        let cell = Box::new(Cell::<Body, T> {
+            header: Header {
+                state: AtomicUsize::new(JOIN_INTEREST | refs * REF_ONE),
+                join_waker: AtomicWaker::new(),
+                key: AtomicU64::new(0),
+                id: AtomicU64::new(0),
+                table,
+                vtable: &VTables::<Body, T>::CELL,
+            },
+            stage: UnsafeCell::new(Stage::<Body, T>::Running(body)),
+        });
+        NonNull::from(Box::leak(cell)).cast()
+    }
+
+    /// # Safety
+    /// Only the driver thread before `COMPLETE`, or the output's owner after.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn stage(&self) -> &mut Stage<Body, T> {
+        // SAFETY: exclusive access per the caller's contract.
+        unsafe { &mut *self.stage.get() }
+    }
+
+    fn id(&self) -> Id {
+        Id::from_raw(self.header.id.load(Ordering::Relaxed))
+    }
+
+    /// Drops the body (future or closure) in place, catching a panic from its Drop.
+    ///
+    /// # Safety
+    /// As for [`stage`](Self::stage), before `COMPLETE`.
+    unsafe fn drop_body(&self) -> Option<Box<dyn Any + Send>> {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: per the caller's contract.
+            *unsafe { self.stage() } = Stage::Consumed;
+        }))
+        .err()
+    }
+
+    /// Stores the result and tells the `JoinHandle`, or drops the result if
+    /// no `JoinHandle` is left to read it.
+    ///
+    /// # Safety
+    /// The body is gone and `COMPLETE` is not yet set; called once.
+    unsafe fn complete(&self, result: Result<T, JoinError>) {
+        // SAFETY: not COMPLETE yet, so we own the stage.
+        *unsafe { self.stage() } = Stage::Finished(result);
+        let previous = self.header.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        if previous & JOIN_INTEREST == 0 {
+            // Nobody will read it: drop it now (its Drop may panic; contain that).
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: with no JoinHandle, the completer owns the output.
+                *unsafe { self.stage() } = Stage::Consumed;
+            }));
+        } else {
+            self.header.join_waker.wake();
+        }
+    }
+
+    /// Drops the body and completes as cancelled (or as panicked, if the
+    /// body's Drop panicked).
+    ///
+    /// # Safety
+    /// As for [`complete`](Self::complete), with the body still present.
+    unsafe fn cancel(&self) {
+        // SAFETY: per the contract.
+        if !matches!(unsafe { self.stage() }, Stage::Running(_)) {
+            return;
+        }
+        // SAFETY: per the contract.
+        let result = match unsafe { self.drop_body() } {
+            None => Err(JoinError::cancelled(self.id())),
+            Some(payload) => Err(JoinError::panic(self.id(), payload)),
+        };
+        // SAFETY: the body is gone and the task was not complete.
+        unsafe { self.complete(result) };
+    }
+}
+
+unsafe fn take_output<Body, T>(header: NonNull<Header>, dst: *mut ()) {
+    let cell = cell::<Body, T>(header);
+    // SAFETY: called by the JoinHandle after observing COMPLETE (Acquire).
+    let stage = unsafe { cell.stage() };
+    match std::mem::replace(stage, Stage::Consumed) {
+        Stage::Finished(result) => {
+            // SAFETY: `dst` is a `*mut Option<Result<T, JoinError>>` from JoinHandle<T>.
+            unsafe { *(dst as *mut Option<Result<T, JoinError>>) = Some(result) }
+        }
+        _ => panic!("JoinHandle polled after it returned its output"),
+    }
+}
+
+unsafe fn drop_output<Body, T>(header: NonNull<Header>) {
+    let cell = cell::<Body, T>(header);
+    // SAFETY: called by the JoinHandle owner after observing COMPLETE.
+    let stage = unsafe { cell.stage() };
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+}
+
+unsafe fn dealloc<Body, T>(header: NonNull<Header>) {
+    let table = cell::<Body, T>(header).header.table;
+    // SAFETY: the last reference is gone; the cell was made by Box in `allocate`.
+    let boxed = unsafe { Box::from_raw(header.cast::<Cell<Body, T>>().as_ptr()) };
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+    table.release();
+}
+
+// ----- the handles' side ----------------------------------------------------------
+
+/// A counted reference to a task cell, used by `JoinHandle` and `AbortHandle`.
+pub(crate) struct RawRef {
+    header: NonNull<Header>,
+}
+
+// SAFETY: the header's shared state is atomic; the output crosses threads only
+// when `T: Send`, which JoinHandle's own Send bound requires.
+unsafe impl Send for RawRef {}
+// SAFETY: as above; `&RawRef` only reads atomics.
+unsafe impl Sync for RawRef {}
+
+impl RawRef {
+    fn header(&self) -> &Header {
+        // SAFETY: we hold a reference, so the cell is alive.
+        unsafe { self.header.as_ref() }
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    pub(crate) fn clone_ref(&self) -> RawRef {
+        self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        RawRef { header: self.header }
+    }
+
+    /// Requests abort: see `JoinHandle::abort`.
+    pub(crate) fn abort(&self) {
+        let header = self.header();
+        let previous = header.state.fetch_or(ABORT, Ordering::AcqRel);
+        if previous & (COMPLETE | ABORT) != 0 {
+            return;
+        }
+        let key = header.key.load(Ordering::Acquire);
+        if key != 0 {
+            let table = header.table.get();
+            // SAFETY: the task is not complete, so its runtime is alive (a
+            // runtime completes every task before it goes away), and the cell
+            // retains the table.
+            unsafe { (table.abort)(table.rt, key) };
+        }
+        // key == 0: a spawn not yet accepted (it sees ABORT at its first poll)
+        // or a blocking closure (it sees ABORT if it has not started).
+    }
+
+    /// Polls for the output; registers `waker` while it is not there.
+    pub(crate) fn poll_output<T>(&self, waker: &Waker) -> Poll<Result<T, JoinError>> {
+        let header = self.header();
+        if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
+            header.join_waker.register(waker);
+            if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
+                return Poll::Pending;
+            }
+        }
+        let mut output: Option<Result<T, JoinError>> = None;
+        // SAFETY: COMPLETE was observed with Acquire and the JoinHandle owns
+        // the output; `output` has the type the vtable writes.
+        unsafe { (header.vtable.take_output)(self.header, (&mut output as *mut Option<_>).cast()) };
+        Poll::Ready(output.expect("task output present"))
+    }
+
+    /// Drops the JoinHandle's interest: the output (now or later) is dropped
+    /// by whoever sees it last.
+    pub(crate) fn drop_join_interest(&self) {
+        let header = self.header();
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & COMPLETE != 0 {
+                // SAFETY: COMPLETE with JOIN_INTEREST still set: we own the output.
+                unsafe { (header.vtable.drop_output)(self.header) };
+                return;
+            }
+            match header.state.compare_exchange_weak(
+                state,
+                state & !JOIN_INTEREST,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+}
+
+impl Drop for RawRef {
+    fn drop(&mut self) {
+        release_ref(self.header);
+    }
+}
+
+fn release_ref(header: NonNull<Header>) {
+    // SAFETY: the caller holds one reference.
+    let header_ref = unsafe { header.as_ref() };
+    let previous = header_ref.state.fetch_sub(REF_ONE, Ordering::AcqRel);
+    if previous / REF_ONE == 1 {
+        // SAFETY: that was the last reference.
+        unsafe { (header_ref.vtable.dealloc)(header) };
+    }
+}
+
+// ----- spawning ---------------------------------------------------------------------
+
+/// Spawns `future` on `table`'s runtime; returns the JoinHandle's reference and the id.
+pub(crate) fn spawn<F>(table: TableRef, future: F) -> (RawRef, Id)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let header = Cell::<F, F::Output>::allocate(table, future, 2);
+    let task = RawTask { data: header.as_ptr() as *const c_void, vtable: &VTables::<F, F::Output>::TASK };
+    let runtime = table.get();
+    // SAFETY: the table is alive; the runtime takes one of the two references.
+    let id = unsafe { (runtime.spawn)(runtime.rt, task) };
+    // SAFETY: header is alive (we still hold the JoinHandle's reference).
+    unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
+    (RawRef { header }, Id::from_raw(id))
+}
+
+unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const FfiWaker) -> u8 {
+    let header = NonNull::new(task as *mut Header).expect("null task");
+    let cell = cell::<F, F::Output>(header);
+    if cell.header.state.load(Ordering::Acquire) & ABORT != 0 {
+        // SAFETY: the runtime polls on the driver thread; not complete yet.
+        unsafe { cell.cancel() };
+        return POLL_READY;
+    }
+    // SAFETY: driver thread, not complete: we own the stage.
+    let Stage::Running(future) = (unsafe { cell.stage() }) else {
+        return POLL_READY;
+    };
+    // SAFETY: the future never moves: it lives in the heap cell until dropped in place.
+    let future = unsafe { Pin::new_unchecked(future) };
+    // SAFETY: `waker` is borrowed for this call.
+    let polled = ffi_waker::with_std_waker(unsafe { &*waker }, |waker| {
+        let _task = current::enter(cell.id());
+        let mut cx = Context::from_waker(waker);
+        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+    });
+    let result = match polled {
+        Ok(Poll::Pending) => {
+            if cell.header.state.load(Ordering::Acquire) & ABORT != 0 {
+                // SAFETY: as above.
+                unsafe { cell.cancel() };
+                return POLL_READY;
+            }
+            return POLL_PENDING;
+        }
+        Ok(Poll::Ready(output)) => Ok(output),
+        Err(payload) => Err(JoinError::panic(cell.id(), payload)),
+    };
+    // SAFETY: as above; tokio drops the future before storing the output.
+    let result = match (unsafe { cell.drop_body() }, result) {
+        (Some(payload), Ok(_)) => Err(JoinError::panic(cell.id(), payload)),
+        (_, result) => result,
+    };
+    // SAFETY: the future is gone and the task was not complete.
+    unsafe { cell.complete(result) };
+    POLL_READY
+}
+
+unsafe extern "C" fn cancel_task<F: Future>(task: *const c_void) {
+    let header = NonNull::new(task as *mut Header).expect("null task");
+    // SAFETY: the runtime cancels on the driver thread, only tasks it has not
+    // seen complete.
+    unsafe { cell::<F, F::Output>(header).cancel() };
+}
+
+unsafe extern "C" fn release_task<F: Future>(task: *const c_void) {
+    release_ref(NonNull::new(task as *mut Header).expect("null task"));
+}
+
+unsafe extern "C" fn bind_task<F: Future>(task: *const c_void, key: u64) {
+    // SAFETY: the runtime holds a reference while it binds.
+    let header = unsafe { &*(task as *const Header) };
+    header.key.store(key, Ordering::Release);
+}
+
+// ----- blocking closures ------------------------------------------------------------
+
+/// Runs `f` on `table`'s blocking pool; returns the JoinHandle's reference and the id.
+pub(crate) fn spawn_blocking<F, R>(table: TableRef, f: F) -> (RawRef, Id)
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let header = Cell::<F, R>::allocate(table, f, 2);
+    let job = BlockingJob {
+        data: header.as_ptr() as *mut c_void,
+        run: run_blocking::<F, R>,
+        drop: drop_blocking::<F, R>,
+    };
+    let runtime = table.get();
+    // SAFETY: the table is alive; the pool takes one of the two references.
+    let id = unsafe { (runtime.spawn_blocking)(runtime.rt, job) };
+    // SAFETY: header is alive (we hold the JoinHandle's reference). The pool
+    // thread reads the id only through JoinError, after this store in practice;
+    // a racing read sees 0 and reports an unknown id, never unsafety.
+    unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
+    (RawRef { header }, Id::from_raw(id))
+}
+
+unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void) {
+    let header = NonNull::new(job as *mut Header).expect("null job");
+    let cell = cell::<F, R>(header);
+    let previous = cell.header.state.fetch_or(STARTED, Ordering::AcqRel);
+    if previous & ABORT != 0 {
+        // Aborted before it started: it never runs (tokio's rule).
+        // SAFETY: the pool thread owns the stage until COMPLETE.
+        unsafe { cell.cancel() };
+    } else {
+        // SAFETY: as above.
+        let Stage::Running(f) = std::mem::replace(unsafe { cell.stage() }, Stage::Consumed) else {
+            unreachable!("blocking job run twice")
+        };
+        let _runtime = context::enter(cell.header.table);
+        let _task = current::enter(cell.id());
+        let result =
+            catch_unwind(AssertUnwindSafe(f)).map_err(|payload| JoinError::panic(cell.id(), payload));
+        // SAFETY: the closure is consumed; not complete yet.
+        unsafe { cell.complete(result) };
+    }
+    release_ref(header);
+}
+
+unsafe extern "C" fn drop_blocking<F: FnOnce() -> R, R>(job: *mut c_void) {
+    let header = NonNull::new(job as *mut Header).expect("null job");
+    // SAFETY: the pool owns the stage of a job it never ran.
+    unsafe { cell::<F, R>(header).cancel() };
+    release_ref(header);
+}

@@ -1,0 +1,273 @@
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use atomic_waker::AtomicWaker;
+
+use super::{AbortHandle, Id, JoinError, JoinHandle};
+use crate::runtime::Handle;
+
+/// A collection of tasks spawned on the runtime, awaited in the order they finish.
+///
+/// As in tokio: [`join_next`](Self::join_next) returns each task's result
+/// (values, cancellations and panics alike) as it completes, `None` once the
+/// set is empty; [`abort_all`](Self::abort_all) aborts every task but keeps
+/// them in the set, so `join_next` still reports them (as cancelled, or with
+/// their value if they had already finished); [`shutdown`](Self::shutdown)
+/// aborts and waits for all; [`detach_all`](Self::detach_all) lets them run
+/// on unobserved; dropping the set aborts every task in it.
+///
+/// ```
+/// tau::__private::run_test(async {
+///     let mut set = tau::task::JoinSet::new();
+///     for i in 0..3u32 {
+///         set.spawn(async move { i * 10 });
+///     }
+///     let mut results = Vec::new();
+///     while let Some(result) = set.join_next().await {
+///         results.push(result.unwrap());
+///     }
+///     results.sort();
+///     assert_eq!(results, [0, 10, 20]);
+/// });
+/// ```
+pub struct JoinSet<T> {
+    entries: Vec<Option<Entry<T>>>,
+    free: Vec<usize>,
+    len: usize,
+    notify: Arc<Notify>,
+}
+
+struct Entry<T> {
+    handle: JoinHandle<T>,
+    waker: Waker,
+}
+
+/// Entries whose task woke them, and the waker of whoever awaits the set.
+#[derive(Default)]
+struct Notify {
+    ready: Mutex<Vec<usize>>,
+    waiter: AtomicWaker,
+}
+
+struct EntryWaker {
+    index: usize,
+    notify: Arc<Notify>,
+}
+
+impl Wake for EntryWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).push(self.index);
+        self.notify.waiter.wake();
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet { entries: Vec::new(), free: Vec::new(), len: 0, notify: Arc::default() }
+    }
+
+    /// Number of tasks in the set (finished ones count until joined).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.entries.push(None);
+            self.entries.len() - 1
+        });
+        let waker = Waker::from(Arc::new(EntryWaker { index, notify: Arc::clone(&self.notify) }));
+        self.entries[index] = Some(Entry { handle, waker });
+        self.len += 1;
+        // Every new entry gets one poll, which registers its waker.
+        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).push(index);
+        abort
+    }
+
+    /// Spawns `task` on the current runtime and adds it to the set.
+    pub fn spawn<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(crate::spawn(task))
+    }
+
+    /// Spawns `task` on `handle`'s runtime and adds it to the set.
+    pub fn spawn_on<F>(&mut self, task: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(handle.spawn(task))
+    }
+
+    /// Runs `f` on the blocking pool and adds it to the set.
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(super::spawn_blocking(f))
+    }
+
+    /// Waits for the next task to finish and returns its result; `None` if the set is empty.
+    ///
+    /// Cancel-safe: if the returned future is dropped before completing, no
+    /// task result is lost.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Like [`join_next`](Self::join_next), with the finished task's id.
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
+    /// A finished task's result if one is ready now, without waiting.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id().map(|result| result.map(|(_, value)| value))
+    }
+
+    /// Like [`try_join_next`](Self::try_join_next), with the task's id.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        match self.poll_ready_entries() {
+            Poll::Ready(result) => result,
+            Poll::Pending => None,
+        }
+    }
+
+    /// Polls for the next finished task; see [`join_next`](Self::join_next).
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|result| result.map(|result| result.map(|(_, value)| value)))
+    }
+
+    /// Polls for the next finished task with its id.
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        self.notify.waiter.register(cx.waker());
+        self.poll_ready_entries()
+    }
+
+    /// Polls the entries whose tasks woke them; `Ready(Some)` for the first finished one.
+    fn poll_ready_entries(&mut self) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        let ready =
+            std::mem::take(&mut *self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()));
+        let mut ready = ready.into_iter();
+        while let Some(index) = ready.next() {
+            let Some(entry) = self.entries.get_mut(index).and_then(Option::as_mut) else { continue };
+            let mut entry_cx = Context::from_waker(&entry.waker);
+            if let Poll::Ready(result) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
+                let id = entry.handle.id();
+                self.entries[index] = None;
+                self.free.push(index);
+                self.len -= 1;
+                // Entries we did not get to stay ready for the next call.
+                self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).extend(ready);
+                return Poll::Ready(Some(result.map(|value| (id, value))));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Aborts every task in the set; they stay in it until joined.
+    pub fn abort_all(&mut self) {
+        for entry in self.entries.iter().flatten() {
+            entry.handle.abort();
+        }
+    }
+
+    /// Removes every task from the set without aborting them: they run on, detached.
+    pub fn detach_all(&mut self) {
+        self.entries.clear();
+        self.free.clear();
+        self.len = 0;
+        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).clear();
+    }
+
+    /// Aborts every task and waits for all of them to finish.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Waits for every task and returns their values in completion order.
+    ///
+    /// # Panics
+    /// If a task panicked (resuming its panic) or was cancelled, as tokio does.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut values = Vec::with_capacity(self.len);
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(value) => values.push(value),
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => panic!("{error}"),
+            }
+        }
+        values
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len).finish()
+    }
+}
+
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for task in iter {
+            self.spawn(task);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::context;
+
+/// A point in time on the monotonic clock, as `tokio::time::Instant`: a thin
+/// wrapper over `std::time::Instant` that converts both ways.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant {
+    std: std::time::Instant,
+}
+
+/// How far away "never" is for APIs that need a concrete `Instant` (about 30 years, as tokio).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+impl Instant {
+    /// Now.
+    pub fn now() -> Instant {
+        Instant { std: std::time::Instant::now() }
+    }
+
+    /// Wraps a std instant.
+    pub fn from_std(std: std::time::Instant) -> Instant {
+        Instant { std }
+    }
+
+    /// The std instant.
+    pub fn into_std(self) -> std::time::Instant {
+        self.std
+    }
+
+    /// Time from `earlier` to `self`; zero if `earlier` is later.
+    pub fn duration_since(&self, earlier: Instant) -> Duration {
+        self.std.saturating_duration_since(earlier.std)
+    }
+
+    /// Time from `earlier` to `self`, or `None` if `earlier` is later.
+    pub fn checked_duration_since(&self, earlier: Instant) -> Option<Duration> {
+        self.std.checked_duration_since(earlier.std)
+    }
+
+    /// Time from `earlier` to `self`; zero if `earlier` is later.
+    pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
+        self.std.saturating_duration_since(earlier.std)
+    }
+
+    /// Time since `self`.
+    pub fn elapsed(&self) -> Duration {
+        self.std.elapsed()
+    }
+
+    /// `self + duration`, or `None` on overflow.
+    pub fn checked_add(&self, duration: Duration) -> Option<Instant> {
+        self.std.checked_add(duration).map(Instant::from_std)
+    }
+
+    /// `self - duration`, or `None` on underflow.
+    pub fn checked_sub(&self, duration: Duration) -> Option<Instant> {
+        self.std.checked_sub(duration).map(Instant::from_std)
+    }
+
+    pub(crate) fn far_future() -> Instant {
+        Instant::now() + FAR_FUTURE
+    }
+
+    /// `now + duration`, or `None` when that is beyond what the clock can hold.
+    pub(crate) fn after(duration: Duration) -> Option<Instant> {
+        Instant::now().checked_add(duration)
+    }
+
+    /// This instant on the runtime's nanosecond clock, rounded so that a timer
+    /// never fires before `self`.
+    pub(crate) fn to_runtime_ns(self) -> u64 {
+        let (std_anchor, runtime_anchor) = anchor();
+        match self.std.checked_duration_since(std_anchor) {
+            Some(ahead) => runtime_anchor.saturating_add(nanos(ahead)).min(tau_rt::NEVER - 1),
+            None => runtime_anchor.saturating_sub(nanos(std_anchor.duration_since(self.std))),
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One reading of both clocks, std first, so that converted deadlines err late, never early.
+fn anchor() -> (std::time::Instant, u64) {
+    static ANCHOR: OnceLock<(std::time::Instant, u64)> = OnceLock::new();
+    *ANCHOR.get_or_init(|| {
+        let std_now = std::time::Instant::now();
+        let table = context::current().get();
+        // SAFETY: the current table is alive.
+        let runtime_now = unsafe { (table.now_ns)(table.rt) };
+        (std_now, runtime_now)
+    })
+}
+
+impl From<std::time::Instant> for Instant {
+    fn from(std: std::time::Instant) -> Instant {
+        Instant::from_std(std)
+    }
+}
+
+impl From<Instant> for std::time::Instant {
+    fn from(instant: Instant) -> std::time::Instant {
+        instant.into_std()
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, duration: Duration) -> Instant {
+        Instant::from_std(self.std + duration)
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, duration: Duration) {
+        *self = *self + duration;
+    }
+}
+
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    fn sub(self, duration: Duration) -> Instant {
+        Instant::from_std(self.std - duration)
+    }
+}
+
+impl SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, duration: Duration) {
+        *self = *self - duration;
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.std.fmt(f)
+    }
+}

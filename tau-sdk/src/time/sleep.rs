@@ -1,0 +1,175 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tau_rt::abi::{POLL_PENDING, POLL_READY};
+
+use super::Instant;
+use crate::context::{self, TableRef};
+use crate::ffi_waker;
+use crate::task::JoinHandle;
+
+/// Waits until `duration` has elapsed. `Duration::MAX` (or any duration past
+/// the clock's range) sleeps forever rather than overflowing.
+///
+/// ```
+/// use std::time::Duration;
+/// tau::__private::run_test(async {
+///     let start = tau::time::Instant::now();
+///     tau::time::sleep(Duration::from_millis(5)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(5));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    match Instant::after(duration) {
+        Some(deadline) => Sleep::new(deadline, false),
+        None => Sleep::new(Instant::far_future(), true),
+    }
+}
+
+/// Waits until `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline, false)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// Its timer is registered with the runtime at the first poll and removed
+/// when the `Sleep` completes or is dropped.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The deadline on the runtime clock; `NEVER` for a sleep that never ends.
+    deadline_ns: u64,
+    /// Retained for the sleep's life.
+    table: TableRef,
+    /// The runtime's timer key (0: not registered).
+    key: u64,
+    elapsed: bool,
+    /// Used when polled off the runtime's thread: a helper task sleeps there.
+    remote: Option<RemoteSleep>,
+}
+
+struct RemoteSleep {
+    waker: Arc<Mutex<Option<Waker>>>,
+    helper: JoinHandle<()>,
+}
+
+impl Sleep {
+    fn new(deadline: Instant, never: bool) -> Sleep {
+        let deadline_ns = if never { tau_rt::NEVER } else { deadline.to_runtime_ns() };
+        let table = context::current();
+        table.retain();
+        Sleep { deadline, deadline_ns, table, key: 0, elapsed: false, remote: None }
+    }
+
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has been reached and observed by a poll.
+    pub fn is_elapsed(&self) -> bool {
+        self.elapsed
+    }
+
+    /// Moves the deadline, whether or not the sleep has completed; the next
+    /// poll waits for the new deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tau::time::{sleep, Instant};
+    /// tau::__private::run_test(async {
+    ///     let mut nap = Box::pin(sleep(Duration::from_secs(3600)));
+    ///     nap.as_mut().reset(Instant::now() + Duration::from_millis(1));
+    ///     nap.await;
+    /// });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        this.deadline_ns = deadline.to_runtime_ns();
+        this.elapsed = false;
+        this.cancel_remote();
+    }
+
+    fn cancel_remote(&mut self) {
+        if let Some(remote) = self.remote.take() {
+            remote.helper.abort();
+        }
+    }
+
+    fn poll_remote(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let remote = self.remote.get_or_insert_with(|| {
+            let waker = Arc::new(Mutex::new(None::<Waker>));
+            let deadline = self.deadline;
+            let never = self.deadline_ns == tau_rt::NEVER;
+            let notify = Arc::clone(&waker);
+            let helper = crate::task::spawn_on(self.table, async move {
+                if never {
+                    std::future::pending::<()>().await;
+                }
+                sleep_until(deadline).await;
+                if let Some(waker) = notify.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    waker.wake();
+                }
+            });
+            RemoteSleep { waker, helper }
+        });
+        *remote.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        if remote.helper.is_finished() {
+            self.remote = None;
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.elapsed {
+            return Poll::Ready(());
+        }
+        if this.remote.is_some() {
+            return this.poll_remote(cx);
+        }
+        let table = this.table.get();
+        let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
+            // SAFETY: the table is alive (our runtime), `key` and `waker` are valid.
+            unsafe { (table.timer_poll)(table.rt, &mut this.key, this.deadline_ns, waker) }
+        });
+        match status {
+            POLL_READY => {
+                this.elapsed = true;
+                Poll::Ready(())
+            }
+            POLL_PENDING => Poll::Pending,
+            _ => this.poll_remote(cx), // polled off the runtime's thread
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if self.key != 0 {
+            let table = self.table.get();
+            // SAFETY: the timer belongs to this live table.
+            unsafe { (table.timer_cancel)(table.rt, self.key) };
+        }
+        self.cancel_remote();
+        self.table.release();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).field("elapsed", &self.elapsed).finish()
+    }
+}
