@@ -153,6 +153,18 @@ pub struct BlockingJob {
 // SAFETY: the SDK only builds jobs from `F: FnOnce + Send + 'static`.
 unsafe impl Send for BlockingJob {}
 
+/// Counts a runtime reports through `metrics`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeMetrics {
+    /// Tasks spawned and not yet finished or cancelled.
+    pub alive_tasks: u64,
+    /// Timers registered (sleeps that were polled and not yet completed or dropped).
+    pub timers: u64,
+    /// File descriptors registered with the reactor.
+    pub io_registrations: u64,
+}
+
 /// Opaque runtime context passed as the first argument of every function.
 #[repr(C)]
 pub struct RtContext {
@@ -185,8 +197,9 @@ pub struct RuntimeTable {
     pub spawn: unsafe extern "C" fn(rt: *const RtContext, task: RawTask) -> u64,
     /// Aborts the task bound to `key`, from any thread. Unknown keys are ignored.
     pub abort: unsafe extern "C" fn(rt: *const RtContext, key: u64),
-    /// Number of live tasks (spawned, not yet finished or cancelled).
-    pub task_count: unsafe extern "C" fn(rt: *const RtContext) -> u64,
+    /// Fills `out` with the runtime's counts: exact on the driver thread, as
+    /// of the driver's last turn elsewhere.
+    pub metrics: unsafe extern "C" fn(rt: *const RtContext, out: *mut RuntimeMetrics),
     /// Drives the runtime on this thread until `future` completes (see BLOCK_ON_*).
     pub block_on: unsafe extern "C" fn(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8,
     /// Runs a closure on the blocking pool; returns its unique task id.

@@ -18,8 +18,8 @@ use std::time::Duration;
 use polling::Poller;
 
 use crate::abi::{
-    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeTable, BLOCK_ON_BUSY, BLOCK_ON_DONE,
-    BLOCK_ON_NESTED, POLL_READY,
+    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, BLOCK_ON_BUSY,
+    BLOCK_ON_DONE, BLOCK_ON_NESTED, POLL_READY,
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
@@ -75,7 +75,7 @@ pub(crate) struct Shared {
     driving: AtomicBool,
     shut_down: AtomicBool,
     next_task_id: AtomicU64,
-    task_count_snapshot: AtomicU64,
+    metrics_snapshot: Mutex<RuntimeMetrics>,
     blocking: BlockingPool,
     core: Core,
 }
@@ -113,7 +113,7 @@ impl Runtime {
             driving: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             next_task_id: AtomicU64::new(1),
-            task_count_snapshot: AtomicU64::new(0),
+            metrics_snapshot: Mutex::new(RuntimeMetrics::default()),
             blocking: BlockingPool::new(),
             core: Core {
                 tasks: RefCell::new(Slab::new()),
@@ -253,12 +253,24 @@ impl Shared {
         }
     }
 
-    pub(crate) fn task_count(&self) -> u64 {
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
         if self.is_driver_thread() {
-            self.core.tasks.borrow().len() as u64
+            self.current_metrics()
         } else {
-            self.task_count_snapshot.load(Ordering::Relaxed)
+            *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner())
         }
+    }
+
+    fn current_metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            alive_tasks: self.core.tasks.borrow().len() as u64,
+            timers: self.core.timers.borrow().len() as u64,
+            io_registrations: self.core.reactor.borrow().len() as u64,
+        }
+    }
+
+    fn publish_metrics(&self) {
+        *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.current_metrics();
     }
 
     pub(crate) fn spawn_blocking(&self, job: BlockingJob) -> u64 {
@@ -392,7 +404,10 @@ impl Shared {
                     .map(|deadline| Duration::from_nanos(deadline.saturating_sub(now)))
             };
             busy_ticks = 0;
-            self.task_count_snapshot.store(self.core.tasks.borrow().len() as u64, Ordering::Relaxed);
+            if timeout != Some(Duration::ZERO) {
+                // About to park: publish counts for other threads.
+                self.publish_metrics();
+            }
             if let Err(error) = self.core.reactor.borrow_mut().turn(&self.poller, timeout, &mut wakers) {
                 // The poller failing is unrecoverable for IO; keep timers and tasks going.
                 eprintln!("tau-rt: reactor poll failed: {error}");
@@ -441,11 +456,6 @@ impl Shared {
         wakers.map(drop)
     }
 
-    /// Number of live timers and IO registrations (for leak tests).
-    pub(crate) fn resource_counts(&self) -> (usize, usize) {
-        (self.core.timers.borrow().len(), self.core.reactor.borrow().len())
-    }
-
     // ----- shutdown ----------------------------------------------------------
 
     fn shutdown(&self) {
@@ -473,7 +483,7 @@ impl Shared {
         let io_wakers = self.core.reactor.borrow_mut().drain(&self.poller);
         drop(io_wakers);
         self.blocking.shutdown();
-        self.task_count_snapshot.store(0, Ordering::Relaxed);
+        self.publish_metrics();
         drop(guard);
     }
 }
@@ -494,18 +504,5 @@ fn cancel_and_release(task: RawTask) {
 fn wake_all(wakers: &mut Vec<FfiWaker>) {
     for waker in wakers.drain(..) {
         waker.wake();
-    }
-}
-
-/// Accessors for tests of this crate and the runtime table.
-impl Runtime {
-    /// `(timers, io registrations)` currently held; must be called while no
-    /// other thread drives the runtime.
-    #[doc(hidden)]
-    pub fn resource_counts(&self) -> (usize, usize) {
-        let guard = self.shared.try_drive().expect("runtime is being driven by another thread");
-        let counts = self.shared.resource_counts();
-        drop(guard);
-        counts
     }
 }

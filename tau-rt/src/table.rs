@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::abi::{
-    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeTable, ABI_VERSION, POLL_PENDING, POLL_READY,
+    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, ABI_VERSION,
+    POLL_PENDING, POLL_READY,
 };
 use crate::runtime::Shared;
 use crate::waker::TASK_WAKER_VTABLE;
@@ -27,7 +28,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         now_ns,
         spawn,
         abort,
-        task_count,
+        metrics,
         block_on,
         spawn_blocking,
         timer_poll,
@@ -75,9 +76,9 @@ unsafe extern "C" fn abort(rt: *const RtContext, key: u64) {
     unsafe { shared(rt) }.abort(key)
 }
 
-unsafe extern "C" fn task_count(rt: *const RtContext) -> u64 {
-    // SAFETY: table contract.
-    unsafe { shared(rt) }.task_count()
+unsafe extern "C" fn metrics(rt: *const RtContext, out: *mut RuntimeMetrics) {
+    // SAFETY: table contract; `out` is a valid out-pointer.
+    unsafe { *out = shared(rt).metrics() }
 }
 
 unsafe extern "C" fn block_on(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8 {

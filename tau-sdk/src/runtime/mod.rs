@@ -76,6 +76,11 @@ impl Runtime {
     pub fn enter(&self) -> EnterGuard<'_> {
         self.handle.enter()
     }
+
+    /// A snapshot of the runtime's counts; see [`Handle::metrics`].
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
 }
 
 impl fmt::Debug for Runtime {
@@ -143,11 +148,21 @@ impl Handle {
         EnterGuard { _guard: context::enter(self.table), _handle: std::marker::PhantomData }
     }
 
-    /// Number of tasks alive on this runtime (spawned, not yet finished).
-    pub fn num_alive_tasks(&self) -> usize {
+    /// A snapshot of the runtime's counts: exact when called on the
+    /// runtime's thread, as of its last park elsewhere.
+    ///
+    /// ```
+    /// tau::__private::run_test(async {
+    ///     let metrics = tau::runtime::Handle::current().metrics();
+    ///     assert_eq!(metrics.num_alive_tasks(), 0);
+    /// });
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
         let table = self.table.get();
-        // SAFETY: the handle retains the table.
-        unsafe { (table.task_count)(table.rt) as usize }
+        let mut metrics = tau_rt::abi::RuntimeMetrics::default();
+        // SAFETY: the handle retains the table; `metrics` is a valid out-pointer.
+        unsafe { (table.metrics)(table.rt, &mut metrics) };
+        RuntimeMetrics { inner: metrics }
     }
 
     pub(crate) fn from_table_ref(table: TableRef) -> Handle {
@@ -170,6 +185,29 @@ impl Drop for Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Counts of what a runtime holds; see [`Handle::metrics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuntimeMetrics {
+    inner: tau_rt::abi::RuntimeMetrics,
+}
+
+impl RuntimeMetrics {
+    /// Tasks spawned and not yet finished or cancelled.
+    pub fn num_alive_tasks(&self) -> usize {
+        self.inner.alive_tasks as usize
+    }
+
+    /// Timers registered by sleeps that were polled and are not yet done or dropped.
+    pub fn num_timers(&self) -> usize {
+        self.inner.timers as usize
+    }
+
+    /// File descriptors registered with the reactor.
+    pub fn num_io_registrations(&self) -> usize {
+        self.inner.io_registrations as usize
     }
 }
 

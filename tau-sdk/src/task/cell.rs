@@ -75,12 +75,8 @@ impl<Body, T> VTables<Body, T> {
 }
 
 impl<F: Future> VTables<F, F::Output> {
-    const TASK: TaskVTable = TaskVTable {
-        poll: poll_task::<F>,
-        cancel: cancel_task::<F>,
-        release: release_task::<F>,
-        bind: bind_task::<F>,
-    };
+    const TASK: TaskVTable =
+        TaskVTable { poll: poll_task::<F>, cancel: cancel_task::<F>, release: release_task, bind: bind_task };
 }
 
 fn cell<'a, Body, T>(header: NonNull<Header>) -> &'a Cell<Body, T> {
@@ -95,7 +91,7 @@ impl<Body, T> Cell<Body, T> {
         table.retain();
         let cell = Box::new(Cell::<Body, T> {
             header: Header {
-                state: AtomicUsize::new(JOIN_INTEREST | refs * REF_ONE),
+                state: AtomicUsize::new(JOIN_INTEREST | (refs * REF_ONE)),
                 join_waker: AtomicWaker::new(),
                 key: AtomicU64::new(0),
                 id: AtomicU64::new(0),
@@ -369,11 +365,11 @@ unsafe extern "C" fn cancel_task<F: Future>(task: *const c_void) {
     unsafe { cell::<F, F::Output>(header).cancel() };
 }
 
-unsafe extern "C" fn release_task<F: Future>(task: *const c_void) {
+unsafe extern "C" fn release_task(task: *const c_void) {
     release_ref(NonNull::new(task as *mut Header).expect("null task"));
 }
 
-unsafe extern "C" fn bind_task<F: Future>(task: *const c_void, key: u64) {
+unsafe extern "C" fn bind_task(task: *const c_void, key: u64) {
     // SAFETY: the runtime holds a reference while it binds.
     let header = unsafe { &*(task as *const Header) };
     header.key.store(key, Ordering::Release);

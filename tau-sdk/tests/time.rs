@@ -1,0 +1,196 @@
+//! Timers follow tokio::time's documentation.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tau::time::{self, Instant, MissedTickBehavior};
+
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[tau::test]
+async fn sleep_waits_at_least_its_duration() {
+    let start = Instant::now();
+    time::sleep(Duration::from_millis(15)).await;
+    assert!(start.elapsed() >= Duration::from_millis(15));
+}
+
+#[tau::test]
+async fn sleep_zero_completes() {
+    time::sleep(Duration::ZERO).await;
+    time::sleep_until(Instant::now() - Duration::from_secs(1)).await;
+}
+
+#[tau::test]
+async fn sleep_duration_max_never_overflows_and_never_fires() {
+    let forever = time::sleep(Duration::MAX);
+    assert!(forever.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
+    let outcome = time::timeout(Duration::from_millis(5), forever).await;
+    assert!(outcome.is_err());
+}
+
+#[tau::test]
+async fn sleep_deadline_and_is_elapsed() {
+    let start = Instant::now();
+    let mut nap = pin!(time::sleep_until(start + Duration::from_millis(3)));
+    assert_eq!(nap.deadline(), start + Duration::from_millis(3));
+    assert!(!nap.is_elapsed());
+    nap.as_mut().await;
+    assert!(nap.is_elapsed());
+    assert!(poll_once(nap.as_mut()).is_ready(), "an elapsed sleep stays ready");
+}
+
+#[tau::test]
+async fn reset_moves_the_deadline_earlier_and_later() {
+    let start = Instant::now();
+    let mut nap = pin!(time::sleep(Duration::from_secs(3600)));
+    assert!(poll_once(nap.as_mut()).is_pending());
+    nap.as_mut().reset(start + Duration::from_millis(2));
+    nap.as_mut().await;
+    assert!(start.elapsed() < Duration::from_secs(60));
+    // Reset after completion: it waits again.
+    let again = Instant::now() + Duration::from_millis(10);
+    nap.as_mut().reset(again);
+    assert!(!nap.is_elapsed());
+    nap.as_mut().await;
+    assert!(Instant::now() >= again);
+}
+
+#[tau::test]
+async fn dropped_sleep_releases_its_timer() {
+    let runtime = tau::runtime::Handle::current();
+    {
+        let mut nap = pin!(time::sleep(Duration::from_secs(3600)));
+        assert!(poll_once(nap.as_mut()).is_pending());
+        assert_eq!(runtime.metrics().num_timers(), 1);
+    }
+    assert_eq!(runtime.metrics().num_timers(), 0);
+}
+
+#[tau::test]
+async fn fired_sleep_releases_its_timer() {
+    time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(tau::runtime::Handle::current().metrics().num_timers(), 0);
+}
+
+#[tau::test]
+async fn timeout_ok_err_and_zero_duration_ready_future() {
+    assert_eq!(time::timeout(Duration::ZERO, async { 1 }).await, Ok(1));
+    let error = time::timeout(Duration::from_millis(2), std::future::pending::<()>()).await.unwrap_err();
+    assert_eq!(error.to_string(), "deadline has elapsed");
+    let at = time::timeout_at(Instant::now() + Duration::from_secs(5), async { "in time" }).await;
+    assert_eq!(at, Ok("in time"));
+    let io_error: std::io::Error = error.into();
+    assert_eq!(io_error.kind(), std::io::ErrorKind::TimedOut);
+}
+
+#[tau::test]
+async fn timeout_with_duration_max_waits_for_the_future() {
+    let value = time::timeout(Duration::MAX, async {
+        time::sleep(Duration::from_millis(1)).await;
+        5
+    })
+    .await;
+    assert_eq!(value, Ok(5));
+}
+
+#[tau::test]
+async fn interval_first_tick_is_immediate_then_periodic() {
+    let start = Instant::now();
+    let mut ticks = time::interval(Duration::from_millis(10));
+    let first = ticks.tick().await;
+    assert!(first - start < Duration::from_millis(10));
+    let second = ticks.tick().await;
+    let third = ticks.tick().await;
+    assert_eq!(second - first, Duration::from_millis(10), "ticks are due on the schedule");
+    assert_eq!(third - second, Duration::from_millis(10));
+    assert!(Instant::now() >= first + Duration::from_millis(20));
+    assert_eq!(ticks.period(), Duration::from_millis(10));
+}
+
+/// Makes the interval miss ticks by blocking the runtime thread (simulated
+/// lateness, not synchronisation), then returns the ticks that follow.
+async fn ticks_after_stall(behavior: MissedTickBehavior) -> (Instant, Vec<Instant>) {
+    let period = Duration::from_millis(10);
+    let mut ticks = time::interval(period);
+    ticks.set_missed_tick_behavior(behavior);
+    assert_eq!(ticks.missed_tick_behavior(), behavior);
+    let first = ticks.tick().await;
+    std::thread::sleep(Duration::from_millis(35));
+    let mut after = Vec::new();
+    for _ in 0..3 {
+        after.push(ticks.tick().await);
+    }
+    (first, after)
+}
+
+#[tau::test]
+async fn missed_ticks_burst() {
+    let (first, after) = ticks_after_stall(MissedTickBehavior::Burst).await;
+    let ms = Duration::from_millis;
+    assert_eq!(after, [first + ms(10), first + ms(20), first + ms(30)]);
+}
+
+#[tau::test]
+async fn missed_ticks_delay() {
+    let (first, after) = ticks_after_stall(MissedTickBehavior::Delay).await;
+    assert_eq!(after[0], first + Duration::from_millis(10));
+    assert!(after[1] >= first + Duration::from_millis(45), "schedule restarts from the late tick");
+    assert_eq!(after[2] - after[1], Duration::from_millis(10));
+}
+
+#[tau::test]
+async fn missed_ticks_skip() {
+    let (first, after) = ticks_after_stall(MissedTickBehavior::Skip).await;
+    assert_eq!(after[0], first + Duration::from_millis(10));
+    let offset = (after[1] - first).as_nanos() % Duration::from_millis(10).as_nanos();
+    assert_eq!(offset, 0, "skipped ticks stay on the original grid");
+    assert!(after[1] >= first + Duration::from_millis(40));
+}
+
+#[test]
+#[should_panic(expected = "`period` must be non-zero.")]
+fn interval_zero_period_panics() {
+    tau::__private::run_test(async {
+        time::interval(Duration::ZERO);
+    });
+}
+
+#[tau::test]
+async fn many_concurrent_sleeps_all_fire_in_deadline_order() {
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut set = tau::task::JoinSet::new();
+    for i in (0..50u64).rev() {
+        let order = std::sync::Arc::clone(&order);
+        set.spawn(async move {
+            time::sleep(Duration::from_millis(i)).await;
+            order.lock().unwrap().push(i);
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let order = order.lock().unwrap();
+    assert_eq!(order.len(), 50);
+    assert!(order.windows(2).all(|pair| pair[0] <= pair[1]), "{order:?}");
+}
+
+#[test]
+fn sleep_polled_off_the_runtime_thread_still_fires() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    runtime.block_on(async move {
+        let waited = tau::task::spawn_blocking(move || {
+            // Another thread drives the runtime: this sleep is polled here.
+            handle.block_on(async {
+                let start = Instant::now();
+                time::sleep(Duration::from_millis(5)).await;
+                start.elapsed()
+            })
+        })
+        .await
+        .unwrap();
+        assert!(waited >= Duration::from_millis(5));
+    });
+}
