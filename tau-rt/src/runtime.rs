@@ -359,7 +359,10 @@ impl Shared {
             }
             let mut remote = self.lock_remote();
             if self.driving.load(Ordering::Acquire) {
-                remote.driver_waiters.push(park.clone());
+                // A caller retries after every wake of its future: keep one entry per parker.
+                if !remote.driver_waiters.iter().any(|waiter| waiter.will_wake(park)) {
+                    remote.driver_waiters.push(park.clone());
+                }
                 return BLOCK_ON_BUSY;
             }
         };

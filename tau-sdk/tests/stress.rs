@@ -15,6 +15,7 @@ use common::DropCounter;
 use tau::task::{self, AbortHandle};
 
 const ABORT_THREADS: usize = 4;
+const FOREVER: Duration = Duration::from_secs(3600);
 
 /// A one-shot flag a task can await; set from another task.
 #[derive(Default)]
@@ -86,7 +87,8 @@ async fn random_aborts_from_four_threads_drop_every_future_exactly_once() {
             done.fetch_add(1, Ordering::Relaxed);
             pair
         }));
-        let nap = Duration::from_micros(rng.next() % 2_000);
+        // Every 16th pair only ends by abort; the rest finish within 2 ms.
+        let nap = if pair % 16 == 0 { FOREVER } else { Duration::from_micros(rng.next() % 2_000) };
         let done = Arc::clone(&completed);
         handles.push(tau::spawn(async move {
             let _held = waker_detector;
@@ -99,7 +101,8 @@ async fn random_aborts_from_four_threads_drop_every_future_exactly_once() {
             pair
         }));
     }
-    let abort_handles: Arc<Vec<AbortHandle>> = Arc::new(handles.iter().map(|h| h.abort_handle()).collect());
+    let abort_handles: Arc<Vec<AbortHandle>> =
+        Arc::new(handles.iter().map(|handle| handle.abort_handle()).collect());
     let aborters: Vec<_> = (0..ABORT_THREADS)
         .map(|thread| {
             let abort_handles = Arc::clone(&abort_handles);
@@ -121,23 +124,34 @@ async fn random_aborts_from_four_threads_drop_every_future_exactly_once() {
         })
         .collect();
 
+    // Pairs that end on their own (or by a random abort) are joined while the
+    // aborters work; then the never-ending pairs are aborted and joined.
     let (mut finished, mut cancelled) = (0usize, 0usize);
-    for handle in handles {
-        match handle.await {
-            Ok(_) => finished += 1,
-            Err(error) => {
-                assert!(error.is_cancelled(), "{error}");
-                cancelled += 1;
-            }
+    let mut count = |result: Result<usize, task::JoinError>| match result {
+        Ok(_) => finished += 1,
+        Err(error) => {
+            assert!(error.is_cancelled(), "{error}");
+            cancelled += 1;
         }
+    };
+    let (never_ending, ending): (Vec<_>, Vec<_>) =
+        handles.into_iter().enumerate().partition(|(index, _)| (index / 2) % 16 == 0);
+    for (_, handle) in ending {
+        count(handle.await);
     }
-    eprintln!("stress: {tasks} tasks, {finished} finished, {cancelled} cancelled");
-    // Join the aborter threads off the runtime thread.
     task::spawn_blocking(move || aborters.into_iter().for_each(|thread| thread.join().unwrap()))
         .await
         .unwrap();
+    for (_, handle) in &never_ending {
+        handle.abort();
+    }
+    for (_, handle) in never_ending {
+        count(handle.await);
+    }
+    eprintln!("stress: {tasks} tasks, {finished} finished, {cancelled} cancelled");
     assert_eq!(finished + cancelled, tasks);
-    assert!(cancelled > 0 && finished > 0, "finished {finished}, cancelled {cancelled}");
+    assert!(cancelled >= tasks / 16, "the never-ending pairs were cancelled: {cancelled}");
+    assert!(finished > 0, "finished {finished}");
     assert_eq!(drops.created(), tasks);
     assert_eq!(drops.dropped(), tasks, "every future dropped");
     assert_eq!(drops.live(), 0);

@@ -163,10 +163,11 @@ fn interval_zero_period_panics() {
 async fn many_concurrent_sleeps_all_fire_in_deadline_order() {
     let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut set = tau::task::JoinSet::new();
+    let start = Instant::now();
     for i in (0..50u64).rev() {
         let order = std::sync::Arc::clone(&order);
         set.spawn(async move {
-            time::sleep(Duration::from_millis(i)).await;
+            time::sleep_until(start + Duration::from_millis(i)).await;
             order.lock().unwrap().push(i);
         });
     }
