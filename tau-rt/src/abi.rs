@@ -163,6 +163,9 @@ pub struct RuntimeMetrics {
     pub timers: u64,
     /// File descriptors registered with the reactor.
     pub io_registrations: u64,
+    /// Times another thread woke the driver through the poller (a burst of
+    /// remote spawns, wakes and aborts before the driver runs costs one).
+    pub remote_notifies: u64,
 }
 
 /// Opaque runtime context passed as the first argument of every function.

@@ -71,6 +71,7 @@ pub(crate) struct Shared {
     table: RuntimeTable,
     poller: Poller,
     notified: AtomicBool,
+    remote_notifies: AtomicU64,
     remote: Mutex<Remote>,
     driving: AtomicBool,
     shut_down: AtomicBool,
@@ -109,6 +110,7 @@ impl Runtime {
             table: crate::table::build(weak.as_ptr() as *const RtContext),
             poller,
             notified: AtomicBool::new(false),
+            remote_notifies: AtomicU64::new(0),
             remote: Mutex::new(Remote::default()),
             driving: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
@@ -173,6 +175,7 @@ impl Shared {
     fn push_remote(&self, op: RemoteOp) {
         self.lock_remote().ops.push(op);
         if !self.notified.swap(true, Ordering::AcqRel) {
+            self.remote_notifies.fetch_add(1, Ordering::Relaxed);
             // An error here means the poller is gone (shutdown); nothing to wake.
             let _ = self.poller.notify();
         }
@@ -257,7 +260,8 @@ impl Shared {
         if self.is_driver_thread() {
             self.current_metrics()
         } else {
-            *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner())
+            let snapshot = *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner());
+            RuntimeMetrics { remote_notifies: self.remote_notifies.load(Ordering::Relaxed), ..snapshot }
         }
     }
 
@@ -266,6 +270,7 @@ impl Shared {
             alive_tasks: self.core.tasks.borrow().len() as u64,
             timers: self.core.timers.borrow().len() as u64,
             io_registrations: self.core.reactor.borrow().len() as u64,
+            remote_notifies: self.remote_notifies.load(Ordering::Relaxed),
         }
     }
 

@@ -150,7 +150,9 @@ async fn random_aborts_from_four_threads_drop_every_future_exactly_once() {
     }
     eprintln!("stress: {tasks} tasks, {finished} finished, {cancelled} cancelled");
     assert_eq!(finished + cancelled, tasks);
-    assert!(cancelled >= tasks / 16, "the never-ending pairs were cancelled: {cancelled}");
+    // The waker of each never-ending pair only ends by abort (its waiter may
+    // finish once a random abort of the waker releases it).
+    assert!(cancelled >= tasks / 32, "the never-ending wakers were cancelled: {cancelled}");
     assert!(finished > 0, "finished {finished}");
     assert_eq!(drops.created(), tasks);
     assert_eq!(drops.dropped(), tasks, "every future dropped");
@@ -181,4 +183,34 @@ fn remote_spawns_from_many_threads_all_run() {
         total
     });
     assert_eq!(total, (0..4000u64).sum::<u64>());
+}
+
+#[test]
+fn a_burst_of_remote_wakes_costs_one_notify() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let waiter = runtime.spawn(async {
+        let signal = Arc::new(Signal::default());
+        (Arc::clone(&signal), tau::spawn(async move { signal.wait().await }))
+    });
+    let (signal, waiting) = runtime.block_on(async { waiter.await.unwrap() });
+    let before = runtime.metrics().remote_notify_count();
+    // Nobody drives the runtime now: 1000 remote spawns and a wake pile up.
+    let handle = runtime.handle().clone();
+    let spawned = std::thread::spawn(move || {
+        let handles: Vec<_> = (0..1000u32).map(|i| handle.spawn(async move { i })).collect();
+        signal.set();
+        handles
+    })
+    .join()
+    .unwrap();
+    assert_eq!(runtime.metrics().remote_notify_count() - before, 1, "the burst coalesced into one notify");
+    let total = runtime.block_on(async move {
+        waiting.await.unwrap();
+        let mut total = 0;
+        for handle in spawned {
+            total += handle.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, (0..1000u32).sum::<u32>());
 }

@@ -209,6 +209,12 @@ impl RuntimeMetrics {
     pub fn num_io_registrations(&self) -> usize {
         self.inner.io_registrations as usize
     }
+
+    /// How often other threads woke the runtime's thread through the reactor;
+    /// a burst of remote spawns, wakes and aborts before it runs counts once.
+    pub fn remote_notify_count(&self) -> u64 {
+        self.inner.remote_notifies
+    }
 }
 
 /// Returned by [`Runtime::enter`] and [`Handle::enter`]; leaves the runtime when dropped.
