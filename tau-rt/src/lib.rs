@@ -1,5 +1,5 @@
 //! tau-rt: the single-threaded runtime that a tau host and all of its plugins
-//! share: one executor, one timer queue, one IO reactor (on `polling`), queues
+//! share: one executor, one timer queue, one IO reactor (epoll on Linux, `polling` elsewhere), queues
 //! for wakes and aborts from other threads, and a blocking pool.
 //!
 //! Code never calls this crate's Rust API to use a runtime: it goes through
@@ -18,6 +18,7 @@ compile_error!("tau-rt encodes task wakers in a pointer-sized word and needs a 6
 pub mod abi;
 mod blocking;
 mod clock;
+mod poller;
 mod reactor;
 mod runtime;
 mod slab;

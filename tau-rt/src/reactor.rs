@@ -1,12 +1,11 @@
-//! The IO reactor: edge-triggered registrations on `polling`, with one
-//! readiness bit and one stored waker per direction.
+//! The IO reactor: edge-triggered registrations with one readiness bit and
+//! one stored waker per direction.
 
 use std::io;
-use std::num::NonZeroUsize;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::Duration;
 
-use polling::{Event, Events, PollMode, Poller};
+use crate::poller::{Event, Poller};
 
 use crate::abi::{FfiWaker, INTEREST_READ, INTEREST_WRITE};
 use crate::slab::{key_parts, Slab};
@@ -30,15 +29,12 @@ impl Registration {
 
 pub(crate) struct Reactor {
     registrations: Slab<Registration>,
-    events: Events,
+    events: Vec<Event>,
 }
 
 impl Reactor {
     pub(crate) fn new() -> Self {
-        Reactor {
-            registrations: Slab::new(),
-            events: Events::with_capacity(NonZeroUsize::new(1024).unwrap()),
-        }
+        Reactor { registrations: Slab::new(), events: Vec::new() }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -46,16 +42,13 @@ impl Reactor {
     }
 
     pub(crate) fn register(&mut self, poller: &Poller, fd: RawFd, interest: u8) -> io::Result<u64> {
-        if fd < 0 {
-            return Err(io::Error::from_raw_os_error(libc::EBADF));
-        }
         let key =
             self.registrations.insert(Registration { fd, ready: 0, read_waker: None, write_waker: None });
         let (index, _) = key_parts(key);
-        let event = Event::new(index as usize, interest & INTEREST_READ != 0, interest & INTEREST_WRITE != 0);
-        // SAFETY: the caller (AsyncFd) keeps the fd open until it deregisters,
-        // which it does in Drop before the fd can be closed by its owner.
-        let added = unsafe { poller.add_with_mode(fd, event, PollMode::Edge) };
+        // The caller (AsyncFd) keeps the fd open until it deregisters, which it
+        // does in Drop before the fd can be closed by its owner.
+        let added =
+            poller.add(fd, index as usize, interest & INTEREST_READ != 0, interest & INTEREST_WRITE != 0);
         if let Err(error) = added {
             self.registrations.remove(key);
             return Err(error);
@@ -97,9 +90,9 @@ impl Reactor {
             .registrations
             .remove(key)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not registered"))?;
-        // SAFETY: the fd is still open (the owner deregisters before closing);
-        // if it was closed early, `delete` fails with EBADF, which we report.
-        let result = poller.delete(unsafe { BorrowedFd::borrow_raw(registration.fd) });
+        // The fd is still open (the owner deregisters before closing); if it
+        // was closed early, `delete` fails with EBADF, which we report.
+        let result = poller.delete(registration.fd);
         let wakers = [registration.read_waker, registration.write_waker].into_iter().flatten().collect();
         result.map(|()| wakers)
     }
@@ -112,12 +105,8 @@ impl Reactor {
         wakers: &mut Vec<FfiWaker>,
     ) -> io::Result<()> {
         self.events.clear();
-        match poller.wait(&mut self.events, timeout) {
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
-            Err(error) => return Err(error),
-        }
-        for event in self.events.iter() {
+        poller.wait(&mut self.events, timeout)?;
+        for event in &self.events {
             let Some(registration) = self.registrations.get_mut_by_index(event.key as u32) else {
                 continue;
             };
@@ -137,8 +126,8 @@ impl Reactor {
     pub(crate) fn drain(&mut self, poller: &Poller) -> Vec<FfiWaker> {
         let mut wakers = Vec::new();
         for registration in self.registrations.drain() {
-            // SAFETY: see `deregister`; errors (fd already closed) are ignored at shutdown.
-            let _ = poller.delete(unsafe { BorrowedFd::borrow_raw(registration.fd) });
+            // Errors (fd already closed) are ignored at shutdown.
+            let _ = poller.delete(registration.fd);
             wakers.extend(registration.read_waker);
             wakers.extend(registration.write_waker);
         }

@@ -15,14 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use polling::Poller;
-
 use crate::abi::{
     BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, BLOCK_ON_BUSY,
     BLOCK_ON_DONE, BLOCK_ON_NESTED, POLL_READY,
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
+use crate::poller::Poller;
 use crate::reactor::Reactor;
 use crate::slab::{key_parts, Slab};
 use crate::timer::{TimerPoll, Timers};
@@ -99,12 +98,6 @@ impl Runtime {
     /// Creates a runtime with its own executor, timer queue and reactor.
     pub fn new() -> io::Result<Runtime> {
         let poller = Poller::new()?;
-        if !poller.supports_edge() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "tau needs edge-triggered polling (epoll or kqueue)",
-            ));
-        }
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| Shared {
             slot: waker::register(weak.clone()),
             table: crate::table::build(weak.as_ptr() as *const RtContext),

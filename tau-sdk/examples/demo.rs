@@ -51,7 +51,7 @@ async fn main() -> std::io::Result<()> {
         let server = AsyncFd::with_interest(server, Interest::READABLE)?;
         let mut buf = [0u8; 64];
         let read = server.async_io(Interest::READABLE, |s| (&*s).read(&mut buf)).await?;
-        (&*server.get_ref()).write_all(&buf[..read])?;
+        server.get_ref().write_all(&buf[..read])?;
         Ok::<_, std::io::Error>(read)
     });
     let client = AsyncFd::new(client)?;

@@ -1,0 +1,122 @@
+//! The OS readiness interface under the reactor: edge-triggered
+//! registrations, a wait with a timeout, and a cross-thread notify.
+//!
+//! On Linux tau talks to epoll directly: one `epoll_wait` per turn (plus one
+//! `read` of the eventfd after a notify). `polling` 3.x spends five syscalls on
+//! each wait there (timerfd re-arm, two `epoll_ctl` re-arms, the wait, an
+//! eventfd read), which showed in the cross-thread wake latency and in timer-
+//! heavy workloads. Everywhere else, and on Linux with `TAU_POLLER=polling`
+//! (so that the portable path stays tested), `polling` is the backend.
+
+#[cfg(target_os = "linux")]
+mod epoll;
+mod portable;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// A readiness event: the registration key and which directions are ready.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Event {
+    pub(crate) key: usize,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+}
+
+pub(crate) enum Poller {
+    #[cfg(target_os = "linux")]
+    Epoll(epoll::Epoll),
+    Portable(portable::Portable),
+}
+
+impl Poller {
+    pub(crate) fn new() -> io::Result<Poller> {
+        #[cfg(target_os = "linux")]
+        if std::env::var_os("TAU_POLLER").is_none_or(|value| value != "polling") {
+            return epoll::Epoll::new().map(Poller::Epoll);
+        }
+        portable::Portable::new().map(Poller::Portable)
+    }
+
+    /// Registers `fd` (edge-triggered) under `key`.
+    pub(crate) fn add(&self, fd: RawFd, key: usize, readable: bool, writable: bool) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll(epoll) => epoll.add(fd, key, readable, writable),
+            Poller::Portable(portable) => portable.add(fd, key, readable, writable),
+        }
+    }
+
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll(epoll) => epoll.delete(fd),
+            Poller::Portable(portable) => portable.delete(fd),
+        }
+    }
+
+    /// Waits up to `timeout` (`None`: until an event or a notify) and appends events.
+    pub(crate) fn wait(&self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll(epoll) => epoll.wait(events, timeout),
+            Poller::Portable(portable) => portable.wait(events, timeout),
+        }
+    }
+
+    /// Wakes the current or next `wait`, from any thread.
+    pub(crate) fn notify(&self) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll(epoll) => epoll.notify(),
+            Poller::Portable(portable) => portable.notify(),
+        }
+    }
+}
+
+/// A timeout in whole milliseconds, rounded up so that a wait never ends
+/// before a timer is due (and timers due within one millisecond share a wake).
+fn timeout_millis(timeout: Option<Duration>) -> i32 {
+    match timeout {
+        None => -1,
+        Some(timeout) => {
+            let millis = timeout.as_nanos().div_ceil(1_000_000);
+            i32::try_from(millis).unwrap_or(i32::MAX)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_round_up_to_whole_milliseconds() {
+        assert_eq!(timeout_millis(None), -1);
+        assert_eq!(timeout_millis(Some(Duration::ZERO)), 0);
+        assert_eq!(timeout_millis(Some(Duration::from_nanos(1))), 1);
+        assert_eq!(timeout_millis(Some(Duration::from_micros(1_001))), 2);
+        assert_eq!(timeout_millis(Some(Duration::from_secs(u64::MAX))), i32::MAX);
+    }
+
+    #[test]
+    fn notify_wakes_a_blocked_wait_and_registered_fds_report_readiness() {
+        let poller = Poller::new().unwrap();
+        poller.notify().unwrap();
+        let mut events = Vec::new();
+        poller.wait(&mut events, None).unwrap(); // returns thanks to the notify
+        assert!(events.is_empty(), "a notify is not an fd event");
+
+        let (left, right) = std::os::unix::net::UnixStream::pair().unwrap();
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        poller.add(right.as_raw_fd(), 7, true, false).unwrap();
+        (&left).write_all(b"x").unwrap();
+        poller.wait(&mut events, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].key, events[0].readable), (7, true));
+        poller.delete(right.as_raw_fd()).unwrap();
+        assert_eq!(poller.delete(right.as_raw_fd()).unwrap_err().raw_os_error(), Some(libc::ENOENT));
+    }
+}
