@@ -19,7 +19,7 @@ for line in sys.stdin:
     # Fewer stress tasks: valgrind runs ~50x slower. One test thread keeps
     # the output readable; timing-sensitive interval tests are skipped
     # because valgrind's slowness makes every tick "missed".
-    if ! TAU_STRESS_TASKS=4000 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+    if ! TAU_STRESS_TASKS=4000 valgrind --quiet --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
         --error-exitcode=1 "$binary" --test-threads=1 --skip missed_ticks --skip interval_first_tick; then
         echo "!! valgrind reported errors in $name" >&2
         status=1

@@ -4,11 +4,15 @@
 //! Use them through the SDK, as `#[tau::main]` and `#[tau::test]`; this crate
 //! is an implementation detail of `tau-sdk`.
 //!
-//! ```ignore
+//! ```
+//! async fn compute() -> std::io::Result<u32> {
+//!     tau::spawn(async { 42 }).await.map_err(std::io::Error::from)
+//! }
+//!
 //! #[tau::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let value = compute().await?;
-//!     println!("{value}");
+//!     assert_eq!(value, 42);
 //!     Ok(())
 //! }
 //!
@@ -24,7 +28,7 @@
 //! block handed to the SDK, which builds a runtime and drives the block to
 //! completion on the current thread:
 //!
-//! ```ignore
+//! ```text
 //! fn main() -> std::io::Result<()> {
 //!     ::tau::__private::run_main(async move {
 //!         #[allow(clippy::diverging_sub_expression)]
@@ -64,7 +68,7 @@ use proc_macro::TokenStream;
 /// runtime on the calling thread. `?` and `return` work in the body as in a
 /// synchronous function.
 ///
-/// ```ignore
+/// ```
 /// #[tau::main]
 /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     tau::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -74,7 +78,9 @@ use proc_macro::TokenStream;
 ///
 /// A crate that renames the SDK dependency says where it is:
 ///
-/// ```ignore
+/// ```
+/// use tau as sdk;
+///
 /// #[sdk::main(crate = "sdk")]
 /// async fn main() {}
 /// ```
@@ -91,7 +97,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// attributes, such as `#[should_panic]`, `#[ignore]` or `#[cfg(..)]`, in
 /// order. The test may return a `Result`, like a synchronous test.
 ///
-/// ```ignore
+/// ```
 /// #[tau::test]
 /// async fn sleeps() {
 ///     tau::time::sleep(std::time::Duration::from_millis(1)).await;

@@ -112,8 +112,9 @@ pub struct TaskVTable {
     pub cancel: unsafe extern "C" fn(task: *const c_void),
     /// Gives up the runtime's reference; `task` is not used afterwards.
     pub release: unsafe extern "C" fn(task: *const c_void),
-    /// Tells the task the key under which `abort` finds it.
-    pub bind: unsafe extern "C" fn(task: *const c_void, key: u64),
+    /// Tells the task its id and the key under which `abort` finds it;
+    /// called once, on the driver thread, before the first `poll`.
+    pub bind: unsafe extern "C" fn(task: *const c_void, key: u64, id: u64),
 }
 
 /// A type-erased task handed to `spawn`.
@@ -144,8 +145,8 @@ pub struct RawFuture {
 pub struct BlockingJob {
     /// The closure's state.
     pub data: *mut c_void,
-    /// Runs and frees it; never unwinds.
-    pub run: unsafe extern "C" fn(data: *mut c_void),
+    /// Runs and frees it, given the job's task id; never unwinds.
+    pub run: unsafe extern "C" fn(data: *mut c_void, id: u64),
     /// Frees it without running (runtime shut down).
     pub drop: unsafe extern "C" fn(data: *mut c_void),
 }

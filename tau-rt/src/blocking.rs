@@ -20,7 +20,7 @@ struct Inner {
 }
 
 struct State {
-    queue: VecDeque<BlockingJob>,
+    queue: VecDeque<(BlockingJob, u64)>,
     threads: usize,
     idle: usize,
     shutdown: bool,
@@ -36,7 +36,7 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn(&self, job: BlockingJob) {
+    pub(crate) fn spawn(&self, job: BlockingJob, id: u64) {
         let mut state = self.inner.state.lock().unwrap();
         if state.shutdown {
             drop(state);
@@ -44,7 +44,7 @@ impl BlockingPool {
             unsafe { (job.drop)(job.data) };
             return;
         }
-        state.queue.push_back(job);
+        state.queue.push_back((job, id));
         if state.idle > 0 {
             self.inner.work_available.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -63,13 +63,13 @@ impl BlockingPool {
     /// Lets queued-but-unstarted jobs go (dropped) and idle threads exit.
     /// Running jobs finish on their own.
     pub(crate) fn shutdown(&self) {
-        let jobs: Vec<BlockingJob> = {
+        let jobs: Vec<(BlockingJob, u64)> = {
             let mut state = self.inner.state.lock().unwrap();
             state.shutdown = true;
             state.queue.drain(..).collect()
         };
         self.inner.work_available.notify_all();
-        for job in jobs {
+        for (job, _) in jobs {
             // SAFETY: each job is owned here and was not run.
             unsafe { (job.drop)(job.data) };
         }
@@ -80,10 +80,10 @@ impl Inner {
     fn worker(&self) {
         let mut state = self.state.lock().unwrap();
         loop {
-            if let Some(job) = state.queue.pop_front() {
+            if let Some((job, id)) = state.queue.pop_front() {
                 drop(state);
                 // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
-                unsafe { (job.run)(job.data) };
+                unsafe { (job.run)(job.data, id) };
                 state = self.state.lock().unwrap();
                 continue;
             }

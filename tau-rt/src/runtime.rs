@@ -40,7 +40,7 @@ struct TaskSlot {
 }
 
 enum RemoteOp {
-    Spawn(RawTask),
+    Spawn(RawTask, u64),
     Wake(*const c_void),
     Abort(u64),
 }
@@ -165,13 +165,22 @@ impl Shared {
         self.remote.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn push_remote(&self, op: RemoteOp) {
-        self.lock_remote().ops.push(op);
+    /// Queues `op` for the driver; hands it back once the runtime has shut
+    /// down (shutdown and pushes agree under the queue's lock).
+    fn push_remote(&self, op: RemoteOp) -> Result<(), RemoteOp> {
+        {
+            let mut remote = self.lock_remote();
+            if self.shut_down.load(Ordering::Relaxed) {
+                return Err(op);
+            }
+            remote.ops.push(op);
+        }
         if !self.notified.swap(true, Ordering::AcqRel) {
             self.remote_notifies.fetch_add(1, Ordering::Relaxed);
             // An error here means the poller is gone (shutdown); nothing to wake.
             let _ = self.poller.notify();
         }
+        Ok(())
     }
 
     /// Takes the driver role if it is free; `None` if another thread has it.
@@ -186,14 +195,15 @@ impl Shared {
     pub(crate) fn spawn(&self, task: RawTask) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
         if self.is_driver_thread() {
-            self.spawn_local(task);
-        } else {
-            self.push_remote(RemoteOp::Spawn(task));
+            self.spawn_local(task, id);
+        } else if let Err(RemoteOp::Spawn(task, _)) = self.push_remote(RemoteOp::Spawn(task, id)) {
+            // Shut down: no driver will ever run it; it completes as cancelled here.
+            cancel_and_release(task);
         }
         id
     }
 
-    fn spawn_local(&self, task: RawTask) {
+    fn spawn_local(&self, task: RawTask, id: u64) {
         if self.shut_down.load(Ordering::Relaxed) {
             cancel_and_release(task);
             return;
@@ -206,7 +216,7 @@ impl Shared {
         });
         self.core.run_queue.borrow_mut().push_back(key_parts(key).0);
         // SAFETY: the runtime holds a reference to the task until `release`.
-        unsafe { ((*task.vtable).bind)(task.data, key) };
+        unsafe { ((*task.vtable).bind)(task.data, key, id) };
     }
 
     pub(crate) fn wake_local(&self, index: u32, generation: u16) {
@@ -224,12 +234,14 @@ impl Shared {
     }
 
     pub(crate) fn wake_remote(&self, data: *const c_void) {
-        self.push_remote(RemoteOp::Wake(data));
+        // After shutdown there is nothing left to wake.
+        let _ = self.push_remote(RemoteOp::Wake(data));
     }
 
     pub(crate) fn abort(&self, key: u64) {
         if !self.is_driver_thread() {
-            self.push_remote(RemoteOp::Abort(key));
+            // After shutdown every task is already cancelled.
+            let _ = self.push_remote(RemoteOp::Abort(key));
             return;
         }
         let removed = {
@@ -273,7 +285,7 @@ impl Shared {
 
     pub(crate) fn spawn_blocking(&self, job: BlockingJob) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
-        self.blocking.spawn(job);
+        self.blocking.spawn(job, id);
         id
     }
 
@@ -332,7 +344,7 @@ impl Shared {
         std::mem::swap(&mut ops, &mut self.lock_remote().ops);
         for op in ops.drain(..) {
             match op {
-                RemoteOp::Spawn(task) => self.spawn_local(task),
+                RemoteOp::Spawn(task, id) => self.spawn_local(task, id),
                 RemoteOp::Wake(data) => {
                     let (slot, index, generation) = waker::decode(data);
                     if slot == self.slot {
@@ -466,7 +478,11 @@ impl Shared {
             }
             std::thread::yield_now();
         };
-        self.shut_down.store(true, Ordering::Release);
+        {
+            // Under the queue's lock, so that no remote push lands after the last drain.
+            let _queue = self.lock_remote();
+            self.shut_down.store(true, Ordering::Release);
+        }
         loop {
             self.notified.store(true, Ordering::Release);
             self.drain_remote();

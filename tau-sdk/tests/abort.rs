@@ -288,3 +288,24 @@ async fn task_id_is_visible_inside_the_task() {
     assert_eq!(handle.await.unwrap(), id);
     assert!(task::try_id().is_none());
 }
+
+#[test]
+fn spawning_on_a_dropped_runtime_gives_a_cancelled_task() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    drop(runtime);
+    let drops = DropCounter::new();
+    let join = std::thread::spawn(move || handle.spawn(pending_with(drops.detector())).is_finished())
+        .join()
+        .unwrap();
+    assert!(join, "cancelled at once: no driver will ever run it");
+}
+
+#[test]
+fn a_remote_spawn_sees_its_own_id() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    let join = std::thread::spawn(move || handle.spawn(async { task::id() })).join().unwrap();
+    let id = join.id();
+    assert_eq!(runtime.block_on(join).unwrap(), id);
+}

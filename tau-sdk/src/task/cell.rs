@@ -311,7 +311,9 @@ where
     let runtime = table.get();
     // SAFETY: the table is alive; the runtime takes one of the two references.
     let id = unsafe { (runtime.spawn)(runtime.rt, task) };
-    // SAFETY: header is alive (we still hold the JoinHandle's reference).
+    // SAFETY: header is alive (we still hold the JoinHandle's reference). The
+    // runtime also hands the id to `bind` before the first poll; this store
+    // covers a task cancelled without being bound (spawned after shutdown).
     unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
     (RawRef { header }, Id::from_raw(id))
 }
@@ -369,9 +371,10 @@ unsafe extern "C" fn release_task(task: *const c_void) {
     release_ref(NonNull::new(task as *mut Header).expect("null task"));
 }
 
-unsafe extern "C" fn bind_task(task: *const c_void, key: u64) {
+unsafe extern "C" fn bind_task(task: *const c_void, key: u64, id: u64) {
     // SAFETY: the runtime holds a reference while it binds.
     let header = unsafe { &*(task as *const Header) };
+    header.id.store(id, Ordering::Relaxed);
     header.key.store(key, Ordering::Release);
 }
 
@@ -392,16 +395,16 @@ where
     let runtime = table.get();
     // SAFETY: the table is alive; the pool takes one of the two references.
     let id = unsafe { (runtime.spawn_blocking)(runtime.rt, job) };
-    // SAFETY: header is alive (we hold the JoinHandle's reference). The pool
-    // thread reads the id only through JoinError, after this store in practice;
-    // a racing read sees 0 and reports an unknown id, never unsafety.
+    // The pool hands the id to `run`; a job dropped unrun (shutdown) keeps this one.
+    // SAFETY: header is alive (we hold the JoinHandle's reference).
     unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
     (RawRef { header }, Id::from_raw(id))
 }
 
-unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void) {
+unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void, id: u64) {
     let header = NonNull::new(job as *mut Header).expect("null job");
     let cell = cell::<F, R>(header);
+    cell.header.id.store(id, Ordering::Relaxed);
     let previous = cell.header.state.fetch_or(STARTED, Ordering::AcqRel);
     if previous & ABORT != 0 {
         // Aborted before it started: it never runs (tokio's rule).
