@@ -1,0 +1,156 @@
+//! The runtime table used raw, as a plugin's generated code uses it: a
+//! hand-written task behind the C ABI, and bad keys handed to `abort`.
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tau_rt::abi::{
+    FfiWaker, RawFuture, RawTask, RuntimeTable, TaskVTable, BLOCK_ON_DONE, POLL_PENDING, POLL_READY,
+};
+use tau_rt::Runtime;
+
+/// A task that is pending on its first poll and ready on its second.
+#[derive(Default)]
+struct TwoPolls {
+    polls: AtomicUsize,
+    cancels: AtomicUsize,
+    releases: AtomicUsize,
+    key: AtomicU64,
+    id: AtomicU64,
+}
+
+unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+    // SAFETY: `task` is the test's `TwoPolls`, alive for the whole test.
+    let task = unsafe { &*(task as *const TwoPolls) };
+    if task.polls.fetch_add(1, Ordering::SeqCst) == 0 {
+        // SAFETY: `waker` is borrowed for this call.
+        unsafe { &*waker }.wake_by_ref();
+        POLL_PENDING
+    } else {
+        POLL_READY
+    }
+}
+
+unsafe extern "C" fn cancel(task: *const c_void) {
+    // SAFETY: as above.
+    unsafe { &*(task as *const TwoPolls) }.cancels.fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn release(task: *const c_void) {
+    // SAFETY: as above.
+    unsafe { &*(task as *const TwoPolls) }.releases.fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn bind(task: *const c_void, key: u64, id: u64) {
+    // SAFETY: as above.
+    let task = unsafe { &*(task as *const TwoPolls) };
+    task.key.store(key, Ordering::SeqCst);
+    task.id.store(id, Ordering::SeqCst);
+}
+
+static VTABLE: TaskVTable = TaskVTable { poll, cancel, release, bind };
+
+/// Drives `table`'s runtime until `done` returns true, calling `step` on each poll.
+fn drive(table: &RuntimeTable, mut step: impl FnMut() -> bool) {
+    struct Main<'a>(&'a mut dyn FnMut() -> bool);
+    unsafe extern "C" fn poll_main(data: *mut c_void, waker: *const FfiWaker) -> u8 {
+        // SAFETY: `data` is the `Main` below, borrowed for the block_on call.
+        let main = unsafe { &mut *(data as *mut Main<'_>) };
+        if (main.0)() {
+            POLL_READY
+        } else {
+            // SAFETY: borrowed for this call.
+            unsafe { &*waker }.wake_by_ref();
+            POLL_PENDING
+        }
+    }
+    let mut main = Main(&mut step);
+    let future = RawFuture { data: (&mut main as *mut Main<'_>).cast(), poll: poll_main };
+    let park = tau_park_waker();
+    // SAFETY: the table is alive; `main` and `park` outlive the call.
+    assert_eq!(unsafe { (table.block_on)(table.rt, future, &park) }, BLOCK_ON_DONE);
+}
+
+/// A waker that does nothing (block_on only uses it when another thread drives).
+fn tau_park_waker() -> FfiWaker {
+    unsafe extern "C" fn clone(data: *const c_void) -> FfiWaker {
+        FfiWaker { data, vtable: &NOOP }
+    }
+    unsafe extern "C" fn noop(_: *const c_void) {}
+    static NOOP: tau_rt::abi::FfiWakerVTable =
+        tau_rt::abi::FfiWakerVTable { clone, wake: noop, wake_by_ref: noop, drop: noop };
+    FfiWaker { data: std::ptr::null(), vtable: &NOOP }
+}
+
+#[test]
+fn a_raw_task_is_bound_polled_twice_and_released_once() {
+    let runtime = Runtime::new().unwrap();
+    let table = runtime.table();
+    let task = TwoPolls::default();
+    let raw = RawTask { data: (&task as *const TwoPolls).cast(), vtable: &VTABLE };
+    // SAFETY: the table is alive; `task` outlives the runtime's use of it.
+    let id = unsafe { (table.spawn)(table.rt, raw) };
+    drive(table, || task.releases.load(Ordering::SeqCst) == 1);
+    assert_eq!(task.polls.load(Ordering::SeqCst), 2);
+    assert_eq!(task.cancels.load(Ordering::SeqCst), 0);
+    assert_eq!(task.id.load(Ordering::SeqCst), id, "bind carries the id spawn returned");
+    assert_ne!(task.key.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn aborting_unknown_or_freed_keys_is_a_no_op() {
+    let runtime = Runtime::new().unwrap();
+    let table = runtime.table();
+    let task = TwoPolls::default();
+    let raw = RawTask { data: (&task as *const TwoPolls).cast(), vtable: &VTABLE };
+    // SAFETY: as above.
+    unsafe { (table.spawn)(table.rt, raw) };
+    drive(table, || task.releases.load(Ordering::SeqCst) == 1);
+    let freed = task.key.load(Ordering::SeqCst);
+    let survivor = TwoPolls::default();
+    let raw = RawTask { data: (&survivor as *const TwoPolls).cast(), vtable: &VTABLE };
+    // SAFETY: as above.
+    unsafe { (table.spawn)(table.rt, raw) };
+    let mut aborted = false;
+    drive(table, || {
+        if !aborted {
+            aborted = true;
+            for bogus in [0, 1, freed, u64::MAX, 0xDEAD_BEEF_0000_0001] {
+                // SAFETY: the table is alive; abort must ignore keys it does not know.
+                unsafe { (table.abort)(table.rt, bogus) };
+            }
+        }
+        survivor.releases.load(Ordering::SeqCst) == 1
+    });
+    // From another thread too (through the remote queue).
+    let rt = table.rt as usize;
+    let abort = table.abort;
+    std::thread::spawn(move || {
+        // SAFETY: the runtime outlives this thread (joined below).
+        unsafe { abort(rt as *const _, freed) }
+    })
+    .join()
+    .unwrap();
+    drive(table, || true);
+    assert_eq!(task.cancels.load(Ordering::SeqCst), 0);
+    assert_eq!(survivor.cancels.load(Ordering::SeqCst), 0, "the live task was not touched");
+    assert_eq!(survivor.polls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn nested_block_on_is_refused() {
+    let runtime = Runtime::new().unwrap();
+    let table = runtime.table();
+    let mut nested_status = None;
+    drive(table, || {
+        let park = tau_park_waker();
+        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> u8 {
+            unreachable!("a nested block_on must not poll")
+        }
+        let future = RawFuture { data: std::ptr::null_mut(), poll: never };
+        // SAFETY: the table is alive.
+        nested_status = Some(unsafe { (table.block_on)(table.rt, future, &park) });
+        true
+    });
+    assert_eq!(nested_status, Some(tau_rt::abi::BLOCK_ON_NESTED));
+}
