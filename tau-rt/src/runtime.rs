@@ -135,6 +135,12 @@ impl Drop for Runtime {
     }
 }
 
+impl Drop for Shared {
+    fn drop(&mut self) {
+        waker::unregister(self.slot);
+    }
+}
+
 /// Puts the driver role back and wakes threads waiting for it.
 struct DriverGuard<'a> {
     shared: &'a Shared,

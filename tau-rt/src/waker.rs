@@ -29,8 +29,10 @@ thread_local! {
     static DRIVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Live runtimes of this copy of tau-rt, by slot.
-static REGISTRY: RwLock<Vec<Weak<Shared>>> = RwLock::new(Vec::new());
+/// Runtimes of this copy of tau-rt, by slot. A slot is taken at creation and
+/// freed only by the runtime's `Drop`: a runtime under construction has no
+/// strong reference yet, so "no strong reference" cannot mean "free".
+static REGISTRY: RwLock<Vec<Option<Weak<Shared>>>> = RwLock::new(Vec::new());
 
 pub(crate) fn encode(runtime_slot: u16, index: u32, generation: u16) -> *const c_void {
     (((runtime_slot as u64) << 48) | ((generation as u64) << 32) | index as u64) as usize as *const c_void
@@ -56,18 +58,24 @@ pub(crate) fn set_driving(shared: *const Shared) -> *const Shared {
 /// Claims a registry slot for a new runtime.
 pub(crate) fn register(shared: Weak<Shared>) -> u16 {
     let mut registry = REGISTRY.write().unwrap_or_else(|poison| poison.into_inner());
-    if let Some(slot) = registry.iter().position(|weak| weak.strong_count() == 0) {
-        registry[slot] = shared;
+    if let Some(slot) = registry.iter().position(Option::is_none) {
+        registry[slot] = Some(shared);
         return slot as u16;
     }
     assert!(registry.len() < u16::MAX as usize, "more than 65535 live tau runtimes");
-    registry.push(shared);
+    registry.push(Some(shared));
     (registry.len() - 1) as u16
+}
+
+/// Frees a runtime's slot (from its `Drop`).
+pub(crate) fn unregister(slot: u16) {
+    let mut registry = REGISTRY.write().unwrap_or_else(|poison| poison.into_inner());
+    registry[slot as usize] = None;
 }
 
 fn lookup(slot: u16) -> Option<Arc<Shared>> {
     let registry = REGISTRY.read().unwrap_or_else(|poison| poison.into_inner());
-    registry.get(slot as usize).and_then(Weak::upgrade)
+    registry.get(slot as usize).and_then(Option::as_ref).and_then(Weak::upgrade)
 }
 
 unsafe extern "C" fn task_waker_clone(data: *const c_void) -> FfiWaker {

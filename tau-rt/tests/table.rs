@@ -154,3 +154,75 @@ fn nested_block_on_is_refused() {
     });
     assert_eq!(nested_status, Some(tau_rt::abi::BLOCK_ON_NESTED));
 }
+
+/// A task that parks on its first poll, leaving its waker for someone else.
+#[derive(Default)]
+struct Parked {
+    polls: AtomicUsize,
+    releases: AtomicUsize,
+    waker: std::sync::Mutex<Option<FfiWaker>>,
+}
+
+unsafe extern "C" fn parked_poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+    // SAFETY: `task` is a leaked `Parked`.
+    let task = unsafe { &*(task as *const Parked) };
+    if task.polls.fetch_add(1, Ordering::SeqCst) == 0 {
+        // SAFETY: borrowed for this call; we keep a clone.
+        *task.waker.lock().unwrap() = Some(unsafe { &*waker }.clone());
+        POLL_PENDING
+    } else {
+        POLL_READY
+    }
+}
+
+unsafe extern "C" fn parked_release(task: *const c_void) {
+    // SAFETY: as above.
+    unsafe { &*(task as *const Parked) }.releases.fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn parked_noop(_task: *const c_void) {}
+
+unsafe extern "C" fn parked_bind(_task: *const c_void, _key: u64, _id: u64) {}
+
+static PARKED_VTABLE: TaskVTable =
+    TaskVTable { poll: parked_poll, cancel: parked_noop, release: parked_release, bind: parked_bind };
+
+#[test]
+fn wakes_from_other_threads_reach_their_own_runtime_when_runtimes_are_made_concurrently() {
+    // A waker woken off the runtime's thread finds its runtime by the slot in
+    // its data word. Runtimes made at the same time must get distinct slots,
+    // or one runtime's wakes land in another's queue and its task hangs.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let mut polled = 0;
+                for _ in 0..50 {
+                    let runtime = Runtime::new().unwrap();
+                    let table = runtime.table();
+                    let task: &'static Parked = Box::leak(Box::default());
+                    let raw = RawTask { data: (task as *const Parked).cast(), vtable: &PARKED_VTABLE };
+                    // SAFETY: the table is alive; the task is leaked.
+                    unsafe { (table.spawn)(table.rt, raw) };
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                    let mut waker_thread = None;
+                    drive(table, || {
+                        if waker_thread.is_none() {
+                            if let Some(waker) = task.waker.lock().unwrap().take() {
+                                waker_thread = Some(std::thread::spawn(move || waker.wake()));
+                            }
+                        }
+                        task.releases.load(Ordering::SeqCst) == 1 || std::time::Instant::now() > deadline
+                    });
+                    if let Some(thread) = waker_thread {
+                        thread.join().unwrap();
+                    }
+                    polled += task.polls.load(Ordering::SeqCst);
+                }
+                polled
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 100, "every task woken from another thread and polled again");
+    }
+}

@@ -1,7 +1,15 @@
 //! epoll, used directly: edge-triggered registrations and an eventfd for
 //! notify, registered once (edge-triggered too, so nothing is re-armed).
+//!
+//! The eventfd is never read. With `EPOLLET`, every `write` queues exactly one
+//! report while the counter is non-zero, so each notify wakes one wait.
+//! Reading it instead would race: a notify written after the driver's last
+//! look at its queue but before the `read` would be consumed by that `read`,
+//! and the following `epoll_wait`, seeing a zero counter, would sleep through
+//! it. The counter grows by one per notify (the runtime coalesces notifies,
+//! one per drain of its queue), so it cannot reach its 2^64 - 2 limit.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -17,9 +25,6 @@ pub(crate) struct Epoll {
     eventfd: OwnedFd,
     /// Driver-thread only (`wait`).
     buffer: RefCell<Vec<libc::epoll_event>>,
-    /// The last wait saw a notify: drain the eventfd before the next one (off
-    /// the path between a wake and the task's poll). Driver-thread only.
-    drain_eventfd: Cell<bool>,
 }
 
 fn check(result: libc::c_int) -> io::Result<libc::c_int> {
@@ -37,12 +42,7 @@ impl Epoll {
         // SAFETY: as above.
         let eventfd =
             unsafe { OwnedFd::from_raw_fd(check(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?) };
-        let poller = Epoll {
-            epoll,
-            eventfd,
-            buffer: RefCell::new(Vec::with_capacity(EVENTS_PER_WAIT)),
-            drain_eventfd: Cell::new(false),
-        };
+        let poller = Epoll { epoll, eventfd, buffer: RefCell::new(Vec::with_capacity(EVENTS_PER_WAIT)) };
         poller.control(
             libc::EPOLL_CTL_ADD,
             poller.eventfd.as_raw_fd(),
@@ -75,11 +75,6 @@ impl Epoll {
     }
 
     pub(crate) fn wait(&self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
-        if self.drain_eventfd.replace(false) {
-            let mut counter = 0u64;
-            // SAFETY: reads 8 bytes into `counter`; EAGAIN (already drained) is fine.
-            unsafe { libc::read(self.eventfd.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
-        }
         let mut buffer = self.buffer.borrow_mut();
         // SAFETY: the buffer has room for `capacity` events; the kernel writes
         // at most that many and we set the length to what it reports.
@@ -101,8 +96,7 @@ impl Epoll {
         for event in buffer.drain(..) {
             let (key, flags) = (event.u64, event.events as libc::c_int);
             if key == NOTIFY_KEY {
-                self.drain_eventfd.set(true);
-                continue;
+                continue; // a notify: the caller re-checks its queue
             }
             let broken = flags & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
             events.push(Event {
@@ -116,8 +110,8 @@ impl Epoll {
 
     pub(crate) fn notify(&self) -> io::Result<()> {
         let one = 1u64;
-        // SAFETY: writes 8 bytes from `one`. EAGAIN means the counter is
-        // saturated, which still leaves the eventfd readable: a wake is pending.
+        // SAFETY: writes 8 bytes from `one`. EAGAIN would mean a saturated
+        // counter, which still leaves the eventfd readable: a wake is pending.
         let written = unsafe { libc::write(self.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
         if written < 0 {
             let error = io::Error::last_os_error();

@@ -1,8 +1,8 @@
 //! The OS readiness interface under the reactor: edge-triggered
 //! registrations, a wait with a timeout, and a cross-thread notify.
 //!
-//! On Linux tau talks to epoll directly: one `epoll_wait` per turn (plus one
-//! `read` of the eventfd after a notify). `polling` 3.x spends five syscalls on
+//! On Linux tau talks to epoll directly: one `epoll_wait` per turn, and one
+//! eventfd `write` per notify. `polling` 3.x spends five syscalls on
 //! each wait there (timerfd re-arm, two `epoll_ctl` re-arms, the wait, an
 //! eventfd read), which showed in the cross-thread wake latency and in timer-
 //! heavy workloads. Everywhere else, and on Linux with `TAU_POLLER=polling`
