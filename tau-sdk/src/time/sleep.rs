@@ -1,8 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tau_rt::abi::{POLL_PENDING, POLL_READY};
@@ -49,13 +48,9 @@ pub struct Sleep {
     /// The runtime's timer key (0: not registered).
     key: u64,
     elapsed: bool,
-    /// Used when polled off the runtime's thread: a helper task sleeps there.
-    remote: Option<RemoteSleep>,
-}
-
-struct RemoteSleep {
-    waker: Arc<Mutex<Option<Waker>>>,
-    helper: JoinHandle<()>,
+    /// Used when polled off the runtime's thread: a helper task sleeps on
+    /// the runtime, and its completion wakes this sleep's poller.
+    remote: Option<JoinHandle<()>>,
 }
 
 impl Sleep {
@@ -97,35 +92,28 @@ impl Sleep {
     }
 
     fn cancel_remote(&mut self) {
-        if let Some(remote) = self.remote.take() {
-            remote.helper.abort();
+        if let Some(helper) = self.remote.take() {
+            helper.abort();
         }
     }
 
     fn poll_remote(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let remote = self.remote.get_or_insert_with(|| {
-            let waker = Arc::new(Mutex::new(None::<Waker>));
+        let helper = self.remote.get_or_insert_with(|| {
             let deadline = self.deadline;
             let never = self.deadline_ns == tau_rt::NEVER;
-            let notify = Arc::clone(&waker);
-            let helper = crate::task::spawn_on(self.table, async move {
+            crate::task::spawn_on(self.table, async move {
                 if never {
                     std::future::pending::<()>().await;
                 }
                 sleep_until(deadline).await;
-                if let Some(waker) = notify.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    waker.wake();
-                }
-            });
-            RemoteSleep { waker, helper }
+            })
         });
-        *remote.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
-        if remote.helper.is_finished() {
-            self.remote = None;
-            self.elapsed = true;
-            return Poll::Ready(());
+        if Pin::new(helper).poll(cx).is_pending() {
+            return Poll::Pending;
         }
-        Poll::Pending
+        self.remote = None;
+        self.elapsed = true;
+        Poll::Ready(())
     }
 }
 
