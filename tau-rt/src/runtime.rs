@@ -308,7 +308,7 @@ impl Shared {
                 }
                 slot.scheduled = false;
                 slot.running = true;
-                (slot.task, tasks_generation(&tasks, index))
+                (slot.task, tasks.generation_of(index))
             };
             ran += 1;
             let task_waker = ManuallyDrop::new(waker::task_waker(self.slot, index, generation as u16));
@@ -509,10 +509,6 @@ impl Shared {
         self.publish_metrics();
         drop(guard);
     }
-}
-
-fn tasks_generation(tasks: &Slab<TaskSlot>, index: u32) -> u32 {
-    tasks.generation_of(index)
 }
 
 fn cancel_and_release(task: RawTask) {
