@@ -62,7 +62,7 @@ pub mod __private {
 
     use tau_rt::abi::RuntimeTable;
 
-    pub use crate::context::HostTableError;
+    use crate::HostTableError;
 
     /// Body of `#[tau::main]`: a fresh runtime for the program.
     pub fn run_main<F: Future>(future: F) -> F::Output {

@@ -75,16 +75,16 @@ impl Poller {
     }
 }
 
-/// A timeout in whole milliseconds, rounded up so that a wait never ends
-/// before a timer is due (and timers due within one millisecond share a wake).
+/// `timeout` rounded up to whole milliseconds, so that a wait never ends
+/// before a timer is due and timers due within one millisecond share a wake.
+fn round_up_to_millis(timeout: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))
+}
+
+/// A rounded-up timeout in milliseconds for `epoll_wait` (-1: forever).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn timeout_millis(timeout: Option<Duration>) -> i32 {
-    match timeout {
-        None => -1,
-        Some(timeout) => {
-            let millis = timeout.as_nanos().div_ceil(1_000_000);
-            i32::try_from(millis).unwrap_or(i32::MAX)
-        }
-    }
+    timeout.map_or(-1, |timeout| i32::try_from(round_up_to_millis(timeout).as_millis()).unwrap_or(i32::MAX))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use polling::{Events, PollMode};
 
-use super::Event;
+use super::{round_up_to_millis, Event};
 
 pub(crate) struct Portable {
     poller: polling::Poller,
@@ -45,11 +45,7 @@ impl Portable {
     pub(crate) fn wait(&self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
         let mut ready = self.events.borrow_mut();
         ready.clear();
-        // Whole milliseconds, rounded up, as on the epoll backend: timers due
-        // within one millisecond share a wake.
-        let timeout = timeout.map(|timeout| {
-            Duration::from_millis(u64::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))
-        });
+        let timeout = timeout.map(round_up_to_millis);
         match self.poller.wait(&mut ready, timeout) {
             Ok(_) => {}
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),

@@ -161,9 +161,6 @@ impl<T> JoinSet<T> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<(Id, T), JoinError>>> {
-        if self.len == 0 {
-            return Poll::Ready(None);
-        }
         self.notify.waiter.register(cx.waker());
         self.poll_ready_entries()
     }
