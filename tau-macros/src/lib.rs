@@ -1,4 +1,5 @@
-//! Attribute macros that run an `async fn` on tau's embedded runtime, the way
+//! The macros of tau: `#[tau::plugin]` and `#[tau::export]`, which turn an
+//! impl into a plugin, and attribute macros that run an `async fn` on tau's embedded runtime, the way
 //! `#[tokio::main]` and `#[tokio::test]` do for tokio.
 //!
 //! Use them through the SDK, as `#[tau::main]` and `#[tau::test]`; this crate
@@ -55,9 +56,8 @@
 //! The function must be `async`, take no arguments and have no generic
 //! parameters or where clause.
 
-mod expand;
-mod parse;
-mod validate;
+mod entry;
+mod plugin;
 
 use proc_macro::TokenStream;
 
@@ -88,7 +88,7 @@ use proc_macro::TokenStream;
 /// See the [crate docs](crate) for the exact expansion and the arguments.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(parse::Kind::Main, args.into(), item.into()).into()
+    entry::expand::expand(entry::parse::Kind::Main, args.into(), item.into()).into()
 }
 
 /// Runs an `async fn` test on a fresh tau runtime.
@@ -113,5 +113,40 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// See the [crate docs](crate) for the exact expansion and the arguments.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(parse::Kind::Test, args.into(), item.into()).into()
+    entry::expand::expand(entry::parse::Kind::Test, args.into(), item.into()).into()
+}
+
+/// Turns an `impl` into a tau plugin: generates the descriptor the host
+/// reads, one C-ABI entry point per `#[tau::export]` method (typed and
+/// text), and task wrappers for `async` exports.
+///
+/// ```
+/// #[derive(Default)]
+/// pub struct Adder;
+///
+/// #[tau::plugin]
+/// impl Adder {
+///     /// Adds two numbers.
+///     #[tau::export]
+///     pub fn add(&self, a: i64, b: i64) -> i64 {
+///         a + b
+///     }
+/// }
+/// # fn main() { assert_eq!(Adder.add(1, 2), 3); }
+/// ```
+///
+/// The rules (receivers, types, hooks, construction) are in the SDK's
+/// `tau::plugin` module docs; every violation is a compile error that says
+/// what to write instead. `crate = "path"` names the SDK for a crate that
+/// renames the dependency.
+#[proc_macro_attribute]
+pub fn plugin(args: TokenStream, item: TokenStream) -> TokenStream {
+    plugin::expand::expand(args.into(), item.into()).into()
+}
+
+/// Marks a method of a `#[tau::plugin]` impl as callable by hosts. On its
+/// own (outside such an impl) it is an error.
+#[proc_macro_attribute]
+pub fn export(_args: TokenStream, item: TokenStream) -> TokenStream {
+    plugin::expand::expand_stray_export(item.into()).into()
 }

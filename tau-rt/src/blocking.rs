@@ -1,9 +1,9 @@
 //! The blocking pool: threads started on demand for `spawn_blocking`, kept
 //! for a while when idle, capped in number.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::abi::BlockingJob;
 
@@ -17,26 +17,55 @@ pub(crate) struct BlockingPool {
 struct Inner {
     state: Mutex<State>,
     work_available: Condvar,
+    /// Signalled whenever an owner's last job finishes.
+    owner_idle: Condvar,
+}
+
+struct Queued {
+    job: BlockingJob,
+    id: u64,
+    owner: u32,
 }
 
 struct State {
-    queue: VecDeque<(BlockingJob, u64)>,
+    queue: VecDeque<Queued>,
+    /// Jobs queued or running, per owner (absent: none).
+    in_flight: HashMap<u32, usize>,
     threads: usize,
     idle: usize,
     shutdown: bool,
+}
+
+impl State {
+    fn finished(&mut self, owner: u32) -> bool {
+        let count = self.in_flight.get_mut(&owner).expect("job owner counted");
+        *count -= 1;
+        let idle = *count == 0;
+        if idle {
+            self.in_flight.remove(&owner);
+        }
+        idle
+    }
 }
 
 impl BlockingPool {
     pub(crate) fn new() -> Self {
         BlockingPool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { queue: VecDeque::new(), threads: 0, idle: 0, shutdown: false }),
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    in_flight: HashMap::new(),
+                    threads: 0,
+                    idle: 0,
+                    shutdown: false,
+                }),
                 work_available: Condvar::new(),
+                owner_idle: Condvar::new(),
             }),
         }
     }
 
-    pub(crate) fn spawn(&self, job: BlockingJob, id: u64) {
+    pub(crate) fn spawn(&self, job: BlockingJob, id: u64, owner: u32) {
         let mut state = self.inner.state.lock().unwrap();
         if state.shutdown {
             drop(state);
@@ -44,7 +73,8 @@ impl BlockingPool {
             unsafe { (job.drop)(job.data) };
             return;
         }
-        state.queue.push_back((job, id));
+        state.queue.push_back(Queued { job, id, owner });
+        *state.in_flight.entry(owner).or_default() += 1;
         if state.idle > 0 {
             self.inner.work_available.notify_one();
         } else if state.threads < MAX_THREADS {
@@ -63,15 +93,45 @@ impl BlockingPool {
     /// Lets queued-but-unstarted jobs go (dropped) and idle threads exit.
     /// Running jobs finish on their own.
     pub(crate) fn shutdown(&self) {
-        let jobs: Vec<(BlockingJob, u64)> = {
+        let jobs: Vec<Queued> = {
             let mut state = self.inner.state.lock().unwrap();
             state.shutdown = true;
             state.queue.drain(..).collect()
         };
         self.inner.work_available.notify_all();
-        for (job, _) in jobs {
+        self.drop_jobs(jobs);
+    }
+
+    /// Drops `owner`'s queued jobs that have not started, then waits up to
+    /// `timeout` for its running ones; returns how many are still running.
+    pub(crate) fn cancel_owned(&self, owner: u32, timeout: Duration) -> usize {
+        let jobs: Vec<Queued> = {
+            let mut state = self.inner.state.lock().unwrap();
+            let (mine, others): (Vec<Queued>, Vec<Queued>) =
+                state.queue.drain(..).partition(|queued| queued.owner == owner);
+            state.queue = others.into();
+            mine
+        };
+        self.drop_jobs(jobs);
+        let deadline = Instant::now() + timeout;
+        let mut state = self.inner.state.lock().unwrap();
+        loop {
+            let running = state.in_flight.get(&owner).copied().unwrap_or(0);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if running == 0 || left.is_zero() {
+                return running;
+            }
+            state = self.inner.owner_idle.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    fn drop_jobs(&self, jobs: Vec<Queued>) {
+        for queued in jobs {
             // SAFETY: each job is owned here and was not run.
-            unsafe { (job.drop)(job.data) };
+            unsafe { (queued.job.drop)(queued.job.data) };
+            if self.inner.state.lock().unwrap().finished(queued.owner) {
+                self.inner.owner_idle.notify_all();
+            }
         }
     }
 }
@@ -80,11 +140,14 @@ impl Inner {
     fn worker(&self) {
         let mut state = self.state.lock().unwrap();
         loop {
-            if let Some((job, id)) = state.queue.pop_front() {
+            if let Some(Queued { job, id, owner }) = state.queue.pop_front() {
                 drop(state);
                 // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
                 unsafe { (job.run)(job.data, id) };
                 state = self.state.lock().unwrap();
+                if state.finished(owner) {
+                    self.owner_idle.notify_all();
+                }
                 continue;
             }
             if state.shutdown {

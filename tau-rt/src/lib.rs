@@ -27,5 +27,5 @@ mod timer;
 mod waker;
 
 pub use clock::{now_ns, NEVER};
-pub use runtime::Runtime;
+pub use runtime::{Runtime, RuntimeScope, RUNTIME_OWNER};
 pub use table::{ERR_NOT_DRIVER_THREAD, NOT_DRIVER_THREAD};

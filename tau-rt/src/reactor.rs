@@ -12,6 +12,8 @@ use crate::slab::{key_parts, Slab};
 
 struct Registration {
     fd: RawFd,
+    /// The scope (plugin) whose code registered it; see `Runtime::scope`.
+    owner: u32,
     ready: u8,
     read_waker: Option<FfiWaker>,
     write_waker: Option<FfiWaker>,
@@ -41,9 +43,9 @@ impl Reactor {
         self.registrations.len()
     }
 
-    pub(crate) fn register(&mut self, poller: &Poller, fd: RawFd, interest: u8) -> io::Result<u64> {
+    pub(crate) fn register(&mut self, poller: &Poller, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {
         let key =
-            self.registrations.insert(Registration { fd, ready: 0, read_waker: None, write_waker: None });
+            self.registrations.insert(Registration { fd, owner, ready: 0, read_waker: None, write_waker: None });
         let (index, _) = key_parts(key);
         // The caller (AsyncFd) keeps the fd open until it deregisters, which it
         // does in Drop before the fd can be closed by its owner.
@@ -124,9 +126,24 @@ impl Reactor {
 
     /// Deregisters everything (shutdown) and returns the wakers.
     pub(crate) fn drain(&mut self, poller: &Poller) -> Vec<FfiWaker> {
+        let registrations = self.registrations.drain();
+        Self::release(poller, registrations)
+    }
+
+    pub(crate) fn count_owned(&self, owner: u32) -> usize {
+        self.registrations.iter().filter(|(_, registration)| registration.owner == owner).count()
+    }
+
+    /// Deregisters what `owner` registered and returns the wakers.
+    pub(crate) fn drain_owned(&mut self, poller: &Poller, owner: u32) -> Vec<FfiWaker> {
+        let registrations = self.registrations.remove_where(|registration| registration.owner == owner);
+        Self::release(poller, registrations)
+    }
+
+    fn release(poller: &Poller, registrations: Vec<Registration>) -> Vec<FfiWaker> {
         let mut wakers = Vec::new();
-        for registration in self.registrations.drain() {
-            // Errors (fd already closed) are ignored at shutdown.
+        for registration in registrations {
+            // Errors (fd already closed) are ignored: the registration is gone either way.
             let _ = poller.delete(registration.fd);
             wakers.extend(registration.read_waker);
             wakers.extend(registration.write_waker);

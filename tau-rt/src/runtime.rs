@@ -34,13 +34,15 @@ const TICKS_PER_REACTOR_POLL: u32 = 8;
 
 struct TaskSlot {
     task: RawTask,
+    /// The scope that spawned it (0: the runtime's own table).
+    owner: u32,
     scheduled: bool,
     running: bool,
     abort_requested: bool,
 }
 
 enum RemoteOp {
-    Spawn(RawTask, u64),
+    Spawn(RawTask, u64, u32),
     Wake(*const c_void),
     Abort(u64),
 }
@@ -65,9 +67,23 @@ struct Core {
     spare_ops: RefCell<Vec<RemoteOp>>,
 }
 
+/// One view of the runtime: the table that code of one owner (the host, or
+/// one plugin) reaches it through. Everything spawned or registered through
+/// the table is tagged with `owner`, so that it can be cancelled and counted
+/// per owner.
+pub(crate) struct Scope {
+    pub(crate) shared: *const Shared,
+    pub(crate) owner: u32,
+    table: RuntimeTable,
+}
+
+/// The owner of what is reached through [`Runtime::table`].
+pub const RUNTIME_OWNER: u32 = 0;
+
 pub(crate) struct Shared {
     slot: u16,
-    table: RuntimeTable,
+    /// The runtime's own scope (owner [`RUNTIME_OWNER`]).
+    main: Scope,
     poller: Poller,
     notified: AtomicBool,
     remote_notifies: AtomicU64,
@@ -94,13 +110,46 @@ pub struct Runtime {
     shared: Arc<Shared>,
 }
 
+/// A table through which one owner (a plugin) reaches the runtime; see
+/// [`Runtime::scope`]. The table stays valid while this value lives.
+pub struct RuntimeScope {
+    scope: Box<Scope>,
+    /// Keeps the runtime's state alive as long as the table can be used.
+    _shared: Arc<Shared>,
+}
+
+// SAFETY: `Scope` holds a pointer to the `Shared` that `_shared` keeps alive;
+// `Shared` is Send + Sync.
+unsafe impl Send for RuntimeScope {}
+// SAFETY: as above; the table is immutable.
+unsafe impl Sync for RuntimeScope {}
+
+impl RuntimeScope {
+    /// The table to hand to the owner's code.
+    pub fn table(&self) -> &RuntimeTable {
+        &self.scope.table
+    }
+
+    /// The owner this scope tags.
+    pub fn owner(&self) -> u32 {
+        self.scope.owner
+    }
+}
+
 impl Runtime {
     /// Creates a runtime with its own executor, timer queue and reactor.
     pub fn new() -> io::Result<Runtime> {
         let poller = Poller::new()?;
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| Shared {
             slot: waker::register(weak.clone()),
-            table: crate::table::build(weak.as_ptr() as *const RtContext),
+            main: Scope {
+                shared: weak.as_ptr(),
+                owner: RUNTIME_OWNER,
+                // SAFETY: only the field's address is computed; nothing is read
+                // from the allocation being initialised.
+                table: crate::table::build(unsafe { std::ptr::addr_of!((*weak.as_ptr()).main) }
+                    as *const RtContext),
+            },
             poller,
             notified: AtomicBool::new(false),
             remote_notifies: AtomicU64::new(0),
@@ -125,7 +174,47 @@ impl Runtime {
     /// The C-ABI table through which all code, embedded or plugin, uses this runtime.
     /// Valid while this `Runtime` lives, or longer for holders of `retain`.
     pub fn table(&self) -> &RuntimeTable {
-        &self.shared.table
+        &self.shared.main.table
+    }
+
+    /// A table for one owner's code (a plugin): tasks it spawns, timers and
+    /// IO it registers, and blocking jobs it runs are tagged with `owner`,
+    /// so that [`cancel_owned`](Self::cancel_owned) and
+    /// [`owned_metrics`](Self::owned_metrics) can find them.
+    ///
+    /// # Panics
+    /// If `owner` is [`RUNTIME_OWNER`].
+    pub fn scope(&self, owner: u32) -> RuntimeScope {
+        assert_ne!(owner, RUNTIME_OWNER, "owner 0 is the runtime's own table");
+        let mut scope = Box::new(Scope {
+            shared: Arc::as_ptr(&self.shared),
+            owner,
+            table: crate::table::build(std::ptr::null()),
+        });
+        let context = &*scope as *const Scope as *const RtContext;
+        scope.table.rt = context;
+        RuntimeScope { scope, _shared: Arc::clone(&self.shared) }
+    }
+
+    /// Cancels every task `owner` spawned (their futures are dropped, on this
+    /// thread, with `Drop` running; tasks spawned by those drops too) and
+    /// drops the timers and IO registrations it left behind. Takes the driver
+    /// role, waiting for another thread inside `block_on` to let go of it.
+    /// Returns how many tasks were cancelled.
+    pub fn cancel_owned(&self, owner: u32) -> usize {
+        self.shared.with_driver(|| self.shared.cancel_owned(owner))
+    }
+
+    /// Drops `owner`'s blocking jobs that have not started and waits up to
+    /// `timeout` for its running ones; returns how many are still running.
+    pub fn cancel_blocking_owned(&self, owner: u32, timeout: Duration) -> usize {
+        self.shared.blocking.cancel_owned(owner, timeout)
+    }
+
+    /// Counts of what `owner` has alive in the runtime (`remote_notifies`
+    /// is the runtime's total). Takes the driver role like `cancel_owned`.
+    pub fn owned_metrics(&self, owner: u32) -> RuntimeMetrics {
+        self.shared.with_driver(|| self.shared.owned_metrics(owner))
     }
 }
 
@@ -196,26 +285,44 @@ impl Shared {
         Some(DriverGuard { shared: self, previous })
     }
 
+    /// Runs `f` holding the driver role: at once on the driver thread, else
+    /// after taking the role (waiting while another thread drives).
+    fn with_driver<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.is_driver_thread() {
+            return f();
+        }
+        let guard = loop {
+            if let Some(guard) = self.try_drive() {
+                break guard;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        let result = f();
+        drop(guard);
+        result
+    }
+
     // ----- tasks -------------------------------------------------------------
 
-    pub(crate) fn spawn(&self, task: RawTask) -> u64 {
+    pub(crate) fn spawn(&self, task: RawTask, owner: u32) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
         if self.is_driver_thread() {
-            self.spawn_local(task, id);
-        } else if let Err(RemoteOp::Spawn(task, _)) = self.push_remote(RemoteOp::Spawn(task, id)) {
+            self.spawn_local(task, id, owner);
+        } else if let Err(RemoteOp::Spawn(task, ..)) = self.push_remote(RemoteOp::Spawn(task, id, owner)) {
             // Shut down: no driver will ever run it; it completes as cancelled here.
             cancel_and_release(task);
         }
         id
     }
 
-    fn spawn_local(&self, task: RawTask, id: u64) {
+    fn spawn_local(&self, task: RawTask, id: u64, owner: u32) {
         if self.shut_down.load(Ordering::Relaxed) {
             cancel_and_release(task);
             return;
         }
         let key = self.core.tasks.borrow_mut().insert(TaskSlot {
             task,
+            owner,
             scheduled: true,
             running: false,
             abort_requested: false,
@@ -289,10 +396,44 @@ impl Shared {
         *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.current_metrics();
     }
 
-    pub(crate) fn spawn_blocking(&self, job: BlockingJob) -> u64 {
+    pub(crate) fn spawn_blocking(&self, job: BlockingJob, owner: u32) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
-        self.blocking.spawn(job, id);
+        self.blocking.spawn(job, id, owner);
         id
+    }
+
+    /// Driver thread only: see [`Runtime::cancel_owned`].
+    fn cancel_owned(&self, owner: u32) -> usize {
+        let mut cancelled = 0;
+        loop {
+            // Accept remote spawns first, so that none of the owner's escapes.
+            self.notified.store(true, Ordering::Release);
+            self.drain_remote();
+            let tasks = self.core.tasks.borrow_mut().remove_where(|slot| slot.owner == owner && !slot.running);
+            if tasks.is_empty() {
+                break;
+            }
+            cancelled += tasks.len();
+            for slot in tasks {
+                cancel_and_release(slot.task);
+            }
+        }
+        let timer_wakers = self.core.timers.borrow_mut().drain_owned(owner);
+        drop(timer_wakers);
+        let io_wakers = self.core.reactor.borrow_mut().drain_owned(&self.poller, owner);
+        drop(io_wakers);
+        self.publish_metrics();
+        cancelled
+    }
+
+    /// Driver thread only: see [`Runtime::owned_metrics`].
+    fn owned_metrics(&self, owner: u32) -> RuntimeMetrics {
+        RuntimeMetrics {
+            alive_tasks: self.core.tasks.borrow().iter().filter(|(_, slot)| slot.owner == owner).count() as u64,
+            timers: self.core.timers.borrow().count_owned(owner) as u64,
+            io_registrations: self.core.reactor.borrow().count_owned(owner) as u64,
+            remote_notifies: self.remote_notifies.load(Ordering::Relaxed),
+        }
     }
 
     /// Polls up to `budget` scheduled tasks; returns how many ran.
@@ -350,7 +491,7 @@ impl Shared {
         std::mem::swap(&mut ops, &mut self.lock_remote().ops);
         for op in ops.drain(..) {
             match op {
-                RemoteOp::Spawn(task, id) => self.spawn_local(task, id),
+                RemoteOp::Spawn(task, id, owner) => self.spawn_local(task, id, owner),
                 RemoteOp::Wake(data) => {
                     let (slot, index, generation) = waker::decode(data);
                     if slot == self.slot {
@@ -440,8 +581,8 @@ impl Shared {
 
     // ----- timers and IO (driver thread only) ---------------------------------
 
-    pub(crate) fn timer_poll(&self, key: &mut u64, deadline: u64, waker: &FfiWaker) -> bool {
-        let outcome = self.core.timers.borrow_mut().poll(key, deadline, waker);
+    pub(crate) fn timer_poll(&self, key: &mut u64, deadline: u64, waker: &FfiWaker, owner: u32) -> bool {
+        let outcome = self.core.timers.borrow_mut().poll(key, deadline, waker, owner);
         match outcome {
             TimerPoll::Fired => true,
             TimerPoll::Pending(replaced) => {
@@ -456,8 +597,8 @@ impl Shared {
         drop(waker);
     }
 
-    pub(crate) fn io_register(&self, fd: i32, interest: u8) -> io::Result<u64> {
-        self.core.reactor.borrow_mut().register(&self.poller, fd, interest)
+    pub(crate) fn io_register(&self, fd: i32, interest: u8, owner: u32) -> io::Result<u64> {
+        self.core.reactor.borrow_mut().register(&self.poller, fd, interest, owner)
     }
 
     pub(crate) fn io_poll_ready(&self, key: u64, direction: u8, waker: &FfiWaker) -> bool {

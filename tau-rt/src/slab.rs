@@ -106,20 +106,13 @@ impl<T> Slab<T> {
 
     /// Removes every value, returning them; keys handed out before go stale.
     pub(crate) fn drain(&mut self) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.len);
-        let keys: Vec<u64> = self
-            .entries
-            .iter()
-            .enumerate()
-            .filter_map(|(index, entry)| match entry {
-                Entry::Occupied { generation, .. } => Some(make_key(index as u32, *generation)),
-                Entry::Vacant { .. } => None,
-            })
-            .collect();
-        for key in keys {
-            out.extend(self.remove(key));
-        }
-        out
+        self.remove_where(|_| true)
+    }
+
+    /// Removes the values `predicate` picks, returning them.
+    pub(crate) fn remove_where(&mut self, mut predicate: impl FnMut(&T) -> bool) -> Vec<T> {
+        let keys: Vec<u64> = self.iter().filter(|(_, value)| predicate(value)).map(|(key, _)| key).collect();
+        keys.into_iter().filter_map(|key| self.remove(key)).collect()
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &T)> {

@@ -8,7 +8,7 @@ use crate::abi::{
     BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, ABI_VERSION,
     POLL_PENDING, POLL_READY,
 };
-use crate::runtime::Shared;
+use crate::runtime::{Scope, Shared};
 use crate::waker::TASK_WAKER_VTABLE;
 
 /// `timer_poll` / `io_poll_ready` result: called off the driver thread.
@@ -41,20 +41,27 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
 }
 
 /// # Safety
-/// `rt` must come from a live runtime's table.
+/// `rt` must come from a live runtime's (or runtime scope's) table.
+unsafe fn scope<'a>(rt: *const RtContext) -> &'a Scope {
+    // SAFETY: per the function contract, every table's `rt` is its live Scope.
+    unsafe { &*(rt as *const Scope) }
+}
+
+/// # Safety
+/// As for [`scope`].
 unsafe fn shared<'a>(rt: *const RtContext) -> &'a Shared {
-    // SAFETY: per the function contract, `rt` is `Arc::as_ptr` of a live Shared.
-    unsafe { &*(rt as *const Shared) }
+    // SAFETY: a live scope points to its runtime's live `Shared`.
+    unsafe { &*scope(rt).shared }
 }
 
 unsafe extern "C" fn retain(rt: *const RtContext) {
-    // SAFETY: `rt` is the pointer of a live `Arc<Shared>`.
-    unsafe { Arc::increment_strong_count(rt as *const Shared) }
+    // SAFETY: the scope's `shared` is the pointer of a live `Arc<Shared>`.
+    unsafe { Arc::increment_strong_count(scope(rt).shared) }
 }
 
 unsafe extern "C" fn release(rt: *const RtContext) {
     // SAFETY: balances a `retain`; the Arc stays valid until its last release.
-    unsafe { Arc::decrement_strong_count(rt as *const Shared) }
+    unsafe { Arc::decrement_strong_count(scope(rt).shared) }
 }
 
 unsafe extern "C" fn is_driver_thread(rt: *const RtContext) -> bool {
@@ -68,7 +75,9 @@ unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
 
 unsafe extern "C" fn spawn(rt: *const RtContext, task: RawTask) -> u64 {
     // SAFETY: table contract.
-    unsafe { shared(rt) }.spawn(task)
+    let scope = unsafe { scope(rt) };
+    // SAFETY: as above.
+    unsafe { shared(rt) }.spawn(task, scope.owner)
 }
 
 unsafe extern "C" fn abort(rt: *const RtContext, key: u64) {
@@ -88,7 +97,8 @@ unsafe extern "C" fn block_on(rt: *const RtContext, future: RawFuture, park: *co
 
 unsafe extern "C" fn spawn_blocking(rt: *const RtContext, job: BlockingJob) -> u64 {
     // SAFETY: table contract.
-    unsafe { shared(rt) }.spawn_blocking(job)
+    let (shared, scope) = unsafe { (shared(rt), scope(rt)) };
+    shared.spawn_blocking(job, scope.owner)
 }
 
 unsafe extern "C" fn timer_poll(
@@ -98,11 +108,11 @@ unsafe extern "C" fn timer_poll(
     waker: *const FfiWaker,
 ) -> u8 {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
-    let (shared, key, waker) = unsafe { (shared(rt), &mut *key, &*waker) };
+    let (shared, owner, key, waker) = unsafe { (shared(rt), scope(rt).owner, &mut *key, &*waker) };
     if !shared.is_driver_thread() {
         return NOT_DRIVER_THREAD;
     }
-    if shared.timer_poll(key, deadline_ns, waker) {
+    if shared.timer_poll(key, deadline_ns, waker, owner) {
         POLL_READY
     } else {
         POLL_PENDING
@@ -119,11 +129,11 @@ unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
 
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {
     // SAFETY: table contract.
-    let shared = unsafe { shared(rt) };
+    let (shared, owner) = unsafe { (shared(rt), scope(rt).owner) };
     if !shared.is_driver_thread() {
         return ERR_NOT_DRIVER_THREAD;
     }
-    match shared.io_register(fd, interest) {
+    match shared.io_register(fd, interest, owner) {
         Ok(registered) => {
             // SAFETY: `key` is a valid out-pointer for the call.
             unsafe { *key = registered };

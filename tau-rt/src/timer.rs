@@ -11,6 +11,8 @@ use crate::slab::Slab;
 
 struct TimerEntry {
     deadline: u64,
+    /// The scope (plugin) whose code registered it; see `Runtime::scope`.
+    owner: u32,
     waker: Option<FfiWaker>,
     fired: bool,
 }
@@ -36,7 +38,7 @@ impl Timers {
         self.entries.len()
     }
 
-    pub(crate) fn poll(&mut self, key: &mut u64, deadline: u64, waker: &FfiWaker) -> TimerPoll {
+    pub(crate) fn poll(&mut self, key: &mut u64, deadline: u64, waker: &FfiWaker, owner: u32) -> TimerPoll {
         if let Some(entry) = self.entries.get_mut(*key) {
             if entry.fired {
                 self.entries.remove(*key);
@@ -56,7 +58,7 @@ impl Timers {
             }
             return TimerPoll::Pending(replaced);
         }
-        let entry = TimerEntry { deadline, waker: Some(waker.clone()), fired: false };
+        let entry = TimerEntry { deadline, owner, waker: Some(waker.clone()), fired: false };
         *key = self.entries.insert(entry);
         if deadline != NEVER {
             self.heap.push(Reverse((deadline, *key)));
@@ -102,6 +104,16 @@ impl Timers {
     pub(crate) fn drain(&mut self) -> Vec<FfiWaker> {
         self.heap.clear();
         self.entries.drain().into_iter().filter_map(|entry| entry.waker).collect()
+    }
+
+    pub(crate) fn count_owned(&self, owner: u32) -> usize {
+        self.entries.iter().filter(|(_, entry)| entry.owner == owner).count()
+    }
+
+    /// Removes the timers `owner` registered and returns their wakers.
+    pub(crate) fn drain_owned(&mut self, owner: u32) -> Vec<FfiWaker> {
+        let removed = self.entries.remove_where(|entry| entry.owner == owner);
+        removed.into_iter().filter_map(|entry| entry.waker).collect()
     }
 
     fn compact_if_stale(&mut self) {

@@ -153,6 +153,11 @@ impl std::fmt::Display for HostTableError {
 
 impl std::error::Error for HostTableError {}
 
+/// Forgets the host's table (the plugin instance is gone; a new load installs a new one).
+pub(crate) fn clear_host_table() {
+    HOST_TABLE.store(std::ptr::null_mut(), Ordering::Release);
+}
+
 /// Installs the host's runtime table (called by the plugin's generated init).
 ///
 /// # Safety

@@ -31,7 +31,9 @@
 mod context;
 mod ffi_waker;
 pub mod io;
+pub mod plugin;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
@@ -39,7 +41,7 @@ use std::future::Future;
 
 pub use context::HostTableError;
 pub use task::spawn;
-pub use tau_macros::{main, test};
+pub use tau_macros::{export, main, plugin, test};
 
 /// Runs `future` to completion on the current runtime, driving it from this
 /// thread (see [`runtime::Handle::block_on`]).
@@ -63,6 +65,13 @@ pub mod __private {
     use tau_rt::abi::RuntimeTable;
 
     use crate::HostTableError;
+
+    pub use crate::plugin::check;
+    pub use crate::plugin::entry as plugin;
+    pub use abi_stable;
+
+    /// The runtime table ABI version this SDK speaks.
+    pub const RUNTIME_ABI_VERSION: u32 = tau_rt::abi::ABI_VERSION;
 
     /// Body of `#[tau::main]`: a fresh runtime for the program.
     pub fn run_main<F: Future>(future: F) -> F::Output {

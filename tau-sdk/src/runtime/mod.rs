@@ -28,7 +28,7 @@ pub(crate) use block_on::block_on;
 pub struct Runtime {
     handle: Handle,
     /// Owns the runtime; dropped after `handle`, it shuts the runtime down.
-    _owner: tau_rt::Runtime,
+    owner: tau_rt::Runtime,
 }
 
 impl Runtime {
@@ -37,7 +37,7 @@ impl Runtime {
         let runtime = tau_rt::Runtime::new()?;
         // SAFETY: the handle retains the table, which keeps it valid.
         let table = unsafe { TableRef::new(runtime.table(), true) };
-        Ok(Runtime { handle: Handle::from_table(table), _owner: runtime })
+        Ok(Runtime { handle: Handle::from_table(table), owner: runtime })
     }
 
     /// Runs `future` to completion, driving the runtime on this thread.
@@ -80,6 +80,12 @@ impl Runtime {
     /// A snapshot of the runtime's counts; see [`Handle::metrics`].
     pub fn metrics(&self) -> RuntimeMetrics {
         self.handle.metrics()
+    }
+
+    /// The tau-rt runtime underneath, for hosts: per-plugin scopes,
+    /// cancelling a plugin's tasks.
+    pub fn as_rt(&self) -> &tau_rt::Runtime {
+        &self.owner
     }
 }
 
@@ -195,6 +201,11 @@ pub struct RuntimeMetrics {
 }
 
 impl RuntimeMetrics {
+    /// Wraps counts read through the runtime table (or from `tau_rt`).
+    pub fn from_raw(inner: tau_rt::abi::RuntimeMetrics) -> RuntimeMetrics {
+        RuntimeMetrics { inner }
+    }
+
     /// Tasks spawned and not yet finished or cancelled.
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.alive_tasks as usize

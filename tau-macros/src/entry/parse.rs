@@ -2,7 +2,7 @@
 //!
 //! This module only recognizes syntax. Whether an argument is *accepted*
 //! (tau has no `multi_thread` flavor, for example) is decided in
-//! [`crate::validate`].
+//! [`super::validate`].
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;

@@ -4,8 +4,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{AttrStyle, ItemFn, Path, ReturnType};
 
-use crate::parse::{self, Kind};
-use crate::validate;
+use super::parse::{self, Kind};
+use super::validate;
 
 /// Expands `#[tau::main]` or `#[tau::test]` (`kind`) with arguments `args` on
 /// `item`.

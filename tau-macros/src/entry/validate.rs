@@ -6,7 +6,7 @@
 use quote::ToTokens;
 use syn::{parse_quote, Attribute, ItemFn, Path};
 
-use crate::parse::{Arg, ArgValue, Kind};
+use super::parse::{Arg, ArgValue, Kind};
 
 /// What the arguments amount to once checked.
 pub(crate) struct Config {
@@ -123,7 +123,7 @@ fn path_text(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{parse_args, parse_fn};
+    use crate::entry::parse::{parse_args, parse_fn};
     use proc_macro2::TokenStream;
 
     /// Parses from a string, so spans have line/column and source text.

@@ -1,0 +1,79 @@
+//! The example plugin: a greeter with sync and async exports.
+//!
+//! ```sh
+//! cargo run -p tau-host -- call plugins/example-plugin greet world
+//! echo 'slow_double 21' | cargo run -p tau-host -- run plugins/example-plugin
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tau::sync::oneshot;
+
+/// Counts the greetings it gave.
+#[derive(Default)]
+pub struct Greeter {
+    calls: AtomicU64,
+}
+
+#[tau::plugin]
+impl Greeter {
+    /// Says hello to `name`.
+    #[tau::export]
+    pub fn greet(&self, name: String) -> String {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        format!("hello, {name}")
+    }
+
+    /// How many greetings so far.
+    #[tau::export]
+    pub fn greetings(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Adds two numbers.
+    #[tau::export]
+    pub fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    /// Divides `a` by `b`; dividing by zero is an error.
+    #[tau::export]
+    pub fn divide(&self, a: i64, b: i64) -> Result<i64, String> {
+        a.checked_div(b).ok_or_else(|| format!("cannot divide {a} by {b}"))
+    }
+
+    /// Doubles `x` after sleeping 20 ms on the shared runtime.
+    #[tau::export]
+    pub async fn slow_double(&self, x: i64) -> i64 {
+        tau::time::sleep(Duration::from_millis(20)).await;
+        x * 2
+    }
+
+    /// Sends `value` on `reply` after `delay_ms`, from a task of this plugin.
+    #[tau::export]
+    pub fn send_later(&self, reply: oneshot::Sender<i64>, value: i64, delay_ms: u64) {
+        tau::spawn(async move {
+            tau::time::sleep(Duration::from_millis(delay_ms)).await;
+            // The receiver may be gone; then nobody wants the value.
+            let _ = reply.send(value);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greets_and_counts() {
+        let greeter = Greeter::default();
+        assert_eq!(greeter.greet("tau".into()), "hello, tau");
+        assert_eq!(greeter.greetings(), 1);
+    }
+
+    #[tau::test]
+    async fn doubles_slowly() {
+        assert_eq!(Greeter::default().slow_double(21).await, 42);
+    }
+}

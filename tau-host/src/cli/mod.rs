@@ -1,0 +1,5 @@
+//! The `tau` command's parts.
+
+pub(crate) mod scaffold;
+pub(crate) mod session;
+pub(crate) mod words;

@@ -1,0 +1,119 @@
+//! `tau run` and `tau call`: text calls into loaded plugins.
+
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tau_host::{Host, Plugin};
+
+use super::words;
+
+/// Reads commands from `input` until its end, one per line, and prints each
+/// result on `out` (errors on stderr); the session goes on after errors.
+/// Returns how many commands failed.
+pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static) -> usize {
+    let input = Arc::new(Mutex::new(input));
+    host.block_on(async {
+        let mut failures = 0;
+        loop {
+            // Read on the blocking pool, so the runtime (and the plugins'
+            // background tasks) keeps running while we wait for input.
+            let input = Arc::clone(&input);
+            let line = tau::task::spawn_blocking(move || {
+                let mut line = String::new();
+                let read = input.lock().unwrap_or_else(|poison| poison.into_inner()).read_line(&mut line);
+                read.map(|bytes| (bytes > 0).then_some(line))
+            })
+            .await;
+            let line = match line {
+                Ok(Ok(Some(line))) => line,
+                Ok(Ok(None)) => break,
+                Ok(Err(error)) => {
+                    eprintln!("error: reading stdin: {error}");
+                    failures += 1;
+                    break;
+                }
+                Err(error) => {
+                    eprintln!("error: reading stdin: {error}");
+                    failures += 1;
+                    break;
+                }
+            };
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match execute(host, line).await {
+                Ok(text) => print_line(&text),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    failures += 1;
+                }
+            }
+        }
+        wait_for_tasks(host).await;
+        failures
+    })
+}
+
+/// Runs one command line, `<export> [args…]` or `<plugin>.<export> [args…]`.
+pub(crate) async fn execute(host: &Host, line: &str) -> Result<String, String> {
+    let words = words::split(line)?;
+    let Some((target, args)) = words.split_first() else { return Err("empty command".to_string()) };
+    let (plugin, export) = resolve(host, target)?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let call = plugin.call_text(export, &args).map_err(|error| error.to_string())?;
+    call.await.map_err(|error| error.to_string())
+}
+
+/// Finds which plugin `target` (`export` or `plugin.export`) means.
+fn resolve<'h>(host: &'h Host, target: &'h str) -> Result<(&'h Plugin, &'h str), String> {
+    if let Some((plugin_name, export)) = target.split_once('.') {
+        let wanted = plugin_name.replace('_', "-");
+        let plugin = host.plugins().find(|plugin| plugin.name().replace('_', "-") == wanted).ok_or_else(|| {
+            let loaded: Vec<&str> = host.plugins().map(Plugin::name).collect();
+            format!("no plugin `{plugin_name}` is loaded; loaded: {}", loaded.join(", "))
+        })?;
+        return Ok((plugin, export));
+    }
+    let owners: Vec<&Plugin> = host.plugins().filter(|plugin| plugin.export(target).is_some()).collect();
+    match owners.as_slice() {
+        [plugin] => Ok((plugin, target)),
+        [] => {
+            let available: Vec<String> = host
+                .plugins()
+                .flat_map(|plugin| plugin.exports().map(move |export| format!("{}.{}", plugin.name(), export.name())))
+                .collect();
+            Err(format!("no loaded plugin exports `{target}`; the exports are: {}", available.join(", ")))
+        }
+        several => {
+            let names: Vec<&str> = several.iter().map(|plugin| plugin.name()).collect();
+            Err(format!(
+                "`{target}` is exported by {}; say which with `<plugin>.{target}`",
+                names.join(" and ")
+            ))
+        }
+    }
+}
+
+/// Drives the runtime until no plugin has a task left (tasks the calls
+/// spawned and left running in the background).
+pub(crate) async fn wait_for_tasks(host: &Host) {
+    loop {
+        let busy = host.plugins().any(|plugin| {
+            host.plugin_metrics(plugin.id()).is_some_and(|metrics| metrics.num_alive_tasks() > 0)
+        });
+        if !busy {
+            return;
+        }
+        // The runtime has no "plugin idle" event yet; look again shortly.
+        tau::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+fn print_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (e.g. `| head`) ends output, not the session.
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}

@@ -1,0 +1,198 @@
+//! Errors. Each message says what is wrong and what to do about it.
+
+use std::path::PathBuf;
+
+/// Why a plugin could not be loaded. Nothing of the plugin is left running
+/// after any of these; the host and its other plugins carry on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The path does not exist.
+    #[error("{}: no such file or directory; give the path of a plugin library or of a plugin crate directory", .path.display())]
+    NotFound {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The file could not be opened as a shared library.
+    #[error("{}: not a loadable shared library ({reason}); give a plugin built with `tau build`", .path.display())]
+    Open {
+        /// The library's path.
+        path: PathBuf,
+        /// What the dynamic loader said.
+        reason: String,
+    },
+    /// A shared library without a valid tau descriptor.
+    #[error("{}: a shared library, but not a tau plugin ({reason}); a plugin is a cdylib crate with a `#[tau::plugin]` impl", .path.display())]
+    NotAPlugin {
+        /// The library's path.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// Built by a different compiler, SDK or ABI: refused before any of its code ran.
+    #[error("{}: {what}; rebuild it with `tau build`", .path.display())]
+    Incompatible {
+        /// The library's path.
+        path: PathBuf,
+        /// What differs, e.g. "built with rustc 1.93.0, host uses rustc 1.95.0".
+        what: String,
+    },
+    /// The same library is already loaded.
+    #[error("{}: already loaded as plugin `{name}`; unload it first", .path.display())]
+    AlreadyLoaded {
+        /// The library's path.
+        path: PathBuf,
+        /// The loaded plugin's name.
+        name: String,
+    },
+    /// The plugin's constructor or `on_load` failed or panicked.
+    #[error("{}: plugin `{name}` failed to start: {message}", .path.display())]
+    Init {
+        /// The library's path.
+        path: PathBuf,
+        /// The plugin's name.
+        name: String,
+        /// What went wrong (the panic message or the returned error).
+        message: String,
+    },
+    /// Building the plugin crate failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// Why a plugin crate could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The directory has no `Cargo.toml`.
+    #[error("{}: no Cargo.toml here; give a plugin crate directory (make one with `tau new <PATH>`)", .dir.display())]
+    NotACrate {
+        /// The directory given.
+        dir: PathBuf,
+    },
+    /// cargo could not be started.
+    #[error("could not run `{cargo}`: {source}; is cargo installed and on PATH (or set CARGO)?")]
+    Spawn {
+        /// The cargo command.
+        cargo: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// cargo failed (its diagnostics were shown on stderr).
+    #[error("building {} failed: cargo exited with {status} (its errors are above)", .dir.display())]
+    Cargo {
+        /// The crate directory.
+        dir: PathBuf,
+        /// cargo's exit status.
+        status: std::process::ExitStatus,
+    },
+    /// The crate built, but produced no `cdylib`.
+    #[error("{}: the crate builds no cdylib; add `[lib] crate-type = [\"cdylib\"]` to its Cargo.toml", .dir.display())]
+    NoLibrary {
+        /// The crate directory.
+        dir: PathBuf,
+    },
+    /// `patches.list` could not be read or has a bad line.
+    #[error("{}: {message}", .path.display())]
+    Patches {
+        /// The patches file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Why a call failed. The plugin stays loaded and usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No export of that name.
+    #[error("plugin `{plugin}` has no export `{export}`; its exports are: {}", .available.join(", "))]
+    UnknownExport {
+        /// The plugin's name.
+        plugin: String,
+        /// The name asked for.
+        export: String,
+        /// The signatures of the exports it has.
+        available: Vec<String>,
+    },
+    /// Wrong number of arguments.
+    #[error("{}", tau::__private::plugin::arity_message(.export, .expected, *.given))]
+    Arity {
+        /// The export's name.
+        export: String,
+        /// Its parameters, `name: Type`.
+        expected: Vec<String>,
+        /// How many were given.
+        given: usize,
+    },
+    /// A typed call's argument or result type differs from the export's.
+    #[error("`{export}`: {what} is `{expected}`, but the call uses `{given}`")]
+    Type {
+        /// The export's name.
+        export: String,
+        /// Which part: "parameter `x`" or "the result".
+        what: String,
+        /// The type the plugin declares.
+        expected: String,
+        /// The type the caller used.
+        given: String,
+    },
+    /// A blocking `call` of an async export.
+    #[error("`{export}` is an async export; use `spawn_call` (or `call_text`) and await the returned `PluginCall`")]
+    IsAsync {
+        /// The export's name.
+        export: String,
+    },
+    /// The export panicked (the panic was caught in the plugin).
+    #[error("`{export}` panicked: {message}")]
+    Panicked {
+        /// The export's name.
+        export: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The async call's task was aborted (or its plugin unloaded).
+    #[error("`{export}` was cancelled")]
+    Cancelled {
+        /// The export's name.
+        export: String,
+    },
+    /// The call failed: an argument that does not parse, or an `Err` result in a text call.
+    #[error("`{export}`: {message}")]
+    Failed {
+        /// The export's name.
+        export: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl CallError {
+    /// True if the call's task was aborted.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, CallError::Cancelled { .. })
+    }
+
+    /// True if the plugin panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, CallError::Panicked { .. })
+    }
+}
+
+/// What went wrong while unloading; the plugin is gone either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnloadError {
+    /// No plugin with that id is loaded.
+    #[error("no plugin with id {0} is loaded")]
+    NotLoaded(u32),
+    /// `on_unload` (or dropping the plugin) failed or panicked.
+    #[error("plugin `{name}`: {message}")]
+    Hook {
+        /// The plugin's name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}

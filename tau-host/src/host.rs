@@ -1,0 +1,200 @@
+//! The host: one runtime, the plugins loaded into it, and their life cycle.
+
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use abi_stable::std_types::RString;
+use tau::plugin::abi::CALL_OK;
+use tau::runtime::{Handle, Runtime};
+
+use crate::builder::Builder;
+use crate::error::{LoadError, UnloadError};
+use crate::library;
+use crate::plugin::{Plugin, PluginId};
+
+/// How long unload waits for a plugin's running blocking jobs before it
+/// gives up unmapping its code.
+const BLOCKING_GRACE: Duration = Duration::from_secs(10);
+
+/// A tau host: owns the runtime that it and all of its plugins share, and
+/// the plugins. Calls borrow the host; [`unload`](Self::unload) needs it
+/// mutably, so no call can be in progress while a plugin goes away.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut host = tau_host::Host::new()?;
+/// // A crate directory is built first (cargo, with tau-sdk patched in); a
+/// // library file is loaded as it is.
+/// let id = host.load("plugins/example-plugin")?;
+/// let plugin = host.plugin(id).unwrap();
+/// let greeting: String = plugin.call("greet", ("tau".to_string(),))?;
+/// assert_eq!(greeting, "hello, tau");
+/// let doubled: i64 = host.block_on(plugin.spawn_call("slow_double", (21i64,))?)?;
+/// assert_eq!(doubled, 42);
+/// host.unload(id)?;
+/// # Ok(()) }
+/// ```
+pub struct Host {
+    plugins: BTreeMap<PluginId, Plugin>,
+    next_id: u32,
+    builder: Builder,
+    /// Dropped after the plugins (field order): unload needs the runtime.
+    runtime: Runtime,
+}
+
+/// What [`Host::unload`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unloaded {
+    /// The plugin's tasks that were still alive and were cancelled.
+    pub tasks_cancelled: usize,
+    /// Blocking jobs of the plugin still running after the grace period; if
+    /// non-zero the library was left mapped (its code is still in use).
+    pub blocking_jobs_running: usize,
+}
+
+impl Host {
+    /// A host with a fresh runtime and the default [`Builder`].
+    pub fn new() -> std::io::Result<Host> {
+        Ok(Host::with_builder(Builder::new(), Runtime::new()?))
+    }
+
+    /// A host that builds plugin crates with `builder`.
+    pub fn with_builder(builder: Builder, runtime: Runtime) -> Host {
+        Host { plugins: BTreeMap::new(), next_id: 1, builder, runtime }
+    }
+
+    /// The builder used for crate directories.
+    pub fn builder(&self) -> &Builder {
+        &self.builder
+    }
+
+    /// The shared runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// A handle to the shared runtime (to spawn host tasks).
+    pub fn handle(&self) -> &Handle {
+        self.runtime.handle()
+    }
+
+    /// Drives the shared runtime (the host's and every plugin's tasks) on
+    /// this thread until `future` completes.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Loads a plugin: a built library, or a crate directory, which is built
+    /// first. The library is validated before any of its code runs, then the
+    /// plugin is constructed and its `on_load` runs.
+    pub fn load(&mut self, path: impl AsRef<Path>) -> Result<PluginId, LoadError> {
+        let path = path.as_ref();
+        let library_path = if path.is_dir() { self.builder.build(path)? } else { path.to_path_buf() };
+        self.load_library(&library_path)
+    }
+
+    fn load_library(&mut self, path: &Path) -> Result<PluginId, LoadError> {
+        let wanted = canonical(path);
+        if let Some(loaded) = self.plugins.values().find(|plugin| canonical(plugin.path()) == wanted) {
+            return Err(LoadError::AlreadyLoaded { path: path.to_path_buf(), name: loaded.name().to_string() });
+        }
+        let library = library::open(path)?;
+        let id = PluginId(self.next_id);
+        self.next_id += 1;
+        let scope = self.runtime.as_rt().scope(id.0);
+        let mut error = RString::new();
+        let descriptor = library.descriptor();
+        // SAFETY: the descriptor was validated; the scope's table outlives
+        // the instance (it is dropped after `destroy`, in `unload`).
+        let instance = unsafe { (descriptor.create)(scope.table() as *const _ as *const c_void, &mut error) };
+        if instance.is_null() {
+            // Tasks it spawned before failing go now, while its code is mapped.
+            self.runtime.as_rt().cancel_owned(id.0);
+            self.runtime.as_rt().cancel_blocking_owned(id.0, BLOCKING_GRACE);
+            return Err(LoadError::Init {
+                path: path.to_path_buf(),
+                name: descriptor.name.to_string(),
+                message: error.into_string(),
+            });
+        }
+        self.plugins.insert(id, Plugin { id, instance, scope, library });
+        Ok(id)
+    }
+
+    /// The plugin with this id.
+    pub fn plugin(&self, id: PluginId) -> Option<&Plugin> {
+        self.plugins.get(&id)
+    }
+
+    /// The loaded plugin with this package name.
+    pub fn plugin_by_name(&self, name: &str) -> Option<&Plugin> {
+        self.plugins.values().find(|plugin| plugin.name() == name)
+    }
+
+    /// The loaded plugins, in load order.
+    pub fn plugins(&self) -> impl Iterator<Item = &Plugin> {
+        self.plugins.values()
+    }
+
+    /// Counts of what the plugin has alive in the runtime (tasks, timers, IO
+    /// registrations); `None` if it is not loaded.
+    pub fn plugin_metrics(&self, id: PluginId) -> Option<tau::runtime::RuntimeMetrics> {
+        let plugin = self.plugins.get(&id)?;
+        let counts = self.runtime.as_rt().owned_metrics(plugin.scope.owner());
+        Some(tau::runtime::RuntimeMetrics::from_raw(counts))
+    }
+
+    /// Unloads a plugin: cancels its tasks (their futures are dropped, with
+    /// their `Drop`, while its code is still mapped), drops its timers and IO
+    /// registrations and its blocking jobs that have not started, waits for
+    /// its running blocking jobs, runs `on_unload`, drops the instance, then
+    /// unmaps the library (once no [`PluginCall`](crate::PluginCall) of it is left).
+    ///
+    /// An `on_unload` that fails or panics is reported as an error, but the
+    /// plugin is gone either way.
+    pub fn unload(&mut self, id: PluginId) -> Result<Unloaded, UnloadError> {
+        let plugin = self.plugins.remove(&id).ok_or(UnloadError::NotLoaded(id.0))?;
+        let rt = self.runtime.as_rt();
+        let tasks_cancelled = rt.cancel_owned(id.0);
+        let blocking_jobs_running = rt.cancel_blocking_owned(id.0, BLOCKING_GRACE);
+        let mut error = RString::new();
+        let name = plugin.name().to_string();
+        // SAFETY: the instance came from `create` and is destroyed once; none
+        // of the plugin's tasks is left to use it.
+        let status = unsafe { (plugin.library.descriptor().destroy)(plugin.instance, &mut error) };
+        // Whatever `destroy` left (tasks spawned by Drop impls) goes too.
+        rt.cancel_owned(id.0);
+        if blocking_jobs_running > 0 {
+            // Its code is still running on a blocking thread: keep it mapped.
+            std::mem::forget(plugin.library);
+        }
+        drop(plugin.scope);
+        if status != CALL_OK {
+            return Err(UnloadError::Hook { name, message: error.into_string() });
+        }
+        Ok(Unloaded { tasks_cancelled, blocking_jobs_running })
+    }
+
+    /// Unloads every plugin, newest first; returns the errors of those whose
+    /// `on_unload` failed.
+    pub fn unload_all(&mut self) -> Vec<UnloadError> {
+        let ids: Vec<PluginId> = self.plugins.keys().rev().copied().collect();
+        ids.into_iter().filter_map(|id| self.unload(id).err()).collect()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        for error in self.unload_all() {
+            eprintln!("tau: {error}");
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,145 @@
+//! Opening a plugin library and validating its descriptor before any of
+//! its code runs.
+//!
+//! Order: the file opens as a shared library; it exports `TAU_PLUGIN`; the
+//! header's magic and ABI version match (these two fields never move); the
+//! descriptor's `abi_stable` layout matches the host's; then the rustc,
+//! tau-sdk and runtime-ABI versions and the panic strategy. Only after all
+//! of that does the host call the plugin's `create`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use abi_stable::abi_stability::abi_checking::{check_layout_compatibility_with_globals, CheckingGlobals};
+use abi_stable::StableAbi;
+use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_ABI_VERSION, PLUGIN_MAGIC, PLUGIN_SYMBOL};
+
+use crate::error::LoadError;
+
+/// An open, validated plugin library. The library stays mapped while any
+/// clone of the `Arc` lives (plugins, and calls still in flight).
+pub(crate) struct Library {
+    /// Kept for its Drop (unmaps); everything borrowed from it is tied to its lifetime.
+    _library: libloading::Library,
+    path: PathBuf,
+    descriptor: *const PluginDescriptor,
+}
+
+// SAFETY: the descriptor is immutable static data of the library, readable
+// from any thread; libloading's Library is Send + Sync.
+unsafe impl Send for Library {}
+// SAFETY: as above.
+unsafe impl Sync for Library {}
+
+impl Library {
+    /// The validated descriptor; valid while `self` is.
+    pub(crate) fn descriptor(&self) -> &PluginDescriptor {
+        // SAFETY: the descriptor is static data of the library, which stays
+        // mapped while `self` lives.
+        unsafe { &*self.descriptor }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Opens `path` and validates its descriptor.
+pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
+    let path = path.to_path_buf();
+    if !path.exists() {
+        return Err(LoadError::NotFound { path });
+    }
+    // SAFETY: loading a library runs its static initialisers. For a Rust
+    // cdylib that is only std's own setup; no plugin code runs before `create`.
+    let library = unsafe { libloading::Library::new(&path) }
+        .map_err(|error| LoadError::Open { path: path.clone(), reason: loader_message(&error) })?;
+    let symbol = format!("{PLUGIN_SYMBOL}\0");
+    // SAFETY: the symbol's address is only read after the checks below.
+    let header: *const PluginHeader = match unsafe { library.get::<*const PluginHeader>(symbol.as_bytes()) } {
+        Ok(symbol) => *symbol,
+        Err(_) => {
+            return Err(LoadError::NotAPlugin {
+                path,
+                reason: format!("it exports no `{PLUGIN_SYMBOL}` symbol"),
+            })
+        }
+    };
+    // SAFETY: a `TAU_PLUGIN` symbol is at least a header's first two fields
+    // (magic and version, fixed forever); the rest is read only once they match.
+    let (magic, abi_version) = unsafe { ((*header).magic, (*header).abi_version) };
+    if magic != PLUGIN_MAGIC {
+        return Err(LoadError::NotAPlugin { path, reason: format!("`{PLUGIN_SYMBOL}` does not start with tau's magic bytes") });
+    }
+    if abi_version != PLUGIN_ABI_VERSION {
+        return Err(LoadError::Incompatible {
+            path,
+            what: format!(
+                "built for plugin ABI version {abi_version}, but this host speaks version {PLUGIN_ABI_VERSION}"
+            ),
+        });
+    }
+    // SAFETY: magic and version match, so the header has this layout.
+    let header = unsafe { &*header };
+    check_layout(&path, header)?;
+    let descriptor = header.descriptor;
+    check_versions(&path, descriptor)?;
+    Ok(Arc::new(Library { _library: library, path, descriptor }))
+}
+
+fn check_layout(path: &Path, header: &PluginHeader) -> Result<(), LoadError> {
+    // Fresh globals: the checker must keep nothing that points into a library
+    // that may be unmapped later.
+    let globals = CheckingGlobals::new();
+    // SAFETY (of the 'static): the plugin's layout lives in the library, which
+    // stays mapped for this call; nothing of it is kept afterwards (the
+    // error is rendered to a String at once).
+    let plugin_layout = header.layout;
+    check_layout_compatibility_with_globals(PluginDescriptor::LAYOUT, plugin_layout, &globals).map_err(|errors| {
+        LoadError::Incompatible {
+            path: path.to_path_buf(),
+            what: format!("its descriptor's layout differs from the host's:\n{errors}"),
+        }
+    })
+}
+
+fn check_versions(path: &Path, descriptor: &PluginDescriptor) -> Result<(), LoadError> {
+    let incompatible = |what: String| Err(LoadError::Incompatible { path: path.to_path_buf(), what });
+    if descriptor.rustc_version.as_str() != tau::plugin::RUSTC_VERSION {
+        return incompatible(format!(
+            "built with {}, host uses {}",
+            descriptor.rustc_version,
+            tau::plugin::RUSTC_VERSION
+        ));
+    }
+    if descriptor.sdk_version.as_str() != tau::plugin::SDK_VERSION {
+        return incompatible(format!(
+            "built against tau-sdk {}, host uses tau-sdk {}",
+            descriptor.sdk_version,
+            tau::plugin::SDK_VERSION
+        ));
+    }
+    if descriptor.runtime_abi_version != tau_rt::abi::ABI_VERSION {
+        return incompatible(format!(
+            "speaks runtime table ABI version {}, host speaks {}",
+            descriptor.runtime_abi_version,
+            tau_rt::abi::ABI_VERSION
+        ));
+    }
+    if !descriptor.panic_unwind {
+        return incompatible(
+            "built with panic = \"abort\", so a panic in it would take the host down; plugins need panic = \"unwind\""
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// The dynamic loader's message without the repeated path.
+fn loader_message(error: &libloading::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(": ") {
+        Some((_, reason)) if !reason.is_empty() => reason.to_string(),
+        _ => text,
+    }
+}

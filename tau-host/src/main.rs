@@ -1,0 +1,233 @@
+//! `tau`: build, load and call tau plugins from the command line.
+
+mod cli;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tau_host::{Builder, Host, PluginId};
+
+use cli::{scaffold, session};
+
+/// Build, load and call tau plugins: Rust crates built as shared libraries
+/// that share one async runtime with their host.
+///
+/// A PLUGIN is a plugin crate directory (built with cargo first, tau-sdk
+/// patched in) or a built plugin library (.so / .dylib).
+#[derive(Parser, Debug)]
+#[command(name = "tau", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load plugins, then run the commands read from stdin.
+    ///
+    /// One command per line: `<export> [ARGS...]`, or `<plugin>.<export>
+    /// [ARGS...]` when several plugins have an export of that name. Arguments
+    /// are words; quote them ("two words") to include spaces. Each result is
+    /// printed on its own line; errors go to stderr and the session goes on.
+    /// Empty lines and lines starting with `#` are skipped. At the end of
+    /// input, tau waits for the plugins' running tasks, unloads them and
+    /// exits 0.
+    Run {
+        /// Plugin crate directories or libraries to load.
+        #[arg(required = true, value_name = "PLUGIN")]
+        plugins: Vec<PathBuf>,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Load a plugin, call one export, print its result.
+    ///
+    /// Arguments are given as text and parsed by the plugin (`FromStr`;
+    /// `none` for an `Option`'s `None`). An async export's task is awaited,
+    /// and then the plugin's other tasks, before it is unloaded. Exits 0 on
+    /// success, 1 with the error on stderr otherwise.
+    Call {
+        /// The plugin crate directory or library.
+        plugin: PathBuf,
+        /// The export to call.
+        export: String,
+        /// Its arguments, as text.
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Build a plugin crate and print the path of its library.
+    Build {
+        /// The plugin crate directory.
+        plugin: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+    /// Create a new plugin crate that `tau run` and `cargo test` accept as it is.
+    New {
+        /// The directory to create (must not exist, or be empty).
+        path: PathBuf,
+        /// The crate's name (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Show the toolchain, tau-sdk version, build cache directory and patches.
+    Info,
+    /// List a plugin's exports.
+    Exports {
+        /// The plugin crate directory or library.
+        plugin: PathBuf,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Build plugin crates with the release profile.
+    #[arg(long)]
+    release: bool,
+    /// Pass --quiet to cargo (its errors are still shown).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl BuildArgs {
+    fn builder(&self) -> Builder {
+        Builder::new().release(self.release).quiet(self.quiet)
+    }
+
+    fn host(&self) -> Result<Host, String> {
+        let runtime = tau::runtime::Runtime::new().map_err(|error| format!("cannot start the runtime: {error}"))?;
+        Ok(Host::with_builder(self.builder(), runtime))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Run { plugins, build } => {
+            let mut host = build.host()?;
+            for plugin in &plugins {
+                load(&mut host, plugin)?;
+            }
+            session::run(&host, std::io::BufReader::new(std::io::stdin()));
+            unload_all(&mut host)
+        }
+        Command::Call { plugin, export, args, build } => {
+            let mut host = build.host()?;
+            load(&mut host, &plugin)?;
+            let mut line = vec![quote(&export)];
+            line.extend(args.iter().map(|arg| quote(arg)));
+            let result = host.block_on(async {
+                let result = session::execute(&host, &line.join(" ")).await;
+                session::wait_for_tasks(&host).await;
+                result
+            });
+            let unloaded = unload_all(&mut host);
+            let text = result?;
+            println!("{text}");
+            unloaded
+        }
+        Command::Build { plugin, build } => {
+            let library = build.builder().build(&plugin).map_err(|error| error.to_string())?;
+            println!("{}", library.display());
+            Ok(())
+        }
+        Command::New { path, name } => {
+            let name = name.or_else(|| scaffold::name_for(&path)).ok_or("give the new crate a name with --name")?;
+            let patches = Builder::new().patches().map_err(|error| error.to_string())?;
+            scaffold::create(&path, &name, &patches)?;
+            println!("created plugin crate `{name}` in {}", path.display());
+            println!("try it: tau call {} hello world", path.display());
+            Ok(())
+        }
+        Command::Info => info(),
+        Command::Exports { plugin, build } => {
+            let mut host = build.host()?;
+            let id = load(&mut host, &plugin)?;
+            let plugin = host.plugin(id).expect("just loaded");
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{} {} ({})", plugin.name(), plugin.version(), plugin.path().display());
+            for export in plugin.exports() {
+                let doc = if export.doc().is_empty() { String::new() } else { format!("  // {}", export.doc()) };
+                let _ = writeln!(stdout, "  {export}{doc}");
+            }
+            drop(stdout);
+            unload_all(&mut host)
+        }
+    }
+}
+
+fn load(host: &mut Host, plugin: &Path) -> Result<PluginId, String> {
+    host.load(plugin).map_err(|error| error.to_string())
+}
+
+fn unload_all(host: &mut Host) -> Result<(), String> {
+    let errors: Vec<String> = host.unload_all().iter().map(ToString::to_string).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// Quotes a command-line argument for [`session::execute`]'s word splitting.
+fn quote(word: &str) -> String {
+    let mut quoted = String::with_capacity(word.len() + 2);
+    quoted.push('"');
+    for c in word.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+fn info() -> Result<(), String> {
+    let builder = Builder::new();
+    println!("tau {}", env!("CARGO_PKG_VERSION"));
+    println!("toolchain: {}", tau::plugin::RUSTC_VERSION);
+    println!("tau-sdk: {}", tau::plugin::SDK_VERSION);
+    println!("plugin ABI: {}", tau::plugin::abi::PLUGIN_ABI_VERSION);
+    println!("runtime table ABI: {}", tau_rt::abi::ABI_VERSION);
+    println!("cache directory: {}", builder.cache_dir_path().display());
+    println!("cargo target directory: {}", builder.target_dir().display());
+    println!("patches ({}):", builder.patches_file_path().display());
+    for patch in builder.patches().map_err(|error| error.to_string())? {
+        println!("  {} = {}", patch.name, patch.path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_arguments_split_back_unchanged() {
+        for word in ["plain", "two words", "", r#"a "quote" and \ backslash"#, "-5"] {
+            assert_eq!(cli::words::split(&quote(word)).unwrap(), [word]);
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

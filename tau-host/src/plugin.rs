@@ -1,0 +1,327 @@
+//! A loaded plugin: its exports, and calls into them.
+
+use std::ffi::c_void;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::path::Path;
+use std::sync::Arc;
+
+use abi_stable::std_types::{RSlice, RStr, RString};
+use tau::plugin::abi::{CallHandle, ExportDescriptor, TypeDescriptor, TypeIdentity, CALL_OK};
+
+use crate::call::{finish, Args, PluginCall};
+use crate::error::CallError;
+use crate::library::Library;
+
+/// Identifies a loaded plugin within its [`Host`](crate::Host).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PluginId(pub(crate) u32);
+
+impl PluginId {
+    /// The number the runtime tags this plugin's tasks with.
+    pub fn as_u32(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for PluginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A plugin loaded into a [`Host`](crate::Host). Borrowed from the host, so
+/// it cannot outlive its unload.
+pub struct Plugin {
+    pub(crate) id: PluginId,
+    /// The instance `create` returned; handed back to `destroy` at unload.
+    pub(crate) instance: *mut c_void,
+    /// The runtime table the plugin's code uses (tags its tasks with `id`).
+    pub(crate) scope: tau_rt::RuntimeScope,
+    pub(crate) library: Arc<Library>,
+}
+
+// SAFETY: the instance is `Send + Sync` (checked at compile time by the
+// plugin macro); the rest is Send + Sync.
+unsafe impl Send for Plugin {}
+// SAFETY: as above.
+unsafe impl Sync for Plugin {}
+
+/// What an export looks like, for listing and checking calls.
+#[derive(Clone, Copy)]
+pub struct Export<'a> {
+    descriptor: &'a ExportDescriptor,
+}
+
+impl<'a> Export<'a> {
+    /// The method's name.
+    pub fn name(&self) -> &'a str {
+        self.descriptor.name.as_str()
+    }
+
+    /// The first paragraph of its doc comment.
+    pub fn doc(&self) -> &'a str {
+        self.descriptor.doc.as_str()
+    }
+
+    /// True for `async fn` exports.
+    pub fn is_async(&self) -> bool {
+        self.descriptor.is_async
+    }
+
+    /// Its parameters as `(name, type as spelled in the plugin)`.
+    pub fn params(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.descriptor.params.iter().map(|param| (param.name.as_str(), param.ty.spelled.as_str()))
+    }
+
+    /// Its return type as spelled in the plugin.
+    pub fn output(&self) -> &'a str {
+        self.descriptor.output.spelled.as_str()
+    }
+
+    fn param_list(&self) -> Vec<String> {
+        self.params().map(|(name, ty)| format!("{name}: {ty}")).collect()
+    }
+}
+
+impl fmt::Display for Export<'_> {
+    /// `async greet(name: String) -> String`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix = if self.is_async() { "async " } else { "" };
+        write!(f, "{prefix}{}({}) -> {}", self.name(), self.param_list().join(", "), self.output())
+    }
+}
+
+impl fmt::Debug for Export<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Export({self})")
+    }
+}
+
+impl Plugin {
+    /// Its id in the host.
+    pub fn id(&self) -> PluginId {
+        self.id
+    }
+
+    /// The plugin crate's package name.
+    pub fn name(&self) -> &str {
+        self.library.descriptor().name.as_str()
+    }
+
+    /// The plugin crate's version.
+    pub fn version(&self) -> &str {
+        self.library.descriptor().version.as_str()
+    }
+
+    /// The library it was loaded from.
+    pub fn path(&self) -> &Path {
+        self.library.path()
+    }
+
+    /// Its exports, in source order.
+    pub fn exports(&self) -> impl Iterator<Item = Export<'_>> {
+        self.library.descriptor().exports.iter().map(|descriptor| Export { descriptor })
+    }
+
+    /// The export called `name`, if there is one.
+    pub fn export(&self, name: &str) -> Option<Export<'_>> {
+        self.exports().find(|export| export.name() == name)
+    }
+
+    fn find(&self, name: &str) -> Result<Export<'_>, CallError> {
+        self.export(name).ok_or_else(|| CallError::UnknownExport {
+            plugin: self.name().to_string(),
+            export: name.to_string(),
+            available: self.exports().map(|export| export.to_string()).collect(),
+        })
+    }
+
+    /// Checks `A` and `R` against the export's signature.
+    fn check_types<A: Args, R>(export: Export<'_>) -> Result<(), CallError> {
+        let given = A::identities();
+        let params: Vec<&TypeDescriptor> = export.descriptor.params.iter().map(|param| &param.ty).collect();
+        if given.len() != params.len() {
+            return Err(CallError::Arity {
+                export: export.name().to_string(),
+                expected: export.param_list(),
+                given: given.len(),
+            });
+        }
+        let mismatch = |what: String, expected: &TypeDescriptor, given: &TypeIdentity| CallError::Type {
+            export: export.name().to_string(),
+            what,
+            expected: expected.spelled.to_string(),
+            given: given.name.to_string(),
+        };
+        for ((name, _), (expected, given)) in export.params().zip(params.iter().zip(&given)) {
+            if (expected.identity)() != *given {
+                return Err(mismatch(format!("parameter `{name}`"), expected, given));
+            }
+        }
+        let output = TypeIdentity::of::<R>();
+        if (export.descriptor.output.identity)() != output {
+            return Err(mismatch("the result".to_string(), &export.descriptor.output, &output));
+        }
+        Ok(())
+    }
+
+    /// Calls a sync export and returns its result. `args` is a tuple of the
+    /// export's parameter types (`()` for none, `(x,)` for one); `R` is its
+    /// return type. Both are checked against the export's signature.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut host = tau_host::Host::new()?;
+    /// let id = host.load("plugins/example-plugin")?;
+    /// let sum: i64 = host.plugin(id).unwrap().call("add", (1i64, 2i64))?;
+    /// assert_eq!(sum, 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn call<R: 'static, A: Args>(&self, export: &str, args: A) -> Result<R, CallError> {
+        self.typed(export)?.call(args)
+    }
+
+    /// A checked, reusable entry to a sync export: the lookup and type
+    /// checks happen once, here, and each [`TypedExport::call`] is a direct
+    /// call through the descriptor.
+    pub fn typed<A: Args, R: 'static>(&self, export: &str) -> Result<TypedExport<'_, A, R>, CallError> {
+        let found = self.find(export)?;
+        if found.is_async() {
+            return Err(CallError::IsAsync { export: export.to_string() });
+        }
+        Self::check_types::<A, R>(found)?;
+        Ok(TypedExport { plugin: self, descriptor: found.descriptor, types: PhantomData })
+    }
+
+    /// Starts a call of any export and returns a [`PluginCall`] to await
+    /// (or abort). An async export runs as a task of the plugin on the
+    /// shared runtime; a sync export runs now and its call is already finished.
+    pub fn spawn_call<R: Send + 'static, A: Args>(&self, export: &str, args: A) -> Result<PluginCall<R>, CallError> {
+        let found = self.find(export)?;
+        Self::check_types::<A, R>(found)?;
+        if !found.is_async() {
+            let result = TypedExport::<A, R> { plugin: self, descriptor: found.descriptor, types: PhantomData }
+                .call(args);
+            return Ok(PluginCall::ready(export, result));
+        }
+        let mut handle = MaybeUninit::<CallHandle>::uninit();
+        // SAFETY: the types were checked; `invoke` moves the args and writes a CallHandle on success.
+        let status = unsafe { self.invoke(found.descriptor, args, handle.as_mut_ptr() as *mut c_void) };
+        let handle = status.and_then(|(status, error)| {
+            // SAFETY: on CALL_OK the entry point wrote a CallHandle.
+            unsafe { finish(status, handle, error, export) }
+        })?;
+        Ok(PluginCall::running(export, handle, Arc::clone(&self.library)))
+    }
+
+    /// Calls an export with arguments given as text (parsed by the plugin
+    /// with `FromStr` and the rules of `tau::plugin::TextValue`) and renders
+    /// its result as text. Returns a [`PluginCall`] to await, as
+    /// [`spawn_call`](Self::spawn_call) does.
+    pub fn call_text(&self, export: &str, args: &[&str]) -> Result<PluginCall<String>, CallError> {
+        let found = self.find(export)?;
+        if args.len() != found.descriptor.params.len() {
+            return Err(CallError::Arity {
+                export: export.to_string(),
+                expected: found.param_list(),
+                given: args.len(),
+            });
+        }
+        let args: Vec<RStr<'_>> = args.iter().map(|arg| RStr::from_str(arg)).collect();
+        let mut error = RString::new();
+        if found.is_async() {
+            let mut handle = MaybeUninit::<CallHandle>::uninit();
+            // SAFETY: the instance is live; `out` has room for a CallHandle.
+            let status = unsafe {
+                (found.descriptor.call_text)(
+                    self.instance,
+                    RSlice::from_slice(&args),
+                    handle.as_mut_ptr() as *mut c_void,
+                    &mut error,
+                )
+            };
+            // SAFETY: on CALL_OK the entry point wrote a CallHandle.
+            let handle = unsafe { finish(status, handle, error, export) }?;
+            return Ok(PluginCall::running_text(export, handle, Arc::clone(&self.library), |text| text));
+        }
+        let mut text = MaybeUninit::<RString>::uninit();
+        // SAFETY: the instance is live; `out` has room for an RString.
+        let status = unsafe {
+            (found.descriptor.call_text)(
+                self.instance,
+                RSlice::from_slice(&args),
+                text.as_mut_ptr() as *mut c_void,
+                &mut error,
+            )
+        };
+        // SAFETY: on CALL_OK the entry point wrote an RString.
+        let result = unsafe { finish(status, text, error, export) }.map(RString::into_string);
+        Ok(PluginCall::ready(export, result))
+    }
+
+    /// Calls `descriptor`'s typed entry point with `args`.
+    ///
+    /// # Safety
+    /// `A` matches the export's parameters; `out` has room for what it writes.
+    unsafe fn invoke<A>(
+        &self,
+        descriptor: &ExportDescriptor,
+        args: A,
+        out: *mut c_void,
+    ) -> Result<(u8, RString), CallError> {
+        let mut args = ManuallyDrop::new(args);
+        let mut error = RString::new();
+        // SAFETY: per the contract; the entry point moves the arguments out,
+        // so they are not dropped here (ManuallyDrop).
+        let status =
+            unsafe { (descriptor.call)(self.instance, &mut *args as *mut A as *mut c_void, out, &mut error) };
+        Ok((status, error))
+    }
+}
+
+impl fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("id", &self.id)
+            .field("name", &self.name())
+            .field("version", &self.version())
+            .field("path", &self.path())
+            .finish()
+    }
+}
+
+/// A sync export with checked types; see [`Plugin::typed`].
+pub struct TypedExport<'p, A, R> {
+    plugin: &'p Plugin,
+    descriptor: &'p ExportDescriptor,
+    types: PhantomData<fn(A) -> R>,
+}
+
+impl<A: Args, R> TypedExport<'_, A, R> {
+    /// Calls the export.
+    #[inline]
+    pub fn call(&self, args: A) -> Result<R, CallError> {
+        let mut out = MaybeUninit::<R>::uninit();
+        let mut args = ManuallyDrop::new(args);
+        let mut error = RString::new();
+        // SAFETY: the types were checked when this was made; the instance
+        // lives while the plugin is borrowed; the entry point moves the
+        // arguments out and writes an `R` on CALL_OK.
+        let status = unsafe {
+            (self.descriptor.call)(
+                self.plugin.instance,
+                &mut *args as *mut A as *mut c_void,
+                out.as_mut_ptr() as *mut c_void,
+                &mut error,
+            )
+        };
+        if status == CALL_OK {
+            // SAFETY: written on CALL_OK.
+            return Ok(unsafe { out.assume_init() });
+        }
+        // SAFETY: not CALL_OK, so `out` is not read.
+        unsafe { finish(status, out, error, self.descriptor.name.as_str()) }
+    }
+}

@@ -1,0 +1,5 @@
+//! `#[tau::plugin]` and `#[tau::export]`: parse → validate → expand.
+
+pub(crate) mod expand;
+pub(crate) mod parse;
+pub(crate) mod validate;

@@ -1,0 +1,149 @@
+//! Writing plugins: a plugin is an ordinary crate built as a `cdylib`, with
+//! one `impl` annotated `#[tau::plugin]` whose `#[tau::export]` methods a
+//! host (or the `tau` command) can call.
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib", "rlib"]
+//! [dependencies]
+//! tau-sdk = "0.1"
+//! ```
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::time::Duration;
+//!
+//! #[derive(Default)]
+//! pub struct Greeter {
+//!     calls: AtomicU64,
+//! }
+//!
+//! #[tau::plugin]
+//! impl Greeter {
+//!     /// Says hello.
+//!     #[tau::export]
+//!     pub fn greet(&self, name: String) -> String {
+//!         self.calls.fetch_add(1, Ordering::Relaxed);
+//!         format!("hello, {name}")
+//!     }
+//!
+//!     /// Doubles `x`, after a while.
+//!     #[tau::export]
+//!     pub async fn slow_double(&self, x: i64) -> i64 {
+//!         tau::time::sleep(Duration::from_millis(1)).await;
+//!         x * 2
+//!     }
+//! }
+//! # fn main() {
+//! // The methods stay ordinary methods, so a plugin tests itself with plain
+//! // `cargo test` on the embedded runtime:
+//! let greeter = Greeter::default();
+//! assert_eq!(greeter.greet("tau".into()), "hello, tau");
+//! assert_eq!(tau::block_on(greeter.slow_double(21)), 42);
+//! # }
+//! ```
+//!
+//! # The rules
+//!
+//! - The plugin type is built with `fn new() -> Self` if the impl has one,
+//!   else with `Default`. It must be `Send + Sync`: calls may run
+//!   concurrently, so mutable state goes in atomics or locks.
+//! - Exports take `&self` and owned parameters; they may be `async`, and an
+//!   async export may hold `&self` across awaits (the instance lives until
+//!   unload, and unload cancels the plugin's tasks first).
+//! - Parameters and results: integers, floats, `bool`, `char`, `String`,
+//!   `Vec<u8>`, `Option<T>` and `Result<T, E>` of those, types that derive
+//!   `abi_stable::StableAbi`, and any other owned `Send + 'static` value
+//!   (channels, boxed streams): host and plugins are built by the same
+//!   compiler with the same allocator, so Rust values cross as they are.
+//!   Typed calls check each type's name, size and alignment.
+//! - Text calls (the command line) parse arguments and render results with
+//!   the rules of [`TextValue`].
+//! - Optional hooks in the impl: `fn on_load(&self)` and
+//!   `fn on_unload(&self)`, returning `()` or `Result<(), E: Display>`. A
+//!   failing or panicking `on_load` fails the load.
+//! - A panic in an export is caught: the call fails with its message, and the
+//!   plugin keeps working.
+//!
+//! What the macros generate is described in [`abi`].
+
+pub mod abi;
+#[doc(hidden)]
+pub mod entry;
+mod text;
+
+pub use text::TextValue;
+
+#[doc(hidden)]
+pub use text::{
+    Codec, ParseByFromStr, ParseByTextValue, ParseUnsupported, RenderByDebug, RenderByDisplay,
+    RenderByTextValue, RenderUnsupported,
+};
+
+/// The rustc that built this SDK (`rustc -V`): a plugin must have been built
+/// by the host's.
+pub const RUSTC_VERSION: &str = env!("TAU_RUSTC_VERSION");
+
+/// This SDK's version: a plugin must have been built against the host's.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Turns a hook's or export's `Result` (or `()`) into the entry points' form.
+#[doc(hidden)]
+pub trait HookResult {
+    fn into_hook_result(self) -> Result<(), String>;
+}
+
+impl HookResult for () {
+    fn into_hook_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Display> HookResult for Result<(), E> {
+    fn into_hook_result(self) -> Result<(), String> {
+        self.map_err(|error| error.to_string())
+    }
+}
+
+/// Compile-time checks the generated code makes, with messages that say what to write.
+#[doc(hidden)]
+pub mod check {
+    /// The plugin type can be built without `fn new`.
+    #[diagnostic::on_unimplemented(
+        message = "tau cannot build the plugin type `{Self}`",
+        label = "`{Self}` does not implement `Default`",
+        note = "derive or implement `Default` for `{Self}`, or add `fn new() -> Self` to the `#[tau::plugin]` impl"
+    )]
+    pub trait Constructible: Sized {
+        fn construct() -> Self;
+    }
+
+    impl<T: Default> Constructible for T {
+        fn construct() -> Self {
+            T::default()
+        }
+    }
+
+    /// The plugin type can be shared by concurrent calls.
+    #[diagnostic::on_unimplemented(
+        message = "the plugin type `{Self}` must be `Send + Sync + 'static`",
+        label = "calls and tasks share this type across threads",
+        note = "keep mutable state in atomics, `Mutex` or `RwLock` instead of `Cell`, `RefCell` or `Rc`"
+    )]
+    pub trait PluginType: Send + Sync + 'static {}
+
+    impl<T: Send + Sync + 'static> PluginType for T {}
+
+    /// A parameter or result can move to another thread.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot cross the plugin boundary: it is not `Send + 'static`",
+        label = "not `Send + 'static`",
+        note = "exports take and return owned `Send` values: integers, floats, bool, String, Vec<u8>, Option and Result of those, types deriving `abi_stable::StableAbi`, channels"
+    )]
+    pub trait Crossing: Send + 'static {}
+
+    impl<T: Send + 'static> Crossing for T {}
+
+    pub const fn plugin_type<T: PluginType>() {}
+    pub const fn crossing<T: Crossing>() {}
+}
