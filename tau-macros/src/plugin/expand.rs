@@ -286,7 +286,7 @@ impl<'a> ExportTokens<'a> {
                 error: *mut #std_types::RString,
             ) -> u8 {
                 // SAFETY: forwarded from the descriptor's contract.
-                unsafe { #runtime::#typed_call(instance, args, out, error, #name, #body) }
+                unsafe { #runtime::#typed_call(instance, args, out, error, #body) }
             }
 
             #[doc = #text_doc]
@@ -308,7 +308,6 @@ impl<'a> ExportTokens<'a> {
                         args,
                         out,
                         error,
-                        #name,
                         |args| {
                             #[allow(unused_variables)]
                             let args = #runtime::expect_args(args, #name, &[#(#signatures),*])?;

@@ -42,8 +42,10 @@ unsafe fn set_error(error: *mut RString, message: String) {
     unsafe { *error = RString::from(message) };
 }
 
-/// Runs `body`, turning a panic into [`CALL_PANICKED`] with `context` and its message;
-/// `context` is only evaluated after a panic, so the happy path allocates nothing.
+/// Runs `body`, turning a panic into [`CALL_PANICKED`] with its message,
+/// prefixed with `context` unless that is empty (calls: the host names the
+/// export itself). `context` is only evaluated after a panic, so the happy
+/// path allocates nothing.
 ///
 /// # Safety
 /// `error` as for [`set_error`].
@@ -55,8 +57,10 @@ unsafe fn guarded(error: *mut RString, context: impl FnOnce() -> String, body: i
             let message = panic_message(&*payload);
             // Dropping a payload can itself panic; contain that too.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            let context = context();
+            let message = if context.is_empty() { message } else { format!("{context} panicked: {message}") };
             // SAFETY: per the contract.
-            unsafe { set_error(error, format!("{} panicked: {message}", context())) };
+            unsafe { set_error(error, message) };
             CALL_PANICKED
         }
     }
@@ -156,14 +160,13 @@ pub unsafe fn call_sync<P, A, R>(
     args: *mut c_void,
     out: *mut c_void,
     error: *mut RString,
-    name: &str,
     body: impl FnOnce(&P, A) -> R,
 ) -> u8 {
     // SAFETY: per the contract (moved out first, so the caller's copy is dead whatever happens).
     let (plugin, args) = unsafe { (&*(instance as *const P), std::ptr::read(args as *mut A)) };
     // SAFETY: `error` per the contract.
     unsafe {
-        guarded(error, || format!("export `{name}`"), move || {
+        guarded(error, String::new, move || {
             let value = body(plugin, args);
             // SAFETY: `out` has room for an `R`.
             std::ptr::write(out as *mut R, value);
@@ -184,7 +187,6 @@ pub unsafe fn call_async<P: Sync + 'static, A, F>(
     args: *mut c_void,
     out: *mut c_void,
     error: *mut RString,
-    name: &str,
     body: impl FnOnce(&'static P, A) -> F,
 ) -> u8
 where
@@ -196,7 +198,7 @@ where
     let (plugin, args) = unsafe { (&*(instance as *const P), std::ptr::read(args as *mut A)) };
     // SAFETY: `error` per the contract.
     unsafe {
-        guarded(error, || format!("export `{name}`"), move || {
+        guarded(error, String::new, move || {
             let future = body(plugin, args);
             let handle = crate::spawn(async move { Typed(future.await) });
             std::ptr::write(out as *mut CallHandle, CallHandle::new(handle));
@@ -238,7 +240,6 @@ pub unsafe fn call_text_sync<P, A, R>(
     args: RSlice<'_, RStr<'_>>,
     out: *mut c_void,
     error: *mut RString,
-    name: &str,
     parse: impl FnOnce(RSlice<'_, RStr<'_>>) -> Result<A, String>,
     body: impl FnOnce(&P, A) -> R,
     render: impl FnOnce(&R) -> Result<String, String>,
@@ -247,7 +248,7 @@ pub unsafe fn call_text_sync<P, A, R>(
     let plugin = unsafe { &*(instance as *const P) };
     // SAFETY: `error` per the contract.
     unsafe {
-        guarded(error, || format!("export `{name}`"), move || {
+        guarded(error, String::new, move || {
             let rendered = parse(args).and_then(|args| render(&body(plugin, args)));
             Text(rendered).deliver(out, error)
         })
@@ -265,7 +266,6 @@ pub unsafe fn call_text_async<P: Sync + 'static, A, F>(
     args: RSlice<'_, RStr<'_>>,
     out: *mut c_void,
     error: *mut RString,
-    name: &str,
     parse: impl FnOnce(RSlice<'_, RStr<'_>>) -> Result<A, String>,
     body: impl FnOnce(&'static P, A) -> F,
     render: fn(&F::Output) -> Result<String, String>,
@@ -278,7 +278,7 @@ where
     let plugin = unsafe { &*(instance as *const P) };
     // SAFETY: `error` per the contract.
     unsafe {
-        guarded(error, || format!("export `{name}`"), move || {
+        guarded(error, String::new, move || {
             let args = match parse(args) {
                 Ok(args) => args,
                 Err(message) => {
@@ -369,7 +369,7 @@ unsafe extern "C" fn poll_handle<D: Deliver>(
     // SAFETY: the vtable contract: `error` is a valid slot, `task` a live
     // handle, `waker` a borrowed FfiWaker.
     unsafe {
-        guarded(error, || "polling a call".to_string(), || {
+        guarded(error, String::new, || {
             let handle = join_handle::<D>(task);
             let polled = ffi_waker::with_std_waker(&*(waker as *const FfiWaker), |waker| {
                 Pin::new(handle).poll(&mut Context::from_waker(waker))
@@ -380,7 +380,7 @@ unsafe extern "C" fn poll_handle<D: Deliver>(
                 Poll::Ready(Err(join_error)) if join_error.is_cancelled() => CALL_CANCELLED,
                 Poll::Ready(Err(join_error)) => {
                     let payload = join_error.into_panic();
-                    set_error(error, format!("the call panicked: {}", panic_message(&*payload)));
+                    set_error(error, panic_message(&*payload));
                     CALL_PANICKED
                 }
             }
