@@ -151,8 +151,10 @@ impl Host {
     /// Unloads a plugin: cancels its tasks (their futures are dropped, with
     /// their `Drop`, while its code is still mapped), drops its timers and IO
     /// registrations and its blocking jobs that have not started, waits for
-    /// its running blocking jobs, runs `on_unload`, drops the instance, then
-    /// unmaps the library (once no [`PluginCall`](crate::PluginCall) of it is left).
+    /// its running blocking jobs, runs `on_unload` and drops the instance.
+    /// Nothing of the plugin runs afterwards. Its code stays mapped
+    /// (`RTLD_NODELETE`): its std registered thread-exit destructors on the
+    /// threads that ran it, and those must still find their code.
     ///
     /// An `on_unload` that fails or panics is reported as an error, but the
     /// plugin is gone either way.

@@ -37,8 +37,12 @@
 //!   plugins carry on.
 //! - Each plugin reaches the runtime through its own table, so the runtime
 //!   knows which plugin owns every task, timer, IO registration and blocking
-//!   job. Unload cancels them (dropping their futures while the plugin's code
-//!   is still mapped) before it runs `on_unload` and unmaps the library.
+//!   job. Unload cancels them (dropping their futures, with their `Drop`),
+//!   then runs `on_unload` and drops the instance. The library's code stays
+//!   mapped (`RTLD_NODELETE`), because its std registered thread-exit
+//!   destructors on threads that ran plugin code; loading the plugin again
+//!   later works, and a second load of a file already open loads a private
+//!   copy, so two instances never share statics.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

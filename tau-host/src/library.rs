@@ -7,8 +7,10 @@
 //! tau-sdk and runtime-ABI versions and the panic strategy. Only after all
 //! of that does the host call the plugin's `create`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use abi_stable::abi_stability::abi_checking::{check_layout_compatibility_with_globals, CheckingGlobals};
 use abi_stable::StableAbi;
@@ -16,13 +18,32 @@ use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_ABI_VERSION, PLUGI
 
 use crate::error::LoadError;
 
+/// Libraries (canonical paths) open in this process, by any host.
+///
+/// The dynamic loader maps a file once per process, so two loads of one
+/// file would share the plugin's statics (among them the runtime table its
+/// code uses). A second load of an open file therefore loads a private copy.
+static OPEN: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
 /// An open, validated plugin library. The library stays mapped while any
 /// clone of the `Arc` lives (plugins, and calls still in flight).
 pub(crate) struct Library {
     /// Kept for its Drop (unmaps); everything borrowed from it is tied to its lifetime.
     _library: libloading::Library,
     path: PathBuf,
+    /// The entry in [`OPEN`] this load holds (None: a private copy was loaded).
+    registered: Option<PathBuf>,
     descriptor: *const PluginDescriptor,
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        if let Some(canonical) = &self.registered {
+            if let Some(open) = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).as_mut() {
+                open.remove(canonical);
+            }
+        }
+    }
 }
 
 // SAFETY: the descriptor is immutable static data of the library, readable
@@ -50,10 +71,77 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     if !path.exists() {
         return Err(LoadError::NotFound { path });
     }
-    // SAFETY: loading a library runs its static initialisers. For a Rust
-    // cdylib that is only std's own setup; no plugin code runs before `create`.
-    let library = unsafe { libloading::Library::new(&path) }
-        .map_err(|error| LoadError::Open { path: path.clone(), reason: loader_message(&error) })?;
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+    let first = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).get_or_insert_with(HashSet::new).insert(canonical.clone());
+    let loaded = if first { dlopen(&path) } else { dlopen_copy(&path) };
+    let library = match loaded {
+        Ok(library) => library,
+        Err(reason) => {
+            unregister(first.then_some(&canonical));
+            return Err(LoadError::Open { path, reason });
+        }
+    };
+    let registered = first.then_some(canonical);
+    let validated = validate(&library, &path);
+    match validated {
+        Ok(descriptor) => Ok(Arc::new(Library { _library: library, path, registered, descriptor })),
+        Err(error) => {
+            unregister(registered.as_ref());
+            Err(error)
+        }
+    }
+}
+
+fn unregister(canonical: Option<&PathBuf>) {
+    if let Some(canonical) = canonical {
+        if let Some(open) = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).as_mut() {
+            open.remove(canonical);
+        }
+    }
+}
+
+/// Opens `path` with `RTLD_NODELETE`: unloading a plugin ends everything
+/// of it (tasks, timers, IO, blocking jobs, the instance), but its code stays
+/// mapped. The plugin's copy of std registers thread-exit destructors on
+/// every thread that ran its code (the driver, blocking-pool threads); were
+/// the code unmapped, those threads would crash when they exit (seen as a
+/// SIGSEGV in `__nptl_deallocate_tsd` in the end-to-end tests).
+fn dlopen(path: &Path) -> Result<libloading::Library, String> {
+    #[cfg(unix)]
+    {
+        use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+        // SAFETY: loading a library runs its static initialisers. For a Rust
+        // cdylib that is only std's own setup; no plugin code runs before `create`.
+        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL | libc::RTLD_NODELETE) }
+            .map(libloading::Library::from)
+            .map_err(|error| loader_message(&error))
+    }
+    #[cfg(not(unix))]
+    {
+        // SAFETY: as above.
+        unsafe { libloading::Library::new(path) }.map_err(|error| loader_message(&error))
+    }
+}
+
+/// Loads a private copy of `path` (removed again once mapped).
+fn dlopen_copy(path: &Path) -> Result<libloading::Library, String> {
+    static COPIES: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let copy = std::env::temp_dir().join(format!(
+        "tau-{}-{}-{name}",
+        std::process::id(),
+        COPIES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::copy(path, &copy).map_err(|error| format!("copying it to {}: {error}", copy.display()))?;
+    let loaded = dlopen(&copy);
+    // The mapping outlives the file.
+    let _ = std::fs::remove_file(&copy);
+    loaded
+}
+
+/// Checks the header and descriptor; returns the descriptor.
+fn validate(library: &libloading::Library, path: &Path) -> Result<*const PluginDescriptor, LoadError> {
+    let path = path.to_path_buf();
     let symbol = format!("{PLUGIN_SYMBOL}\0");
     // SAFETY: the symbol's address is only read after the checks below.
     let header: *const PluginHeader = match unsafe { library.get::<*const PluginHeader>(symbol.as_bytes()) } {
@@ -84,7 +172,7 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     check_layout(&path, header)?;
     let descriptor = header.descriptor;
     check_versions(&path, descriptor)?;
-    Ok(Arc::new(Library { _library: library, path, descriptor }))
+    Ok(descriptor)
 }
 
 fn check_layout(path: &Path, header: &PluginHeader) -> Result<(), LoadError> {

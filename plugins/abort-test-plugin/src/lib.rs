@@ -2,7 +2,7 @@
 //! it observed, and the host's tests assert on the reports.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 /// Sets its flag when dropped.
@@ -81,10 +81,12 @@ impl AbortTest {
         }
     }
 
-    /// Runs a blocking job that waits until `release` is set, then bumps `done`.
+    /// Runs a blocking job that meets the caller at `started`, waits until
+    /// `release` is set, then bumps `done`.
     #[tau::export]
-    pub fn start_blocking(&self, release: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
+    pub fn start_blocking(&self, started: Arc<Barrier>, release: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
         tau::task::spawn_blocking(move || {
+            started.wait();
             while !release.load(Ordering::SeqCst) {
                 std::thread::park_timeout(Duration::from_millis(1));
             }

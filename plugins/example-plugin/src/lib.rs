@@ -50,6 +50,12 @@ impl Greeter {
         x * 2
     }
 
+    /// Doubles x (async, without waiting).
+    #[tau::export]
+    pub async fn double(&self, x: i64) -> i64 {
+        x * 2
+    }
+
     /// Sends `value` on `reply` after `delay_ms`, from a task of this plugin.
     #[tau::export]
     pub fn send_later(&self, reply: oneshot::Sender<i64>, value: i64, delay_ms: u64) {

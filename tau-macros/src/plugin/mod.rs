@@ -3,3 +3,6 @@
 pub(crate) mod expand;
 pub(crate) mod parse;
 pub(crate) mod validate;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -1,0 +1,47 @@
+//! Shared by the end-to-end tests: plugin builds into one cache under the
+//! workspace's target directory, each built once per test process.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use tau_host::{Builder, Host};
+
+/// The repository's root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tau-host lives in the workspace").to_path_buf()
+}
+
+/// The build cache the tests share (also across test binaries and runs).
+pub fn cache_dir() -> PathBuf {
+    workspace().join("target").join("tau-cache")
+}
+
+pub fn builder() -> Builder {
+    Builder::new().cache_dir(cache_dir()).quiet(true)
+}
+
+pub fn host() -> Host {
+    Host::with_builder(builder(), tau::runtime::Runtime::new().expect("runtime"))
+}
+
+/// The directory of `plugins/<name>`.
+pub fn plugin_dir(name: &str) -> PathBuf {
+    workspace().join("plugins").join(name)
+}
+
+/// Builds `plugins/<name>` (once per process) and returns its library.
+pub fn library(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    // Held across the build: cargo would serialise on its lock anyway.
+    let mut built = built.lock().unwrap_or_else(|poison| poison.into_inner());
+    built
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            builder().build(&plugin_dir(name)).unwrap_or_else(|error| panic!("building {name}: {error}"))
+        })
+        .clone()
+}
