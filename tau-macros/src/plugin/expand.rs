@@ -71,7 +71,9 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
 
     let construct = match plugin.constructor {
         Some(_) => quote!(<#self_ty>::new()),
-        None => quote_spanned!(self_ty.span()=> <#self_ty as #tau::__private::check::Constructible>::construct()),
+        None => {
+            quote_spanned!(self_ty.span()=> <#self_ty as #tau::__private::check::Constructible>::construct())
+        }
     };
     let on_load = hook_call(tau, plugin.on_load.as_ref());
     let on_unload = hook_call(tau, plugin.on_unload.as_ref());
@@ -185,7 +187,8 @@ fn compact(tokens: &impl ToTokens) -> String {
         if c == ' ' {
             let previous = out.chars().last().unwrap_or(' ');
             let next = chars.peek().copied().unwrap_or(' ');
-            let word_break = (previous.is_alphanumeric() || previous == '_') && (next.is_alphanumeric() || next == '_');
+            let word_break =
+                (previous.is_alphanumeric() || previous == '_') && (next.is_alphanumeric() || next == '_');
             if previous == ',' || word_break {
                 out.push(' ');
             }
@@ -253,9 +256,17 @@ impl<'a> ExportTokens<'a> {
         let args_ty = quote!((#(#param_types,)*));
         let body = quote!(|plugin, (#(#param_names,)*)| plugin.#method(#(#param_names),*));
         let (typed_call, text_call, result_note) = if self.is_async() {
-            (quote!(call_async::<#self_ty, #args_ty, _>), quote!(call_text_async::<#self_ty, #args_ty, _>), "a `CallHandle`")
+            (
+                quote!(call_async::<#self_ty, #args_ty, _>),
+                quote!(call_text_async::<#self_ty, #args_ty, _>),
+                "a `CallHandle`",
+            )
         } else {
-            (quote!(call_sync::<#self_ty, #args_ty, #output>), quote!(call_text_sync::<#self_ty, #args_ty, #output>), "the result")
+            (
+                quote!(call_sync::<#self_ty, #args_ty, #output>),
+                quote!(call_text_sync::<#self_ty, #args_ty, #output>),
+                "the result",
+            )
         };
         let typed_doc = format!(
             "Typed entry point of `{}::{name}`: moves `{}` out of `args`, writes {result_note} to `out`.",
@@ -290,6 +301,8 @@ impl<'a> ExportTokens<'a> {
             }
 
             #[doc = #text_doc]
+            // The `&&&` receivers pick the text rule for each type (see `tau::plugin::Codec`).
+            #[allow(clippy::needless_borrow)]
             unsafe extern "C" fn #text_entry(
                 instance: *const ::core::ffi::c_void,
                 args: #std_types::RSlice<'_, #std_types::RStr<'_>>,

@@ -66,7 +66,11 @@ pub(crate) fn parse_impl(item: TokenStream) -> syn::Result<PluginImpl> {
         let ImplItem::Fn(method) = impl_item else { continue };
         let name = method.sig.ident.to_string();
         if take_export_attribute(&mut method.attrs) {
-            exports.push(Export { doc: doc_summary(&method.attrs), params: params(method), method: method.clone() });
+            exports.push(Export {
+                doc: doc_summary(&method.attrs),
+                params: params(method),
+                method: method.clone(),
+            });
         } else if name == "new" && method.sig.inputs.is_empty() {
             constructor = Some(method.sig.ident.span());
         } else if name == "on_load" {

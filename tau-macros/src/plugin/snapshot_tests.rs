@@ -23,10 +23,12 @@ fn render(args: TokenStream, item: TokenStream) -> String {
 /// Compares `actual` with `tests/snapshots/{name}.rs`, or rewrites that file
 /// when `UPDATE_SNAPSHOTS` is set.
 fn assert_snapshot(name: &str, actual: &str) {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "snapshots", &format!("{name}.rs")].iter().collect();
+    let path: PathBuf =
+        [env!("CARGO_MANIFEST_DIR"), "tests", "snapshots", &format!("{name}.rs")].iter().collect();
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
+        std::fs::write(&path, actual)
+            .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {

@@ -62,7 +62,10 @@ fn check_export(export: &Export, errors: &mut Vec<syn::Error>) {
             ),
         ));
     } else if let Some(where_clause) = &sig.generics.where_clause {
-        errors.push(syn::Error::new_spanned(where_clause, format!("export `{name}` cannot have a where clause")));
+        errors.push(syn::Error::new_spanned(
+            where_clause,
+            format!("export `{name}` cannot have a where clause"),
+        ));
     }
     for (keyword, span) in [
         ("unsafe", sig.unsafety.map(|token| token.span())),
@@ -94,10 +97,7 @@ fn check_export(export: &Export, errors: &mut Vec<syn::Error>) {
                     ),
                 ));
             } else if !matches!(&*receiver.ty, Type::Reference(_)) {
-                errors.push(syn::Error::new_spanned(
-                    receiver,
-                    format!("export `{name}` must take `&self`"),
-                ));
+                errors.push(syn::Error::new_spanned(receiver, format!("export `{name}` must take `&self`")));
             }
         }
         _ => errors.push(syn::Error::new_spanned(
@@ -136,7 +136,9 @@ fn check_crossing_type(ty: &Type, what: &str, errors: &mut Vec<syn::Error>) {
         Type::ImplTrait(_) => Some(format!(
             "the {what} is `impl Trait`; exports need concrete types (box it: `Box<dyn Trait + Send>`)"
         )),
-        Type::TraitObject(_) => Some(format!("the {what} is an unsized trait object; box it: `Box<dyn Trait + Send>`")),
+        Type::TraitObject(_) => {
+            Some(format!("the {what} is an unsized trait object; box it: `Box<dyn Trait + Send>`"))
+        }
         Type::Infer(_) => Some(format!("the {what} must be written out, not `_`")),
         Type::Never(_) => None,
         Type::Path(path) => {
@@ -175,7 +177,9 @@ fn check_hook(hook: &Hook, errors: &mut Vec<syn::Error>) {
     if !takes_ref_self || sig.inputs.len() != 1 || !sig.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
             sig,
-            format!("`{name}` is a plugin hook and must be `fn {name}(&self)`, returning `()` or `Result<(), E>`"),
+            format!(
+                "`{name}` is a plugin hook and must be `fn {name}(&self)`, returning `()` or `Result<(), E>`"
+            ),
         ));
     }
     if let Some(asyncness) = &sig.asyncness {
@@ -207,7 +211,8 @@ mod tests {
 
     #[test]
     fn accepts_a_plain_plugin() {
-        let source = "impl P { #[tau::export] fn a(&self, x: Option<String>) -> Result<u8, String> { Ok(1) } \
+        let source =
+            "impl P { #[tau::export] fn a(&self, x: Option<String>) -> Result<u8, String> { Ok(1) } \
                       #[tau::export] async fn b(&self) {} fn on_load(&self) {} }";
         assert_eq!(errors_of(source), []);
     }
@@ -240,7 +245,9 @@ mod tests {
         );
         let messages: Vec<&str> = errors.iter().map(|(message, _)| message.as_str()).collect();
         assert_eq!(errors.len(), 3, "{messages:?}");
-        assert!(messages[0].contains("is borrowed (`&str`)") && messages[0].contains("take `String` instead"));
+        assert!(
+            messages[0].contains("is borrowed (`&str`)") && messages[0].contains("take `String` instead")
+        );
         assert_eq!(errors[0].1, "&str");
         assert!(messages[1].contains("take a `Vec` instead"));
         assert!(messages[2].contains("is `impl Trait`"));

@@ -190,7 +190,12 @@ pub struct CallHandleVTable {
     /// Returns [`CALL_PENDING`] (waker registered), or a final status having
     /// written the result to `out` ([`CALL_OK`]) or a message to `error`.
     /// Not to be called again after a final status.
-    pub poll: unsafe extern "C" fn(task: *mut c_void, waker: *const c_void, out: *mut c_void, error: *mut RString) -> u8,
+    pub poll: unsafe extern "C" fn(
+        task: *mut c_void,
+        waker: *const c_void,
+        out: *mut c_void,
+        error: *mut RString,
+    ) -> u8,
     /// Aborts the call's task (tokio's `JoinHandle::abort` semantics).
     pub abort: unsafe extern "C" fn(task: *mut c_void),
     /// True once the task finished, was cancelled or panicked.

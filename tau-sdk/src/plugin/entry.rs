@@ -88,21 +88,25 @@ pub unsafe fn create<P: Send + Sync + 'static>(
     let mut instance = std::ptr::null_mut();
     // SAFETY: `error` per the contract.
     let status = unsafe {
-        guarded(error, || format!("building `{type_name}`"), || {
-            // SAFETY: per the contract, `table` outlives the instance.
-            if let Err(refused) = crate::context::set_host_table(table as *const RuntimeTable) {
-                set_error(error, refused.to_string());
-                return CALL_FAILED;
-            }
-            let plugin = construct();
-            if let Err(message) = on_load(&plugin) {
-                set_error(error, format!("`{type_name}::on_load` failed: {message}"));
-                drop(plugin);
-                return CALL_FAILED;
-            }
-            instance = Box::into_raw(Box::new(plugin)) as *mut c_void;
-            CALL_OK
-        })
+        guarded(
+            error,
+            || format!("building `{type_name}`"),
+            || {
+                // SAFETY: per the contract, `table` outlives the instance.
+                if let Err(refused) = crate::context::set_host_table(table as *const RuntimeTable) {
+                    set_error(error, refused.to_string());
+                    return CALL_FAILED;
+                }
+                let plugin = construct();
+                if let Err(message) = on_load(&plugin) {
+                    set_error(error, format!("`{type_name}::on_load` failed: {message}"));
+                    drop(plugin);
+                    return CALL_FAILED;
+                }
+                instance = Box::into_raw(Box::new(plugin)) as *mut c_void;
+                CALL_OK
+            },
+        )
     };
     if status != CALL_OK {
         crate::context::clear_host_table();
@@ -126,19 +130,29 @@ pub unsafe fn destroy<P>(
     let plugin = unsafe { Box::from_raw(instance as *mut P) };
     // SAFETY: `error` per the contract.
     let status = unsafe {
-        guarded(error, || format!("`{type_name}::on_unload`"), || match on_unload(&plugin) {
-            Ok(()) => CALL_OK,
-            Err(message) => {
-                set_error(error, format!("`{type_name}::on_unload` failed: {message}"));
-                CALL_FAILED
-            }
-        })
+        guarded(
+            error,
+            || format!("`{type_name}::on_unload`"),
+            || match on_unload(&plugin) {
+                Ok(()) => CALL_OK,
+                Err(message) => {
+                    set_error(error, format!("`{type_name}::on_unload` failed: {message}"));
+                    CALL_FAILED
+                }
+            },
+        )
     };
     // SAFETY: `error` per the contract.
-    let dropped = unsafe { guarded(error, || format!("dropping `{type_name}`"), move || {
-        drop(plugin);
-        CALL_OK
-    }) };
+    let dropped = unsafe {
+        guarded(
+            error,
+            || format!("dropping `{type_name}`"),
+            move || {
+                drop(plugin);
+                CALL_OK
+            },
+        )
+    };
     crate::context::clear_host_table();
     if status != CALL_OK {
         status
@@ -226,7 +240,11 @@ pub fn arity_message(name: &str, params: &[impl AsRef<str>], given: usize) -> St
     let plural = if params.len() == 1 { "" } else { "s" };
     let list: Vec<&str> = params.iter().map(AsRef::as_ref).collect();
     let verb = if given == 1 { "was" } else { "were" };
-    format!("`{name}` takes {} argument{plural} ({}), but {given} {verb} given", params.len(), list.join(", "))
+    format!(
+        "`{name}` takes {} argument{plural} ({}), but {given} {verb} given",
+        params.len(),
+        list.join(", ")
+    )
 }
 
 /// Body of a sync export's text entry point: `parse` reads the arguments,
@@ -349,7 +367,10 @@ impl<D: Deliver> HandleVTables<D> {
 
 impl CallHandle {
     fn new<D: Deliver>(handle: JoinHandle<D>) -> CallHandle {
-        CallHandle { task: Box::into_raw(Box::new(handle)) as *mut c_void, vtable: &HandleVTables::<D>::VTABLE }
+        CallHandle {
+            task: Box::into_raw(Box::new(handle)) as *mut c_void,
+            vtable: &HandleVTables::<D>::VTABLE,
+        }
     }
 }
 

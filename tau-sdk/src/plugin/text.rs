@@ -238,6 +238,8 @@ fn short_name<T>() -> String {
 }
 
 #[cfg(test)]
+// The extra `&`s are the point: they pick the rule (see `Codec`).
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 
