@@ -43,9 +43,20 @@ impl Reactor {
         self.registrations.len()
     }
 
-    pub(crate) fn register(&mut self, poller: &Poller, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {
-        let key =
-            self.registrations.insert(Registration { fd, owner, ready: 0, read_waker: None, write_waker: None });
+    pub(crate) fn register(
+        &mut self,
+        poller: &Poller,
+        fd: RawFd,
+        interest: u8,
+        owner: u32,
+    ) -> io::Result<u64> {
+        let key = self.registrations.insert(Registration {
+            fd,
+            owner,
+            ready: 0,
+            read_waker: None,
+            write_waker: None,
+        });
         let (index, _) = key_parts(key);
         // The caller (AsyncFd) keeps the fd open until it deregisters, which it
         // does in Drop before the fd can be closed by its owner.

@@ -147,8 +147,9 @@ impl Runtime {
                 owner: RUNTIME_OWNER,
                 // SAFETY: only the field's address is computed; nothing is read
                 // from the allocation being initialised.
-                table: crate::table::build(unsafe { std::ptr::addr_of!((*weak.as_ptr()).main) }
-                    as *const RtContext),
+                table: crate::table::build(
+                    unsafe { std::ptr::addr_of!((*weak.as_ptr()).main) } as *const RtContext
+                ),
             },
             poller,
             notified: AtomicBool::new(false),
@@ -407,9 +408,9 @@ impl Shared {
         let mut cancelled = 0;
         loop {
             // Accept remote spawns first, so that none of the owner's escapes.
-            self.notified.store(true, Ordering::Release);
-            self.drain_remote();
-            let tasks = self.core.tasks.borrow_mut().remove_where(|slot| slot.owner == owner && !slot.running);
+            self.accept_remote();
+            let tasks =
+                self.core.tasks.borrow_mut().remove_where(|slot| slot.owner == owner && !slot.running);
             if tasks.is_empty() {
                 break;
             }
@@ -428,8 +429,11 @@ impl Shared {
 
     /// Driver thread only: see [`Runtime::owned_metrics`].
     fn owned_metrics(&self, owner: u32) -> RuntimeMetrics {
+        // Count spawns made before this call, even from other threads.
+        self.accept_remote();
         RuntimeMetrics {
-            alive_tasks: self.core.tasks.borrow().iter().filter(|(_, slot)| slot.owner == owner).count() as u64,
+            alive_tasks: self.core.tasks.borrow().iter().filter(|(_, slot)| slot.owner == owner).count()
+                as u64,
             timers: self.core.timers.borrow().count_owned(owner) as u64,
             io_registrations: self.core.reactor.borrow().count_owned(owner) as u64,
             remote_notifies: self.remote_notifies.load(Ordering::Relaxed),
@@ -481,6 +485,12 @@ impl Shared {
             }
         }
         ran
+    }
+
+    /// Driver thread only: takes in the remote queue now, notified or not.
+    fn accept_remote(&self) {
+        self.notified.store(true, Ordering::Release);
+        self.drain_remote();
     }
 
     fn drain_remote(&self) {
@@ -631,8 +641,7 @@ impl Shared {
             self.shut_down.store(true, Ordering::Release);
         }
         loop {
-            self.notified.store(true, Ordering::Release);
-            self.drain_remote();
+            self.accept_remote();
             let tasks = self.core.tasks.borrow_mut().drain();
             self.core.run_queue.borrow_mut().clear();
             if tasks.is_empty() {

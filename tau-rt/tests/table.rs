@@ -226,3 +226,31 @@ fn wakes_from_other_threads_reach_their_own_runtime_when_runtimes_are_made_concu
         assert_eq!(thread.join().unwrap(), 100, "every task woken from another thread and polled again");
     }
 }
+
+#[test]
+fn a_scope_tags_what_it_spawns_and_cancel_owned_cancels_only_that() {
+    let runtime = Runtime::new().unwrap();
+    let scope = runtime.scope(7);
+    assert_eq!(scope.owner(), 7);
+    let mine = TwoPolls::default();
+    let theirs = TwoPolls::default();
+    let spawn = |table: &RuntimeTable, task: &TwoPolls| {
+        let raw = RawTask { data: task as *const TwoPolls as *const c_void, vtable: &VTABLE };
+        // SAFETY: the tasks outlive the runtime's use of them (checked by the counts below).
+        unsafe { (table.spawn)(table.rt, raw) }
+    };
+    // Spawned from off the driver thread: they wait in the remote queue,
+    // which cancel_owned drains first.
+    spawn(scope.table(), &mine);
+    spawn(runtime.table(), &theirs);
+    assert_eq!(runtime.owned_metrics(7).alive_tasks, 1);
+    assert_eq!(runtime.owned_metrics(tau_rt::RUNTIME_OWNER).alive_tasks, 1);
+    assert_eq!(runtime.cancel_owned(7), 1);
+    assert_eq!((mine.polls.load(Ordering::SeqCst), mine.cancels.load(Ordering::SeqCst)), (0, 1));
+    assert_eq!(mine.releases.load(Ordering::SeqCst), 1);
+    assert_eq!(theirs.cancels.load(Ordering::SeqCst), 0);
+    assert_eq!(runtime.owned_metrics(7).alive_tasks, 0);
+    assert_eq!(runtime.cancel_owned(7), 0, "nothing left");
+    drive(runtime.table(), || theirs.releases.load(Ordering::SeqCst) == 1);
+    assert_eq!(theirs.polls.load(Ordering::SeqCst), 2);
+}
