@@ -15,7 +15,8 @@ fn tau(args: &[&str]) -> Command {
 }
 
 fn run(command: &mut Command, stdin: &str) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -41,7 +42,12 @@ fn call_prints_the_result() {
 fn call_of_a_crate_directory_builds_it_first() {
     let dir = plugin_dir("example-plugin");
     let output = run(&mut tau(&["call", "-q", dir.to_str().unwrap(), "add", "2", "3"]), "");
-    assert_eq!((text(&output.stdout).as_str(), output.status.code()), ("5\n", Some(0)), "{}", text(&output.stderr));
+    assert_eq!(
+        (text(&output.stdout).as_str(), output.status.code()),
+        ("5\n", Some(0)),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
@@ -49,7 +55,10 @@ fn call_errors_exit_non_zero_with_a_message() {
     let cases: [(&[&str], &str); 5] = [
         (&["divide", "1", "0"], "error: `divide`: cannot divide 1 by 0\n"),
         (&["add", "1"], "error: `add` takes 2 arguments (a: i64, b: i64), but 1 was given\n"),
-        (&["add", "one", "2"], "error: `add`: argument `a`: `one` is not a valid i64: invalid digit found in string\n"),
+        (
+            &["add", "one", "2"],
+            "error: `add`: argument `a`: `one` is not a valid i64: invalid digit found in string\n",
+        ),
         (&["gret"], "error: no loaded plugin exports `gret`; the exports are: example-plugin.greet, "),
         (
             &["send_later", "x", "1", "2"],
@@ -86,9 +95,11 @@ fn run_reads_commands_until_the_end_of_input() {
     let errors: Vec<&str> = stderr.lines().collect();
     assert_eq!(errors.len(), 3, "{stderr}");
     assert_eq!(errors[0], "error: `divide`: cannot divide 1 by 0");
-    assert!(errors[1].starts_with("error: no loaded plugin exports `nope`; the exports are: example-plugin.greet"));
+    assert!(errors[1]
+        .starts_with("error: no loaded plugin exports `nope`; the exports are: example-plugin.greet"));
     assert!(errors[1].ends_with("second-plugin.await_value"), "{}", errors[1]);
-    assert!(errors[2].starts_with("error: `await_value`: argument `value`: a `Receiver<i64>` cannot be given as text"));
+    assert!(errors[2]
+        .starts_with("error: `await_value`: argument `value`: a `Receiver<i64>` cannot be given as text"));
     assert_eq!(output.status.code(), Some(0));
 }
 
@@ -109,16 +120,24 @@ fn failing_plugins_are_reported_and_refused() {
     let cases = [
         ("new", "plugin `fault-plugin` failed to start: building `Fault` panicked: the constructor exploded"),
         ("on_load", "plugin `fault-plugin` failed to start: building `Fault` panicked: on_load exploded"),
-        ("on_load_error", "plugin `fault-plugin` failed to start: `Fault::on_load` failed: the configuration is missing"),
+        (
+            "on_load_error",
+            "plugin `fault-plugin` failed to start: `Fault::on_load` failed: the configuration is missing",
+        ),
     ];
     for (fault_kind, expected) in cases {
         let output = run(tau(&["call", &fault, "ok"]).env("TAU_FAULT", fault_kind), "");
         assert_eq!(output.status.code(), Some(1), "{fault_kind}");
-        assert!(text(&output.stderr).trim_end().ends_with(expected), "{fault_kind}: {}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).trim_end().ends_with(expected),
+            "{fault_kind}: {}",
+            text(&output.stderr)
+        );
     }
     let output = run(tau(&["call", &fault, "ok"]).env("TAU_FAULT", "on_unload"), "");
     assert_eq!(text(&output.stdout), "1\n", "the call worked; the unload failed");
-    assert!(text(&output.stderr).ends_with("error: plugin `fault-plugin`: `Fault::on_unload` panicked: on_unload exploded\n"));
+    assert!(text(&output.stderr)
+        .ends_with("error: plugin `fault-plugin`: `Fault::on_unload` panicked: on_unload exploded\n"));
     assert_eq!(output.status.code(), Some(1));
 
     let output = run(&mut tau(&["call", "/no/such/plugin", "x"]), "");
@@ -197,5 +216,6 @@ fn info_and_help() {
     assert_eq!(output.status.code(), Some(2), "usage errors exit 2");
 
     let output = run(&mut tau(&["exports", &lib("example-plugin")]), "");
-    assert!(text(&output.stdout).contains("  async slow_double(x: i64) -> i64  // Doubles `x` after sleeping 20 ms"));
+    assert!(text(&output.stdout)
+        .contains("  async slow_double(x: i64) -> i64  // Doubles `x` after sleeping 20 ms"));
 }

@@ -67,7 +67,10 @@ fn async_calls_run_on_the_shared_runtime_and_can_be_aborted() {
     let call = plugin.spawn_call::<i64, _>("add", (1i64, 1i64)).unwrap();
     assert!(call.is_finished());
     assert_eq!(host.block_on(call), Ok(2));
-    assert_eq!(plugin.call::<i64, _>("slow_double", (1i64,)), Err(CallError::IsAsync { export: "slow_double".into() }));
+    assert_eq!(
+        plugin.call::<i64, _>("slow_double", (1i64,)),
+        Err(CallError::IsAsync { export: "slow_double".into() })
+    );
 }
 
 #[test]
@@ -82,7 +85,10 @@ fn text_calls_parse_arguments_and_render_results() {
     let error = text("divide", &["1", "0"]).unwrap_err();
     assert_eq!(error.to_string(), "`divide`: cannot divide 1 by 0");
     let error = text("add", &["x", "1"]).unwrap_err();
-    assert_eq!(error.to_string(), "`add`: argument `a`: `x` is not a valid i64: invalid digit found in string");
+    assert_eq!(
+        error.to_string(),
+        "`add`: argument `a`: `x` is not a valid i64: invalid digit found in string"
+    );
     let error = plugin.call_text("add", &["1"]).unwrap_err();
     assert_eq!(error.to_string(), "`add` takes 2 arguments (a: i64, b: i64), but 1 was given");
 }
@@ -95,7 +101,9 @@ fn wrong_calls_get_clear_errors() {
     let error = plugin.call::<i64, _>("gret", ("x".to_string(),)).unwrap_err();
     let CallError::UnknownExport { available, .. } = &error else { panic!("{error:?}") };
     assert!(available.contains(&"greet(name: String) -> String".to_string()), "{available:?}");
-    assert!(error.to_string().starts_with("plugin `example-plugin` has no export `gret`; its exports are: greet("));
+    assert!(error
+        .to_string()
+        .starts_with("plugin `example-plugin` has no export `gret`; its exports are: greet("));
 
     let error = plugin.call::<i64, _>("add", (1i64,)).unwrap_err();
     assert_eq!(error.to_string(), "`add` takes 2 arguments (a: i64, b: i64), but 1 was given");
@@ -113,14 +121,22 @@ fn one_runtime_a_task_in_one_plugin_awaits_a_value_from_another() {
     let example = load(&mut host, "example-plugin");
     let second = load(&mut host, "second-plugin");
     let (sender, receiver) = oneshot::channel::<i64>();
-    let waiting = host.plugin(second).unwrap().spawn_call::<Result<i64, String>, _>("await_value", (receiver,)).unwrap();
+    let waiting = host
+        .plugin(second)
+        .unwrap()
+        .spawn_call::<Result<i64, String>, _>("await_value", (receiver,))
+        .unwrap();
     // The example plugin sends from a task of its own, 5 ms later.
     host.plugin(example).unwrap().call::<(), _>("send_later", (sender, 41i64, 5u64)).unwrap();
     assert_eq!(host.block_on(waiting), Ok(Ok(42)));
 
     // The sender's plugin goes away before sending: the receiver sees it.
     let (sender, receiver) = oneshot::channel::<i64>();
-    let waiting = host.plugin(second).unwrap().spawn_call::<Result<i64, String>, _>("await_value", (receiver,)).unwrap();
+    let waiting = host
+        .plugin(second)
+        .unwrap()
+        .spawn_call::<Result<i64, String>, _>("await_value", (receiver,))
+        .unwrap();
     host.plugin(example).unwrap().call::<(), _>("send_later", (sender, 1i64, 60_000u64)).unwrap();
     assert_eq!(host.unload(example).unwrap().tasks_cancelled, 1);
     assert_eq!(host.block_on(waiting), Ok(Err("the sender went away: channel closed".to_string())));
@@ -221,7 +237,9 @@ fn bad_libraries_are_refused_before_their_code_runs() {
 
     let error = host.load(library("not-a-plugin")).unwrap_err();
     assert!(matches!(error, LoadError::NotAPlugin { .. }), "{error:?}");
-    assert!(error.to_string().contains("a shared library, but not a tau plugin (it exports no `TAU_PLUGIN` symbol)"));
+    assert!(error
+        .to_string()
+        .contains("a shared library, but not a tau plugin (it exports no `TAU_PLUGIN` symbol)"));
 
     let marker = dir.path().join("create-ran");
     // SAFETY (of the env var): only the forged plugins read it, and only in `create`.
@@ -240,7 +258,10 @@ fn bad_libraries_are_refused_before_their_code_runs() {
     assert!(!marker.exists(), "no code of a refused plugin ran");
 
     let error = host.load(library("example-plugin")).unwrap_err();
-    assert!(error.to_string().ends_with("already loaded as plugin `example-plugin`; unload it first"), "{error}");
+    assert!(
+        error.to_string().ends_with("already loaded as plugin `example-plugin`; unload it first"),
+        "{error}"
+    );
 
     // The host and its plugin are fine.
     assert_eq!(host.plugin(good).unwrap().call::<i64, _>("add", (2i64, 2i64)), Ok(4));
@@ -252,8 +273,14 @@ fn a_plugin_loads_again_after_unload() {
     for round in 1..=3 {
         let id = load(&mut host, "example-plugin");
         let plugin = host.plugin(id).unwrap();
-        assert_eq!(plugin.call::<String, _>("greet", (format!("round {round}"),)), Ok(format!("hello, round {round}")));
-        assert_eq!(host.block_on(plugin.spawn_call::<i64, _>("slow_double", (round,)).unwrap()), Ok(round * 2));
+        assert_eq!(
+            plugin.call::<String, _>("greet", (format!("round {round}"),)),
+            Ok(format!("hello, round {round}"))
+        );
+        assert_eq!(
+            host.block_on(plugin.spawn_call::<i64, _>("slow_double", (round,)).unwrap()),
+            Ok(round * 2)
+        );
         host.unload(id).unwrap();
     }
 }
@@ -264,5 +291,10 @@ fn a_crate_directory_is_built_then_loaded() {
     let id = host.load(common::plugin_dir("second-plugin")).unwrap();
     assert_eq!(host.plugin(id).unwrap().name(), "second-plugin");
     let error = host.load(common::workspace().join("tau-host").join("src")).unwrap_err();
-    assert!(error.to_string().ends_with("no Cargo.toml here; give a plugin crate directory (make one with `tau new <PATH>`)"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .ends_with("no Cargo.toml here; give a plugin crate directory (make one with `tau new <PATH>`)"),
+        "{error}"
+    );
 }

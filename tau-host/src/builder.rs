@@ -25,8 +25,10 @@ pub struct Patch {
 /// Reads `patches.list`: one `<crate> <path>` per line, paths relative to
 /// the file; `#` starts a comment.
 pub fn read_patches(file: &Path) -> Result<Vec<Patch>, BuildError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| BuildError::Patches { path: file.to_path_buf(), message: format!("cannot read it: {error}") })?;
+    let text = std::fs::read_to_string(file).map_err(|error| BuildError::Patches {
+        path: file.to_path_buf(),
+        message: format!("cannot read it: {error}"),
+    })?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut patches = Vec::new();
     for (number, line) in text.lines().enumerate() {
@@ -174,7 +176,8 @@ impl Builder {
             command.spawn().map_err(|source| BuildError::Spawn { cargo: self.cargo.clone(), source })?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let library = find_library(BufReader::new(stdout), &manifest);
-        let status = child.wait().map_err(|source| BuildError::Spawn { cargo: self.cargo.clone(), source })?;
+        let status =
+            child.wait().map_err(|source| BuildError::Spawn { cargo: self.cargo.clone(), source })?;
         if !status.success() {
             return Err(BuildError::Cargo { dir: dir.to_path_buf(), status });
         }
@@ -201,7 +204,10 @@ fn find_library(messages: impl BufRead, manifest: &Path) -> Option<PathBuf> {
             continue;
         }
         let filenames = message["filenames"].as_array().into_iter().flatten();
-        found = filenames.filter_map(|name| name.as_str()).map(PathBuf::from).find(|path| is_shared_library(path));
+        found = filenames
+            .filter_map(|name| name.as_str())
+            .map(PathBuf::from)
+            .find(|path| is_shared_library(path));
     }
     found
 }
@@ -237,7 +243,10 @@ mod tests {
         let file = dir.path().join("patches.list");
         std::fs::write(&file, "# comment\n\ntau-sdk sdk # trailing\n").unwrap();
         let patches = read_patches(&file).unwrap();
-        assert_eq!(patches, [Patch { name: "tau-sdk".into(), path: dir.path().join("sdk").canonicalize().unwrap() }]);
+        assert_eq!(
+            patches,
+            [Patch { name: "tau-sdk".into(), path: dir.path().join("sdk").canonicalize().unwrap() }]
+        );
 
         std::fs::write(&file, "tau-sdk\n").unwrap();
         let error = read_patches(&file).unwrap_err().to_string();

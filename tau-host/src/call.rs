@@ -49,7 +49,12 @@ tuple_args!(A, B, C, D, E, F, G, H);
 ///
 /// # Safety
 /// On [`CALL_OK`] the callee wrote a `T` into `out`.
-pub(crate) unsafe fn finish<T>(status: u8, out: MaybeUninit<T>, error: RString, export: &str) -> Result<T, CallError> {
+pub(crate) unsafe fn finish<T>(
+    status: u8,
+    out: MaybeUninit<T>,
+    error: RString,
+    export: &str,
+) -> Result<T, CallError> {
     let export = export.to_string();
     match status {
         // SAFETY: per the contract.
@@ -57,7 +62,10 @@ pub(crate) unsafe fn finish<T>(status: u8, out: MaybeUninit<T>, error: RString, 
         CALL_PANICKED => Err(CallError::Panicked { export, message: error.into_string() }),
         CALL_CANCELLED => Err(CallError::Cancelled { export }),
         CALL_FAILED => Err(CallError::Failed { export, message: error.into_string() }),
-        other => Err(CallError::Failed { export, message: format!("the plugin returned an unknown status {other}") }),
+        other => Err(CallError::Failed {
+            export,
+            message: format!("the plugin returned an unknown status {other}"),
+        }),
     }
 }
 
@@ -95,7 +103,10 @@ impl<R> PluginCall<R> {
 
     /// A call whose handle writes an `R`.
     pub(crate) fn running(export: &str, handle: CallHandle, library: Arc<Library>) -> PluginCall<R> {
-        PluginCall { state: State::Running { handle, from_text: None, _library: library }, export: export.into() }
+        PluginCall {
+            state: State::Running { handle, from_text: None, _library: library },
+            export: export.into(),
+        }
     }
 
     /// A text call, whose handle writes an `RString`.
@@ -171,14 +182,23 @@ impl<R> Future for PluginCall<R> {
 ///
 /// # Safety
 /// `handle` is live and writes a `T` on success.
-unsafe fn poll_handle<T>(handle: &CallHandle, cx: &mut Context<'_>, export: &str) -> Poll<Result<T, CallError>> {
+unsafe fn poll_handle<T>(
+    handle: &CallHandle,
+    cx: &mut Context<'_>,
+    export: &str,
+) -> Poll<Result<T, CallError>> {
     let waker = tau::io::make_ffi_waker(cx);
     let mut out = MaybeUninit::<T>::uninit();
     let mut error = RString::new();
     // SAFETY: the handle is live; `waker` is borrowed for the call; `out`
     // has room for a T (the contract).
     let status = unsafe {
-        (handle.vtable.poll)(handle.task, &waker as *const _ as *const c_void, out.as_mut_ptr() as *mut c_void, &mut error)
+        (handle.vtable.poll)(
+            handle.task,
+            &waker as *const _ as *const c_void,
+            out.as_mut_ptr() as *mut c_void,
+            &mut error,
+        )
     };
     if status == CALL_PENDING {
         return Poll::Pending;
@@ -199,6 +219,9 @@ impl<R> Drop for PluginCall<R> {
 
 impl<R> std::fmt::Debug for PluginCall<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginCall").field("export", &self.export).field("finished", &self.is_finished()).finish()
+        f.debug_struct("PluginCall")
+            .field("export", &self.export)
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }

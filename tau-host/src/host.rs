@@ -100,7 +100,10 @@ impl Host {
     fn load_library(&mut self, path: &Path) -> Result<PluginId, LoadError> {
         let wanted = canonical(path);
         if let Some(loaded) = self.plugins.values().find(|plugin| canonical(plugin.path()) == wanted) {
-            return Err(LoadError::AlreadyLoaded { path: path.to_path_buf(), name: loaded.name().to_string() });
+            return Err(LoadError::AlreadyLoaded {
+                path: path.to_path_buf(),
+                name: loaded.name().to_string(),
+            });
         }
         let library = library::open(path)?;
         let id = PluginId(self.next_id);

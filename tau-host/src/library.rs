@@ -72,7 +72,11 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
         return Err(LoadError::NotFound { path });
     }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-    let first = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).get_or_insert_with(HashSet::new).insert(canonical.clone());
+    let first = OPEN
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(canonical.clone());
     let loaded = if first { dlopen(&path) } else { dlopen_copy(&path) };
     let library = match loaded {
         Ok(library) => library,
@@ -157,7 +161,10 @@ fn validate(library: &libloading::Library, path: &Path) -> Result<*const PluginD
     // (magic and version, fixed forever); the rest is read only once they match.
     let (magic, abi_version) = unsafe { ((*header).magic, (*header).abi_version) };
     if magic != PLUGIN_MAGIC {
-        return Err(LoadError::NotAPlugin { path, reason: format!("`{PLUGIN_SYMBOL}` does not start with tau's magic bytes") });
+        return Err(LoadError::NotAPlugin {
+            path,
+            reason: format!("`{PLUGIN_SYMBOL}` does not start with tau's magic bytes"),
+        });
     }
     if abi_version != PLUGIN_ABI_VERSION {
         return Err(LoadError::Incompatible {
@@ -183,12 +190,12 @@ fn check_layout(path: &Path, header: &PluginHeader) -> Result<(), LoadError> {
     // stays mapped for this call; nothing of it is kept afterwards (the
     // error is rendered to a String at once).
     let plugin_layout = header.layout;
-    check_layout_compatibility_with_globals(PluginDescriptor::LAYOUT, plugin_layout, &globals).map_err(|errors| {
-        LoadError::Incompatible {
+    check_layout_compatibility_with_globals(PluginDescriptor::LAYOUT, plugin_layout, &globals).map_err(
+        |errors| LoadError::Incompatible {
             path: path.to_path_buf(),
             what: format!("its descriptor's layout differs from the host's:\n{errors}"),
-        }
-    })
+        },
+    )
 }
 
 fn check_versions(path: &Path, descriptor: &PluginDescriptor) -> Result<(), LoadError> {

@@ -100,7 +100,8 @@ impl BuildArgs {
     }
 
     fn host(&self) -> Result<Host, String> {
-        let runtime = tau::runtime::Runtime::new().map_err(|error| format!("cannot start the runtime: {error}"))?;
+        let runtime =
+            tau::runtime::Runtime::new().map_err(|error| format!("cannot start the runtime: {error}"))?;
         Ok(Host::with_builder(self.builder(), runtime))
     }
 }
@@ -147,7 +148,8 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::New { path, name } => {
-            let name = name.or_else(|| scaffold::name_for(&path)).ok_or("give the new crate a name with --name")?;
+            let name =
+                name.or_else(|| scaffold::name_for(&path)).ok_or("give the new crate a name with --name")?;
             let patches = Builder::new().patches().map_err(|error| error.to_string())?;
             scaffold::create(&path, &name, &patches)?;
             println!("created plugin crate `{name}` in {}", path.display());
@@ -162,7 +164,8 @@ fn run(command: Command) -> Result<(), String> {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{} {} ({})", plugin.name(), plugin.version(), plugin.path().display());
             for export in plugin.exports() {
-                let doc = if export.doc().is_empty() { String::new() } else { format!("  // {}", export.doc()) };
+                let doc =
+                    if export.doc().is_empty() { String::new() } else { format!("  // {}", export.doc()) };
                 let _ = writeln!(stdout, "  {export}{doc}");
             }
             drop(stdout);

@@ -198,12 +198,17 @@ impl Plugin {
     /// Starts a call of any export and returns a [`PluginCall`] to await
     /// (or abort). An async export runs as a task of the plugin on the
     /// shared runtime; a sync export runs now and its call is already finished.
-    pub fn spawn_call<R: Send + 'static, A: Args>(&self, export: &str, args: A) -> Result<PluginCall<R>, CallError> {
+    pub fn spawn_call<R: Send + 'static, A: Args>(
+        &self,
+        export: &str,
+        args: A,
+    ) -> Result<PluginCall<R>, CallError> {
         let found = self.find(export)?;
         Self::check_types::<A, R>(found)?;
         if !found.is_async() {
-            let result = TypedExport::<A, R> { plugin: self, descriptor: found.descriptor, types: PhantomData }
-                .call(args);
+            let result =
+                TypedExport::<A, R> { plugin: self, descriptor: found.descriptor, types: PhantomData }
+                    .call(args);
             return Ok(PluginCall::ready(export, result));
         }
         let mut handle = MaybeUninit::<CallHandle>::uninit();

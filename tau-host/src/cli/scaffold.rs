@@ -7,7 +7,9 @@ use tau_host::Patch;
 /// Creates the crate `name` in `dir` (which must not exist or be empty).
 pub(crate) fn create(dir: &Path, name: &str, patches: &[Patch]) -> Result<(), String> {
     check_name(name)?;
-    if dir.exists() && std::fs::read_dir(dir).map_err(|error| format!("{}: {error}", dir.display()))?.next().is_some() {
+    if dir.exists()
+        && std::fs::read_dir(dir).map_err(|error| format!("{}: {error}", dir.display()))?.next().is_some()
+    {
         return Err(format!("{}: already exists and is not empty; give a new directory", dir.display()));
     }
     let files = [
@@ -79,7 +81,10 @@ fn lib_rs(name: &str) -> String {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect();
     format!(

@@ -70,10 +70,11 @@ pub(crate) async fn execute(host: &Host, line: &str) -> Result<String, String> {
 fn resolve<'h>(host: &'h Host, target: &'h str) -> Result<(&'h Plugin, &'h str), String> {
     if let Some((plugin_name, export)) = target.split_once('.') {
         let wanted = plugin_name.replace('_', "-");
-        let plugin = host.plugins().find(|plugin| plugin.name().replace('_', "-") == wanted).ok_or_else(|| {
-            let loaded: Vec<&str> = host.plugins().map(Plugin::name).collect();
-            format!("no plugin `{plugin_name}` is loaded; loaded: {}", loaded.join(", "))
-        })?;
+        let plugin =
+            host.plugins().find(|plugin| plugin.name().replace('_', "-") == wanted).ok_or_else(|| {
+                let loaded: Vec<&str> = host.plugins().map(Plugin::name).collect();
+                format!("no plugin `{plugin_name}` is loaded; loaded: {}", loaded.join(", "))
+            })?;
         return Ok((plugin, export));
     }
     let owners: Vec<&Plugin> = host.plugins().filter(|plugin| plugin.export(target).is_some()).collect();
@@ -82,7 +83,9 @@ fn resolve<'h>(host: &'h Host, target: &'h str) -> Result<(&'h Plugin, &'h str),
         [] => {
             let available: Vec<String> = host
                 .plugins()
-                .flat_map(|plugin| plugin.exports().map(move |export| format!("{}.{}", plugin.name(), export.name())))
+                .flat_map(|plugin| {
+                    plugin.exports().map(move |export| format!("{}.{}", plugin.name(), export.name()))
+                })
                 .collect();
             Err(format!("no loaded plugin exports `{target}`; the exports are: {}", available.join(", ")))
         }

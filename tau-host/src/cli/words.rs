@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn words_quotes_and_escapes() {
         assert_eq!(split("  greet  world ").unwrap(), ["greet", "world"]);
-        assert_eq!(split(r#"greet "hello world" 'it''s' a\ b """#).unwrap(), ["greet", "hello world", "its", "a b", ""]);
+        assert_eq!(
+            split(r#"greet "hello world" 'it''s' a\ b """#).unwrap(),
+            ["greet", "hello world", "its", "a b", ""]
+        );
         assert_eq!(split(r#"say "a \"quoted\" word""#).unwrap(), ["say", r#"a "quoted" word"#]);
         assert_eq!(split("").unwrap(), Vec::<String>::new());
         assert_eq!(split("greet \"open").unwrap_err(), "unclosed \" quote");
