@@ -1,42 +1,9 @@
-//! A test fixture: a hand-written descriptor that claims the rustc version of another compiler (1.93.0).
-//! The host must refuse it before running any of its code: `create`
-//! records that it ran in the file named by `TAU_FORGED_MARKER`.
+//! A test fixture: a descriptor that claims another compiler (rustc 1.93.0).
 
-use std::ffi::c_void;
+include!("../../forged-common/forge.rs");
 
-use tau::__private::abi_stable::std_types::{RSlice, RStr, RString};
-use tau::__private::abi_stable::StableAbi;
-use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_ABI_VERSION, PLUGIN_MAGIC};
-
-unsafe extern "C" fn create(_table: *const c_void, _error: *mut RString) -> *mut c_void {
-    if let Some(marker) = std::env::var_os("TAU_FORGED_MARKER") {
-        let _ = std::fs::write(marker, "create ran");
-    }
-    std::ptr::null_mut()
+forged_plugin! {
+    name: "forged-rustc-plugin",
+    abi_version: tau::plugin::abi::PLUGIN_ABI_VERSION,
+    rustc_version: "rustc 1.93.0 (254b59607 2026-01-19)",
 }
-
-unsafe extern "C" fn destroy(_instance: *mut c_void, _error: *mut RString) -> u8 {
-    0
-}
-
-static DESCRIPTOR: PluginDescriptor = PluginDescriptor {
-    name: RStr::from_str("forged-rustc-plugin"),
-    version: RStr::from_str("0.1.0"),
-    rustc_version: RStr::from_str("rustc 1.93.0 (254b59607 2026-01-19)"),
-    sdk_version: RStr::from_str(tau::plugin::SDK_VERSION),
-    runtime_abi_version: tau::__private::RUNTIME_ABI_VERSION,
-    panic_unwind: true,
-    type_name: RStr::from_str("Forged"),
-    create,
-    destroy,
-    exports: RSlice::from_slice(&[]),
-};
-
-/// The forged header.
-#[unsafe(no_mangle)]
-pub static TAU_PLUGIN: PluginHeader = PluginHeader {
-    magic: PLUGIN_MAGIC,
-    abi_version: PLUGIN_ABI_VERSION,
-    layout: <PluginDescriptor as StableAbi>::LAYOUT,
-    descriptor: &DESCRIPTOR,
-};
