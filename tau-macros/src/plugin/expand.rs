@@ -4,8 +4,9 @@
 //! entry point is a one-line call into `tau::__private::plugin`, where the
 //! unsafe work is written once.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Path, ReturnType, Type};
 
@@ -70,7 +71,10 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
     let runtime = quote!(#tau::__private::plugin);
 
     let construct = match plugin.constructor {
-        Some(_) => quote!(<#self_ty>::new()),
+        Some(new) => {
+            let check = respanned(quote!(#tau::__private::check), new);
+            quote_spanned!(new=> #check::built_by_new::<#self_ty, _>(<#self_ty>::new()))
+        }
         None => {
             quote_spanned!(self_ty.span()=> <#self_ty as #tau::__private::check::Constructible>::construct())
         }
@@ -78,6 +82,17 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
     let on_load = hook_call(tau, plugin.on_load.as_ref());
     let on_unload = hook_call(tau, plugin.on_unload.as_ref());
     let plugin_check = quote_spanned!(self_ty.span()=> #tau::__private::check::plugin_type::<#self_ty>());
+    // `#[macro_export]` puts this name at the crate root, so a second plugin
+    // impl anywhere in the crate is an error under `cargo check` already, at
+    // both self types (the duplicate `TAU_PLUGIN` symbol is only seen by codegen).
+    let one_per_crate = quote_spanned! {self_ty.span()=>
+        /// A crate is one plugin: a second `#[tau::plugin]` impl redefines this name.
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! only_one_tau_plugin_per_crate {
+            () => {};
+        }
+    };
 
     let mut entry_points = Vec::new();
     let mut rows = Vec::new();
@@ -88,7 +103,7 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
         rows.push(generated.row());
         type_checks.extend(generated.type_checks());
     }
-    let export_count = rows.len();
+    let export_count = proc_macro2::Literal::usize_unsuffixed(rows.len());
 
     quote! {
         #item
@@ -97,6 +112,7 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
         const _: () = {
             const _: () = #plugin_check;
             #(#type_checks)*
+            #one_per_crate
 
             /// Builds the plugin instance.
             fn construct() -> #self_ty {
@@ -170,10 +186,10 @@ fn hook_call(tau: &Path, hook: Option<&Hook>) -> TokenStream {
     if hook.returns_value() {
         quote!(#tau::plugin::HookResult::into_hook_result(plugin.#name()))
     } else {
-        quote!({
+        quote! {
             plugin.#name();
             ::core::result::Result::Ok(())
-        })
+        }
     }
 }
 
@@ -199,6 +215,44 @@ fn compact(tokens: &impl ToTokens) -> String {
     out
 }
 
+/// `ty` with `Self` replaced by the plugin type: the generated items are
+/// outside the impl, where `Self` means nothing.
+fn without_self(ty: &Type, self_ty: &Type) -> Type {
+    fn replace(tokens: TokenStream, self_ty: &Type) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|tree| match tree {
+                TokenTree::Ident(ident) if ident == "Self" => self_ty.to_token_stream(),
+                TokenTree::Group(group) => {
+                    let mut replaced = Group::new(group.delimiter(), replace(group.stream(), self_ty));
+                    replaced.set_span(group.span());
+                    TokenTree::Group(replaced).into()
+                }
+                other => other.into(),
+            })
+            .collect()
+    }
+    syn::parse2(replace(ty.to_token_stream(), self_ty)).unwrap_or_else(|_| ty.clone())
+}
+
+/// `tokens` with every span set to `span`, so that errors about them point there.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut respanned_group = Group::new(group.delimiter(), respanned(group.stream(), span));
+                respanned_group.set_span(span);
+                TokenTree::Group(respanned_group)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
+}
+
 /// What one export generates.
 struct ExportTokens<'a> {
     tau: &'a Path,
@@ -206,7 +260,8 @@ struct ExportTokens<'a> {
     export: &'a Export,
     name: String,
     param_names: Vec<syn::Ident>,
-    param_types: Vec<&'a Type>,
+    /// The parameter and return types, with `Self` spelled out.
+    param_types: Vec<Type>,
     output: Type,
 }
 
@@ -214,15 +269,16 @@ impl<'a> ExportTokens<'a> {
     fn new(tau: &'a Path, self_ty: &'a Type, export: &'a Export) -> Self {
         let output = match &export.method.sig.output {
             ReturnType::Default => syn::parse_quote!(()),
-            ReturnType::Type(_, ty) => (**ty).clone(),
+            ReturnType::Type(_, ty) => without_self(ty, self_ty),
         };
         ExportTokens {
             tau,
             self_ty,
             export,
-            name: export.method.sig.ident.to_string(),
+            // `r#type` is called `type` by hosts.
+            name: export.method.sig.ident.unraw().to_string(),
             param_names: export.params.iter().filter_map(|param| param.name.clone()).collect(),
-            param_types: export.params.iter().map(|param| &param.ty).collect(),
+            param_types: export.params.iter().map(|param| without_self(&param.ty, self_ty)).collect(),
             output,
         }
     }
@@ -236,15 +292,16 @@ impl<'a> ExportTokens<'a> {
         let tau = self.tau;
         self.param_types
             .iter()
-            .copied()
             .chain(std::iter::once(&self.output))
             .map(|ty| quote_spanned!(ty.span()=> const _: () = #tau::__private::check::crossing::<#ty>();))
             .collect()
     }
 
+    /// `{method}_typed_entry` and `{method}_text_entry`: the suffixes differ
+    /// before `_entry`, so no two exports' names can collide.
     fn entry_names(&self) -> (syn::Ident, syn::Ident) {
         let method = &self.export.method.sig.ident;
-        (format_ident!("{}_entry", method), format_ident!("{}_text_entry", method))
+        (format_ident!("{}_typed_entry", method), format_ident!("{}_text_entry", method))
     }
 
     fn entry_points(&self) -> TokenStream {
@@ -254,38 +311,50 @@ impl<'a> ExportTokens<'a> {
         let method = &self.export.method.sig.ident;
         let (entry, text_entry) = self.entry_names();
         let args_ty = quote!((#(#param_types,)*));
-        let body = quote!(|plugin, (#(#param_names,)*)| plugin.#method(#(#param_names),*));
+        // Mixed-site hygiene: a parameter of the export may itself be called `plugin`.
+        let plugin = syn::Ident::new("plugin", Span::mixed_site());
+        let body = quote!(|#plugin, (#(#param_names,)*)| #plugin.#method(#(#param_names),*));
+        // The calls are spanned at the method's name: an async export whose
+        // future is not `Send` fails their bound, and the error belongs there.
+        let span = method.span();
+        let call_runtime = respanned(runtime.clone(), span);
         let (typed_call, text_call, result_note) = if self.is_async() {
             (
-                quote!(call_async::<#self_ty, #args_ty, _>),
-                quote!(call_text_async::<#self_ty, #args_ty, _>),
+                quote_spanned!(span=> call_async::<#self_ty, #args_ty, _>),
+                quote_spanned!(span=> call_text_async::<#self_ty, #args_ty, _>),
                 "a `CallHandle`",
             )
         } else {
             (
-                quote!(call_sync::<#self_ty, #args_ty, #output>),
-                quote!(call_text_sync::<#self_ty, #args_ty, #output>),
+                quote_spanned!(span=> call_sync::<#self_ty, #args_ty, #output>),
+                quote_spanned!(span=> call_text_sync::<#self_ty, #args_ty, #output>),
                 "the result",
             )
         };
+        let args_text = match param_types.as_slice() {
+            [one] => format!("({},)", compact(one)),
+            many => format!("({})", many.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        };
+        // Doc strings start with a space, as `///` comments do, so that
+        // `cargo expand` shows `/// Typed ..` rather than `///Typed ..`.
         let typed_doc = format!(
-            "Typed entry point of `{}::{name}`: moves `{}` out of `args`, writes {result_note} to `out`.",
+            " Typed entry point of `{}::{name}`: moves `{args_text}` out of `args`, writes {result_note} to `out`.",
             compact(*self_ty),
-            compact(&args_ty)
         );
-        let text_doc = format!("Text entry point of `{}::{name}`.", compact(*self_ty));
+        let text_doc = format!(" Text entry point of `{}::{name}`.", compact(*self_ty));
         let signatures: Vec<String> = self
             .param_names
             .iter()
             .zip(&self.param_types)
-            .map(|(param, ty)| format!("{param}: {}", compact(*ty)))
+            .map(|(param, ty)| format!("{}: {}", param.unraw(), compact(ty)))
             .collect();
         let parse_each = param_names.iter().zip(param_types).enumerate().map(|(index, (param, ty))| {
-            let context = format!("argument `{param}`: ");
+            let context = format!("argument `{}`: {{}}", param.unraw());
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
             quote! {
                 (&&&#tau::plugin::Codec::<#ty>::new())
                     .parse_text(args[#index].as_str())
-                    .map_err(|message| ::std::format!("{}{}", #context, message))?
+                    .map_err(|message| ::std::format!(#context, message))?
             }
         });
         quote! {
@@ -297,7 +366,7 @@ impl<'a> ExportTokens<'a> {
                 error: *mut #std_types::RString,
             ) -> u8 {
                 // SAFETY: forwarded from the descriptor's contract.
-                unsafe { #runtime::#typed_call(instance, args, out, error, #body) }
+                unsafe { #call_runtime::#typed_call(instance, args, out, error, #body) }
             }
 
             #[doc = #text_doc]
@@ -316,7 +385,7 @@ impl<'a> ExportTokens<'a> {
                 };
                 // SAFETY: forwarded from the descriptor's contract.
                 unsafe {
-                    #runtime::#text_call(
+                    #call_runtime::#text_call(
                         instance,
                         args,
                         out,
@@ -342,7 +411,7 @@ impl<'a> ExportTokens<'a> {
         let doc = &self.export.doc;
         let is_async = self.is_async();
         let params = self.param_names.iter().zip(&self.param_types).map(|(param, ty)| {
-            let param = param.to_string();
+            let param = param.unraw().to_string();
             let ty = self.type_descriptor(ty);
             quote!(#abi::ParamDescriptor { name: #std_types::RStr::from_str(#param), ty: #ty })
         });

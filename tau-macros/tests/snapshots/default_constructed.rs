@@ -10,6 +10,12 @@ const _: () = {
     const _: () = ::tau::__private::check::crossing::<i64>();
     const _: () = ::tau::__private::check::crossing::<i64>();
     const _: () = ::tau::__private::check::crossing::<i64>();
+    /// A crate is one plugin: a second `#[tau::plugin]` impl redefines this name.
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! only_one_tau_plugin_per_crate {
+        () => {};
+    }
     /// Builds the plugin instance.
     fn construct() -> Adder {
         <Adder as ::tau::__private::check::Constructible>::construct()
@@ -44,8 +50,8 @@ const _: () = {
             >(instance, error, "Adder", on_unload)
         }
     }
-    ///Typed entry point of `Adder::add`: moves `(i64, i64,)` out of `args`, writes the result to `out`.
-    unsafe extern "C" fn add_entry(
+    /// Typed entry point of `Adder::add`: moves `(i64, i64)` out of `args`, writes the result to `out`.
+    unsafe extern "C" fn add_typed_entry(
         instance: *const ::core::ffi::c_void,
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
@@ -59,7 +65,8 @@ const _: () = {
             >(instance, args, out, error, |plugin, (a, b)| plugin.add(a, b))
         }
     }
-    ///Text entry point of `Adder::add`.
+    /// Text entry point of `Adder::add`.
+    #[allow(clippy::needless_borrow)]
     unsafe extern "C" fn add_text_entry(
         instance: *const ::core::ffi::c_void,
         args: ::tau::__private::abi_stable::std_types::RSlice<
@@ -94,14 +101,14 @@ const _: () = {
                     )?;
                     ::core::result::Result::Ok((
                         (&&&::tau::plugin::Codec::<i64>::new())
-                            .parse_text(args[0usize].as_str())
+                            .parse_text(args[0].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `a`: ", message)
+                                ::std::format!("argument `a`: {}", message)
                             })?,
                         (&&&::tau::plugin::Codec::<i64>::new())
-                            .parse_text(args[1usize].as_str())
+                            .parse_text(args[1].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `b`: ", message)
+                                ::std::format!("argument `b`: {}", message)
                             })?,
                     ))
                 },
@@ -111,7 +118,7 @@ const _: () = {
         }
     }
     /// One row per export, in source order.
-    static EXPORTS: [::tau::plugin::abi::ExportDescriptor; 1usize] = [
+    static EXPORTS: [::tau::plugin::abi::ExportDescriptor; 1] = [
         ::tau::plugin::abi::ExportDescriptor {
             name: ::tau::__private::abi_stable::std_types::RStr::from_str("add"),
             doc: ::tau::__private::abi_stable::std_types::RStr::from_str(
@@ -148,7 +155,7 @@ const _: () = {
                 spelled: ::tau::__private::abi_stable::std_types::RStr::from_str("i64"),
                 identity: ::tau::__private::plugin::identity::<i64>,
             },
-            call: add_entry,
+            call: add_typed_entry,
             call_text: add_text_entry,
         },
     ];

@@ -45,9 +45,15 @@ const _: () = {
     const _: () = ::tau::__private::check::crossing::<Option<String>>();
     const _: () = ::tau::__private::check::crossing::<Result<Vec<u8>, String>>();
     const _: () = ::tau::__private::check::crossing::<()>();
+    /// A crate is one plugin: a second `#[tau::plugin]` impl redefines this name.
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! only_one_tau_plugin_per_crate {
+        () => {};
+    }
     /// Builds the plugin instance.
     fn construct() -> Greeter {
-        <Greeter>::new()
+        ::tau::__private::check::built_by_new::<Greeter, _>(<Greeter>::new())
     }
     /// Runs the `on_load` hook, if there is one.
     fn on_load(plugin: &Greeter) -> ::core::result::Result<(), ::std::string::String> {
@@ -55,10 +61,8 @@ const _: () = {
     }
     /// Runs the `on_unload` hook, if there is one.
     fn on_unload(plugin: &Greeter) -> ::core::result::Result<(), ::std::string::String> {
-        {
-            plugin.on_unload();
-            ::core::result::Result::Ok(())
-        }
+        plugin.on_unload();
+        ::core::result::Result::Ok(())
     }
     /// Installs the host's runtime table, builds the plugin, runs `on_load`.
     unsafe extern "C" fn create(
@@ -82,8 +86,8 @@ const _: () = {
             >(instance, error, "Greeter", on_unload)
         }
     }
-    ///Typed entry point of `Greeter::greet`: moves `(String,)` out of `args`, writes the result to `out`.
-    unsafe extern "C" fn greet_entry(
+    /// Typed entry point of `Greeter::greet`: moves `(String,)` out of `args`, writes the result to `out`.
+    unsafe extern "C" fn greet_typed_entry(
         instance: *const ::core::ffi::c_void,
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
@@ -97,7 +101,8 @@ const _: () = {
             >(instance, args, out, error, |plugin, (name,)| plugin.greet(name))
         }
     }
-    ///Text entry point of `Greeter::greet`.
+    /// Text entry point of `Greeter::greet`.
+    #[allow(clippy::needless_borrow)]
     unsafe extern "C" fn greet_text_entry(
         instance: *const ::core::ffi::c_void,
         args: ::tau::__private::abi_stable::std_types::RSlice<
@@ -132,9 +137,9 @@ const _: () = {
                     )?;
                     ::core::result::Result::Ok((
                         (&&&::tau::plugin::Codec::<String>::new())
-                            .parse_text(args[0usize].as_str())
+                            .parse_text(args[0].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `name`: ", message)
+                                ::std::format!("argument `name`: {}", message)
                             })?,
                     ))
                 },
@@ -145,8 +150,8 @@ const _: () = {
             )
         }
     }
-    ///Typed entry point of `Greeter::slow_double`: moves `(i64, u64,)` out of `args`, writes a `CallHandle` to `out`.
-    unsafe extern "C" fn slow_double_entry(
+    /// Typed entry point of `Greeter::slow_double`: moves `(i64, u64)` out of `args`, writes a `CallHandle` to `out`.
+    unsafe extern "C" fn slow_double_typed_entry(
         instance: *const ::core::ffi::c_void,
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
@@ -166,7 +171,8 @@ const _: () = {
             )
         }
     }
-    ///Text entry point of `Greeter::slow_double`.
+    /// Text entry point of `Greeter::slow_double`.
+    #[allow(clippy::needless_borrow)]
     unsafe extern "C" fn slow_double_text_entry(
         instance: *const ::core::ffi::c_void,
         args: ::tau::__private::abi_stable::std_types::RSlice<
@@ -201,14 +207,14 @@ const _: () = {
                     )?;
                     ::core::result::Result::Ok((
                         (&&&::tau::plugin::Codec::<i64>::new())
-                            .parse_text(args[0usize].as_str())
+                            .parse_text(args[0].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `x`: ", message)
+                                ::std::format!("argument `x`: {}", message)
                             })?,
                         (&&&::tau::plugin::Codec::<u64>::new())
-                            .parse_text(args[1usize].as_str())
+                            .parse_text(args[1].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `delay_ms`: ", message)
+                                ::std::format!("argument `delay_ms`: {}", message)
                             })?,
                     ))
                 },
@@ -217,8 +223,8 @@ const _: () = {
             )
         }
     }
-    ///Typed entry point of `Greeter::lookup`: moves `(Option<String>,)` out of `args`, writes the result to `out`.
-    unsafe extern "C" fn lookup_entry(
+    /// Typed entry point of `Greeter::lookup`: moves `(Option<String>,)` out of `args`, writes the result to `out`.
+    unsafe extern "C" fn lookup_typed_entry(
         instance: *const ::core::ffi::c_void,
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
@@ -232,7 +238,8 @@ const _: () = {
             >(instance, args, out, error, |plugin, (key,)| plugin.lookup(key))
         }
     }
-    ///Text entry point of `Greeter::lookup`.
+    /// Text entry point of `Greeter::lookup`.
+    #[allow(clippy::needless_borrow)]
     unsafe extern "C" fn lookup_text_entry(
         instance: *const ::core::ffi::c_void,
         args: ::tau::__private::abi_stable::std_types::RSlice<
@@ -267,9 +274,9 @@ const _: () = {
                     )?;
                     ::core::result::Result::Ok((
                         (&&&::tau::plugin::Codec::<Option<String>>::new())
-                            .parse_text(args[0usize].as_str())
+                            .parse_text(args[0].as_str())
                             .map_err(|message| {
-                                ::std::format!("{}{}", "argument `key`: ", message)
+                                ::std::format!("argument `key`: {}", message)
                             })?,
                     ))
                 },
@@ -281,8 +288,8 @@ const _: () = {
             )
         }
     }
-    ///Typed entry point of `Greeter::reset`: moves `()` out of `args`, writes the result to `out`.
-    unsafe extern "C" fn reset_entry(
+    /// Typed entry point of `Greeter::reset`: moves `()` out of `args`, writes the result to `out`.
+    unsafe extern "C" fn reset_typed_entry(
         instance: *const ::core::ffi::c_void,
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
@@ -296,7 +303,8 @@ const _: () = {
             >(instance, args, out, error, |plugin, ()| plugin.reset())
         }
     }
-    ///Text entry point of `Greeter::reset`.
+    /// Text entry point of `Greeter::reset`.
+    #[allow(clippy::needless_borrow)]
     unsafe extern "C" fn reset_text_entry(
         instance: *const ::core::ffi::c_void,
         args: ::tau::__private::abi_stable::std_types::RSlice<
@@ -337,7 +345,7 @@ const _: () = {
         }
     }
     /// One row per export, in source order.
-    static EXPORTS: [::tau::plugin::abi::ExportDescriptor; 4usize] = [
+    static EXPORTS: [::tau::plugin::abi::ExportDescriptor; 4] = [
         ::tau::plugin::abi::ExportDescriptor {
             name: ::tau::__private::abi_stable::std_types::RStr::from_str("greet"),
             doc: ::tau::__private::abi_stable::std_types::RStr::from_str(
@@ -365,7 +373,7 @@ const _: () = {
                 ),
                 identity: ::tau::__private::plugin::identity::<String>,
             },
-            call: greet_entry,
+            call: greet_typed_entry,
             call_text: greet_text_entry,
         },
         ::tau::plugin::abi::ExportDescriptor {
@@ -404,7 +412,7 @@ const _: () = {
                 spelled: ::tau::__private::abi_stable::std_types::RStr::from_str("i64"),
                 identity: ::tau::__private::plugin::identity::<i64>,
             },
-            call: slow_double_entry,
+            call: slow_double_typed_entry,
             call_text: slow_double_text_entry,
         },
         ::tau::plugin::abi::ExportDescriptor {
@@ -436,7 +444,7 @@ const _: () = {
                 ),
                 identity: ::tau::__private::plugin::identity::<Result<Vec<u8>, String>>,
             },
-            call: lookup_entry,
+            call: lookup_typed_entry,
             call_text: lookup_text_entry,
         },
         ::tau::plugin::abi::ExportDescriptor {
@@ -450,7 +458,7 @@ const _: () = {
                 spelled: ::tau::__private::abi_stable::std_types::RStr::from_str("()"),
                 identity: ::tau::__private::plugin::identity::<()>,
             },
-            call: reset_entry,
+            call: reset_typed_entry,
             call_text: reset_text_entry,
         },
     ];

@@ -124,6 +124,27 @@ pub mod check {
         }
     }
 
+    /// `fn new` returns the plugin type itself.
+    #[diagnostic::on_unimplemented(
+        message = "`fn new` of the plugin type must return `{T}`, not `{Self}`",
+        label = "must be `fn new() -> Self`",
+        note = "`fn new` cannot fail; to refuse to load, return `Err` from `fn on_load(&self) -> Result<(), E>`"
+    )]
+    pub trait NewReturnsSelf<T> {
+        fn into_plugin(self) -> T;
+    }
+
+    impl<T> NewReturnsSelf<T> for T {
+        fn into_plugin(self) -> T {
+            self
+        }
+    }
+
+    /// The plugin built by `fn new`.
+    pub fn built_by_new<T, R: NewReturnsSelf<T>>(value: R) -> T {
+        value.into_plugin()
+    }
+
     /// The plugin type can be shared by concurrent calls.
     #[diagnostic::on_unimplemented(
         message = "the plugin type `{Self}` must be `Send + Sync + 'static`",
