@@ -2,12 +2,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use common::{host, library};
 use tau::sync::oneshot;
-use tau_host::{CallError, Host, LoadError, PluginId, UnloadError};
+use tau_host::{CallError, Host, LoadError, PluginCall, PluginId, UnloadError};
 
 fn load(host: &mut Host, name: &str) -> PluginId {
     host.load(library(name)).unwrap_or_else(|error| panic!("loading {name}: {error}"))
@@ -115,28 +115,25 @@ fn wrong_calls_get_clear_errors() {
     assert_eq!(plugin.call::<i64, _>("add", (1i64, 2i64)), Ok(3));
 }
 
+/// Starts second-plugin's `await_value` on a new channel; returns the sender.
+fn await_value(host: &Host, second: PluginId) -> (oneshot::Sender<i64>, PluginCall<Result<i64, String>>) {
+    let (sender, receiver) = oneshot::channel::<i64>();
+    let call = host.plugin(second).unwrap().spawn_call("await_value", (receiver,)).unwrap();
+    (sender, call)
+}
+
 #[test]
 fn one_runtime_a_task_in_one_plugin_awaits_a_value_from_another() {
     let mut host = host();
     let example = load(&mut host, "example-plugin");
     let second = load(&mut host, "second-plugin");
-    let (sender, receiver) = oneshot::channel::<i64>();
-    let waiting = host
-        .plugin(second)
-        .unwrap()
-        .spawn_call::<Result<i64, String>, _>("await_value", (receiver,))
-        .unwrap();
+    let (sender, waiting) = await_value(&host, second);
     // The example plugin sends from a task of its own, 5 ms later.
     host.plugin(example).unwrap().call::<(), _>("send_later", (sender, 41i64, 5u64)).unwrap();
     assert_eq!(host.block_on(waiting), Ok(Ok(42)));
 
     // The sender's plugin goes away before sending: the receiver sees it.
-    let (sender, receiver) = oneshot::channel::<i64>();
-    let waiting = host
-        .plugin(second)
-        .unwrap()
-        .spawn_call::<Result<i64, String>, _>("await_value", (receiver,))
-        .unwrap();
+    let (sender, waiting) = await_value(&host, second);
     host.plugin(example).unwrap().call::<(), _>("send_later", (sender, 1i64, 60_000u64)).unwrap();
     assert_eq!(host.unload(example).unwrap().tasks_cancelled, 1);
     assert_eq!(host.block_on(waiting), Ok(Err("the sender went away: channel closed".to_string())));
@@ -181,23 +178,14 @@ fn unload_cancels_the_plugins_tasks_and_timers_while_its_code_is_mapped() {
 fn unload_waits_for_the_plugins_running_blocking_jobs() {
     let mut host = host();
     let id = load(&mut host, "abort-test-plugin");
-    let release = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicUsize::new(0));
     let started = Arc::new(Barrier::new(2));
-    let args = (Arc::clone(&started), Arc::clone(&release), Arc::clone(&done));
+    let args = (Arc::clone(&started), Arc::clone(&done));
     host.plugin(id).unwrap().call::<(), _>("start_blocking", args).unwrap();
-    started.wait(); // the job is running
-    let releaser = {
-        let release = Arc::clone(&release);
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            release.store(true, Ordering::SeqCst);
-        })
-    };
+    started.wait(); // the job is running; it ends only once unload cancels the plugin's tasks
     let unloaded = host.unload(id).unwrap();
     assert_eq!(done.load(Ordering::SeqCst), 1, "unload returned only after the job finished");
     assert_eq!(unloaded.blocking_jobs_running, 0);
-    releaser.join().unwrap();
 }
 
 #[test]

@@ -45,27 +45,35 @@ tuple_args!(A, B, C, D, E, F);
 tuple_args!(A, B, C, D, E, F, G);
 tuple_args!(A, B, C, D, E, F, G, H);
 
-/// Turns a call's status into a result, reading `out` on success.
+/// Turns a call's status into a result, reading `out` on success (the
+/// common case comes first and allocates nothing).
 ///
 /// # Safety
 /// On [`CALL_OK`] the callee wrote a `T` into `out`.
+#[inline(always)]
 pub(crate) unsafe fn finish<T>(
     status: u8,
     out: MaybeUninit<T>,
     error: RString,
     export: &str,
 ) -> Result<T, CallError> {
+    if status == CALL_OK {
+        // SAFETY: per the contract.
+        return Ok(unsafe { out.assume_init() });
+    }
+    Err(failure(status, error, export))
+}
+
+#[cold]
+fn failure(status: u8, error: RString, export: &str) -> CallError {
     let export = export.to_string();
     match status {
-        // SAFETY: per the contract.
-        CALL_OK => Ok(unsafe { out.assume_init() }),
-        CALL_PANICKED => Err(CallError::Panicked { export, message: error.into_string() }),
-        CALL_CANCELLED => Err(CallError::Cancelled { export }),
-        CALL_FAILED => Err(CallError::Failed { export, message: error.into_string() }),
-        other => Err(CallError::Failed {
-            export,
-            message: format!("the plugin returned an unknown status {other}"),
-        }),
+        CALL_PANICKED => CallError::Panicked { export, message: error.into_string() },
+        CALL_CANCELLED => CallError::Cancelled { export },
+        CALL_FAILED => CallError::Failed { export, message: error.into_string() },
+        other => {
+            CallError::Failed { export, message: format!("the plugin returned an unknown status {other}") }
+        }
     }
 }
 

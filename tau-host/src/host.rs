@@ -16,7 +16,7 @@ use crate::library;
 use crate::plugin::{Plugin, PluginId};
 
 /// How long unload waits for a plugin's running blocking jobs before it
-/// gives up unmapping its code.
+/// reports them as still running and goes on.
 const BLOCKING_GRACE: Duration = Duration::from_secs(10);
 
 /// A tau host: owns the runtime that it and all of its plugins share, and
@@ -51,8 +51,8 @@ pub struct Host {
 pub struct Unloaded {
     /// The plugin's tasks that were still alive and were cancelled.
     pub tasks_cancelled: usize,
-    /// Blocking jobs of the plugin still running after the grace period; if
-    /// non-zero the library was left mapped (its code is still in use).
+    /// Blocking jobs of the plugin still running after the grace period
+    /// (they keep running: the plugin's code stays mapped).
     pub blocking_jobs_running: usize,
 }
 
@@ -172,11 +172,9 @@ impl Host {
         // of the plugin's tasks is left to use it.
         let status = unsafe { (plugin.library.descriptor().destroy)(plugin.instance, &mut error) };
         // Whatever `destroy` left (tasks spawned by Drop impls) goes too.
+        // Blocking jobs still running keep working: the code stays mapped
+        // (the library is opened with RTLD_NODELETE).
         rt.cancel_owned(id.0);
-        if blocking_jobs_running > 0 {
-            // Its code is still running on a blocking thread: keep it mapped.
-            std::mem::forget(plugin.library);
-        }
         drop(plugin.scope);
         if status != CALL_OK {
             return Err(UnloadError::Hook { name, message: error.into_string() });

@@ -7,7 +7,7 @@
 //! tau-sdk and runtime-ABI versions and the panic strategy. Only after all
 //! of that does the host call the plugin's `create`.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,7 @@ use crate::error::LoadError;
 /// The dynamic loader maps a file once per process, so two loads of one
 /// file would share the plugin's statics (among them the runtime table its
 /// code uses). A second load of an open file therefore loads a private copy.
-static OPEN: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+static OPEN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// An open, validated plugin library. The library stays mapped while any
 /// clone of the `Arc` lives (plugins, and calls still in flight).
@@ -38,11 +38,7 @@ pub(crate) struct Library {
 
 impl Drop for Library {
     fn drop(&mut self) {
-        if let Some(canonical) = &self.registered {
-            if let Some(open) = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).as_mut() {
-                open.remove(canonical);
-            }
-        }
+        unregister(self.registered.as_ref());
     }
 }
 
@@ -72,11 +68,7 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
         return Err(LoadError::NotFound { path });
     }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-    let first = OPEN
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .get_or_insert_with(HashSet::new)
-        .insert(canonical.clone());
+    let first = open_files().insert(canonical.clone());
     let loaded = if first { dlopen(&path) } else { dlopen_copy(&path) };
     let library = match loaded {
         Ok(library) => library,
@@ -96,11 +88,13 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     }
 }
 
+fn open_files() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    OPEN.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
 fn unregister(canonical: Option<&PathBuf>) {
     if let Some(canonical) = canonical {
-        if let Some(open) = OPEN.lock().unwrap_or_else(|poison| poison.into_inner()).as_mut() {
-            open.remove(canonical);
-        }
+        open_files().remove(canonical);
     }
 }
 

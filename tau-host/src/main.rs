@@ -130,10 +130,9 @@ fn run(command: Command) -> Result<(), String> {
         Command::Call { plugin, export, args, build } => {
             let mut host = build.host()?;
             load(&mut host, &plugin)?;
-            let mut line = vec![quote(&export)];
-            line.extend(args.iter().map(|arg| quote(arg)));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let result = host.block_on(async {
-                let result = session::execute(&host, &line.join(" ")).await;
+                let result = session::call(&host, &export, &args).await;
                 session::wait_for_tasks(&host).await;
                 result
             });
@@ -187,20 +186,6 @@ fn unload_all(host: &mut Host) -> Result<(), String> {
     }
 }
 
-/// Quotes a command-line argument for [`session::execute`]'s word splitting.
-fn quote(word: &str) -> String {
-    let mut quoted = String::with_capacity(word.len() + 2);
-    quoted.push('"');
-    for c in word.chars() {
-        if c == '"' || c == '\\' {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    quoted.push('"');
-    quoted
-}
-
 fn info() -> Result<(), String> {
     let builder = Builder::new();
     println!("tau {}", env!("CARGO_PKG_VERSION"));
@@ -220,13 +205,6 @@ fn info() -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoted_arguments_split_back_unchanged() {
-        for word in ["plain", "two words", "", r#"a "quote" and \ backslash"#, "-5"] {
-            assert_eq!(cli::words::split(&quote(word)).unwrap(), [word]);
-        }
-    }
 
     #[test]
     fn the_command_line_is_well_formed() {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use abi_stable::std_types::{RSlice, RStr, RString};
-use tau::plugin::abi::{CallHandle, ExportDescriptor, TypeDescriptor, TypeIdentity, CALL_OK};
+use tau::plugin::abi::{CallHandle, ExportDescriptor, TypeDescriptor, TypeIdentity};
 
 use crate::call::{finish, Args, PluginCall};
 use crate::error::CallError;
@@ -206,18 +206,12 @@ impl Plugin {
         let found = self.find(export)?;
         Self::check_types::<A, R>(found)?;
         if !found.is_async() {
-            let result =
-                TypedExport::<A, R> { plugin: self, descriptor: found.descriptor, types: PhantomData }
-                    .call(args);
+            // SAFETY: the types were checked; a sync export writes an `R`.
+            let result = unsafe { self.call_typed::<A, R>(found.descriptor, args) };
             return Ok(PluginCall::ready(export, result));
         }
-        let mut handle = MaybeUninit::<CallHandle>::uninit();
-        // SAFETY: the types were checked; `invoke` moves the args and writes a CallHandle on success.
-        let status = unsafe { self.invoke(found.descriptor, args, handle.as_mut_ptr() as *mut c_void) };
-        let handle = status.and_then(|(status, error)| {
-            // SAFETY: on CALL_OK the entry point wrote a CallHandle.
-            unsafe { finish(status, handle, error, export) }
-        })?;
+        // SAFETY: the types were checked; an async export writes a CallHandle.
+        let handle = unsafe { self.call_typed::<A, CallHandle>(found.descriptor, args) }?;
         Ok(PluginCall::running(export, handle, Arc::clone(&self.library)))
     }
 
@@ -235,54 +229,64 @@ impl Plugin {
             });
         }
         let args: Vec<RStr<'_>> = args.iter().map(|arg| RStr::from_str(arg)).collect();
-        let mut error = RString::new();
         if found.is_async() {
-            let mut handle = MaybeUninit::<CallHandle>::uninit();
-            // SAFETY: the instance is live; `out` has room for a CallHandle.
-            let status = unsafe {
-                (found.descriptor.call_text)(
-                    self.instance,
-                    RSlice::from_slice(&args),
-                    handle.as_mut_ptr() as *mut c_void,
-                    &mut error,
-                )
-            };
-            // SAFETY: on CALL_OK the entry point wrote a CallHandle.
-            let handle = unsafe { finish(status, handle, error, export) }?;
+            // SAFETY: an async export's text entry writes a CallHandle.
+            let handle = unsafe { self.call_text_entry::<CallHandle>(found.descriptor, &args) }?;
             return Ok(PluginCall::running_text(export, handle, Arc::clone(&self.library), |text| text));
         }
-        let mut text = MaybeUninit::<RString>::uninit();
-        // SAFETY: the instance is live; `out` has room for an RString.
+        // SAFETY: a sync export's text entry writes an RString.
+        let result = unsafe { self.call_text_entry::<RString>(found.descriptor, &args) };
+        Ok(PluginCall::ready(export, result.map(RString::into_string)))
+    }
+
+    /// Calls `descriptor`'s typed entry point with `args`; returns the `T` it writes.
+    ///
+    /// # Safety
+    /// `A` matches the export's parameters and the entry point writes a `T`
+    /// on success (the return type, or a `CallHandle` for async exports).
+    #[inline(always)]
+    unsafe fn call_typed<A, T>(&self, descriptor: &ExportDescriptor, args: A) -> Result<T, CallError> {
+        let mut out = MaybeUninit::<T>::uninit();
+        let mut args = ManuallyDrop::new(args);
+        let mut error = RString::new();
+        // SAFETY: per the contract; the instance lives while the plugin is
+        // borrowed; the entry point moves the arguments out, so they are not
+        // dropped here (ManuallyDrop).
         let status = unsafe {
-            (found.descriptor.call_text)(
+            (descriptor.call)(
                 self.instance,
-                RSlice::from_slice(&args),
-                text.as_mut_ptr() as *mut c_void,
+                &mut *args as *mut A as *mut c_void,
+                out.as_mut_ptr() as *mut c_void,
                 &mut error,
             )
         };
-        // SAFETY: on CALL_OK the entry point wrote an RString.
-        let result = unsafe { finish(status, text, error, export) }.map(RString::into_string);
-        Ok(PluginCall::ready(export, result))
+        // SAFETY: on CALL_OK the entry point wrote a T.
+        unsafe { finish(status, out, error, descriptor.name.as_str()) }
     }
 
-    /// Calls `descriptor`'s typed entry point with `args`.
+    /// Calls `descriptor`'s text entry point; returns the `T` it writes.
     ///
     /// # Safety
-    /// `A` matches the export's parameters; `out` has room for what it writes.
-    unsafe fn invoke<A>(
+    /// The entry point writes a `T` on success (an `RString`, or a
+    /// `CallHandle` for async exports).
+    unsafe fn call_text_entry<T>(
         &self,
         descriptor: &ExportDescriptor,
-        args: A,
-        out: *mut c_void,
-    ) -> Result<(u8, RString), CallError> {
-        let mut args = ManuallyDrop::new(args);
+        args: &[RStr<'_>],
+    ) -> Result<T, CallError> {
+        let mut out = MaybeUninit::<T>::uninit();
         let mut error = RString::new();
-        // SAFETY: per the contract; the entry point moves the arguments out,
-        // so they are not dropped here (ManuallyDrop).
-        let status =
-            unsafe { (descriptor.call)(self.instance, &mut *args as *mut A as *mut c_void, out, &mut error) };
-        Ok((status, error))
+        // SAFETY: the instance is live; `out` has room for a T (the contract).
+        let status = unsafe {
+            (descriptor.call_text)(
+                self.instance,
+                RSlice::from_slice(args),
+                out.as_mut_ptr() as *mut c_void,
+                &mut error,
+            )
+        };
+        // SAFETY: on CALL_OK the entry point wrote a T.
+        unsafe { finish(status, out, error, descriptor.name.as_str()) }
     }
 }
 
@@ -308,25 +312,8 @@ impl<A: Args, R> TypedExport<'_, A, R> {
     /// Calls the export.
     #[inline]
     pub fn call(&self, args: A) -> Result<R, CallError> {
-        let mut out = MaybeUninit::<R>::uninit();
-        let mut args = ManuallyDrop::new(args);
-        let mut error = RString::new();
-        // SAFETY: the types were checked when this was made; the instance
-        // lives while the plugin is borrowed; the entry point moves the
-        // arguments out and writes an `R` on CALL_OK.
-        let status = unsafe {
-            (self.descriptor.call)(
-                self.plugin.instance,
-                &mut *args as *mut A as *mut c_void,
-                out.as_mut_ptr() as *mut c_void,
-                &mut error,
-            )
-        };
-        if status == CALL_OK {
-            // SAFETY: written on CALL_OK.
-            return Ok(unsafe { out.assume_init() });
-        }
-        // SAFETY: not CALL_OK, so `out` is not read.
-        unsafe { finish(status, out, error, self.descriptor.name.as_str()) }
+        // SAFETY: the types were checked when this was made, and a sync
+        // export writes its return type.
+        unsafe { self.plugin.call_typed::<A, R>(self.descriptor, args) }
     }
 }

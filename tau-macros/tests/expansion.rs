@@ -118,7 +118,8 @@ async fn test_keeps_should_panic() {
     panic!("boom");
 }
 
-// `#[ignore]` being kept is checked on the expanded tokens in src/expand.rs.
+// `#[ignore]` being kept is checked on the expanded tokens by the unit tests in src/entry/expand.rs
+// (an ignored test here would be reported as ignored, not run).
 
 #[tau_macros::test(crate = "crate::fake_tau")]
 #[cfg(any())]

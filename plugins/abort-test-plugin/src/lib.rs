@@ -2,7 +2,7 @@
 //! it observed, and the host's tests assert on the reports.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
 
 /// Sets its flag when dropped.
@@ -20,6 +20,32 @@ struct DropCounter(Arc<AtomicUsize>);
 impl Drop for DropCounter {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A gate a blocking thread waits at until it is opened.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.opened.wait(open).unwrap();
+        }
+    }
+}
+
+/// Opens its gate when dropped.
+struct GateOpener(Arc<Gate>);
+
+impl Drop for GateOpener {
+    fn drop(&mut self) {
+        *self.0.open.lock().unwrap() = true;
+        self.0.opened.notify_all();
     }
 }
 
@@ -81,15 +107,20 @@ impl AbortTest {
         }
     }
 
-    /// Runs a blocking job that meets the caller at `started`, waits until
-    /// `release` is set, then bumps `done`.
+    /// Runs a blocking job that meets the caller at `started`, then waits
+    /// until this plugin is unloaded (a task of the plugin opens the gate
+    /// when unload drops it), then bumps `done`.
     #[tau::export]
-    pub fn start_blocking(&self, started: Arc<Barrier>, release: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
+    pub fn start_blocking(&self, started: Arc<Barrier>, done: Arc<AtomicUsize>) {
+        let gate = Arc::new(Gate::default());
+        let opener = GateOpener(Arc::clone(&gate));
+        tau::spawn(async move {
+            let _opener = opener;
+            std::future::pending::<()>().await;
+        });
         tau::task::spawn_blocking(move || {
             started.wait();
-            while !release.load(Ordering::SeqCst) {
-                std::thread::park_timeout(Duration::from_millis(1));
-            }
+            gate.wait();
             done.fetch_add(1, Ordering::SeqCst);
         });
     }

@@ -60,9 +60,14 @@ pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static) -> usize {
 pub(crate) async fn execute(host: &Host, line: &str) -> Result<String, String> {
     let words = words::split(line)?;
     let Some((target, args)) = words.split_first() else { return Err("empty command".to_string()) };
-    let (plugin, export) = resolve(host, target)?;
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let call = plugin.call_text(export, &args).map_err(|error| error.to_string())?;
+    call(host, target, &args).await
+}
+
+/// Calls `target` (`export` or `plugin.export`) with text arguments.
+pub(crate) async fn call(host: &Host, target: &str, args: &[&str]) -> Result<String, String> {
+    let (plugin, export) = resolve(host, target)?;
+    let call = plugin.call_text(export, args).map_err(|error| error.to_string())?;
     call.await.map_err(|error| error.to_string())
 }
 
