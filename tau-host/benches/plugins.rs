@@ -102,8 +102,10 @@ fn build_example_plugin() -> PathBuf {
         .unwrap_or_else(|| workspace().join("target/tau-cache"));
     let builder = Builder::new().release(true).quiet(true).cache_dir(cache_dir);
     let started = Instant::now();
-    let library =
-        builder.build(&workspace().join("plugins/example-plugin")).expect("building the example plugin");
+    let library = builder
+        .build(&workspace().join("plugins/example-plugin"))
+        .expect("building the example plugin")
+        .library;
     eprintln!("built {} in {:.1} s", library.display(), started.elapsed().as_secs_f64());
     library
 }

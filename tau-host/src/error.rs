@@ -92,6 +92,29 @@ pub enum BuildError {
         /// The crate directory.
         dir: PathBuf,
     },
+    /// The crate's `Cargo.toml` could not be read.
+    #[error("{}: {message}", .path.display())]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The build environment could not be determined (rustc did not run,
+    /// a patched crate is unreadable).
+    #[error("cannot determine the plugin build environment: {message}")]
+    Environment {
+        /// What went wrong.
+        message: String,
+    },
+    /// The build cache could not be written.
+    #[error("build cache: {}: {source}; check its permissions, or set TAU_CACHE_DIR to another directory", .path.display())]
+    Cache {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// `patches.list` could not be read or has a bad line.
     #[error("{}: {message}", .path.display())]
     Patches {

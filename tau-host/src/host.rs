@@ -10,7 +10,7 @@ use abi_stable::std_types::RString;
 use tau::plugin::abi::CALL_OK;
 use tau::runtime::{Handle, Runtime};
 
-use crate::builder::Builder;
+use crate::build::Builder;
 use crate::error::{LoadError, UnloadError};
 use crate::library;
 use crate::plugin::{Plugin, PluginId};
@@ -93,7 +93,7 @@ impl Host {
     /// plugin is constructed and its `on_load` runs.
     pub fn load(&mut self, path: impl AsRef<Path>) -> Result<PluginId, LoadError> {
         let path = path.as_ref();
-        let library_path = if path.is_dir() { self.builder.build(path)? } else { path.to_path_buf() };
+        let library_path = if path.is_dir() { self.builder.build(path)?.library } else { path.to_path_buf() };
         self.load_library(&library_path)
     }
 

@@ -47,14 +47,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-mod builder;
+pub mod build;
 mod call;
 mod error;
 mod host;
 mod library;
 mod plugin;
 
-pub use builder::{default_cache_dir, default_patches_file, read_patches, Builder, Patch};
+pub use build::{default_cache_dir, default_patches_file, read_patches, Builder, Built, Patch};
 pub use call::{Args, PluginCall};
 pub use error::{BuildError, CallError, LoadError, UnloadError};
 pub use host::{Host, Unloaded};

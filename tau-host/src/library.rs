@@ -7,7 +7,7 @@
 //! tau-sdk and runtime-ABI versions and the panic strategy. Only after all
 //! of that does the host call the plugin's `create`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,12 +18,67 @@ use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_ABI_VERSION, PLUGI
 
 use crate::error::LoadError;
 
-/// Libraries (canonical paths) open in this process, by any host.
+/// Plugin library files (canonical paths) mapped in this process, by any host.
 ///
-/// The dynamic loader maps a file once per process, so two loads of one
-/// file would share the plugin's statics (among them the runtime table its
-/// code uses). A second load of an open file therefore loads a private copy.
-static OPEN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+/// The dynamic loader maps a file once per process, and finds it again by
+/// its name, so loading a path a second time gives the first mapping back.
+/// Libraries are never unmapped (`RTLD_NODELETE`, see [`dlopen`]), so that
+/// holds even after an unload. A private copy is loaded instead when the
+/// path is open now (two instances must not share the plugin's statics,
+/// among them the runtime table its code uses) and when the file changed
+/// since it was mapped (rebuilt in place: the old mapping is stale code).
+static MAPPED: Mutex<Mapped> = Mutex::new(Mapped { open: BTreeSet::new(), identities: BTreeMap::new() });
+
+struct Mapped {
+    /// Mapped under their own name and open now.
+    open: BTreeSet<PathBuf>,
+    /// Mapped under their own name at some point, with the file's identity then.
+    identities: BTreeMap<PathBuf, FileIdentity>,
+}
+
+/// What tells one file from its replacement at the same path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Option<FileIdentity> {
+        let metadata = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let (device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (metadata.dev(), metadata.ino())
+        };
+        #[cfg(not(unix))]
+        let (device, inode) = (0, 0);
+        Some(FileIdentity { device, inode, len: metadata.len(), modified: metadata.modified().ok() })
+    }
+}
+
+impl Mapped {
+    /// Whether `canonical` can be opened under its own name now; if so,
+    /// it is registered as open.
+    fn claim(&mut self, canonical: &Path) -> bool {
+        if self.open.contains(canonical) {
+            return false;
+        }
+        let identity = FileIdentity::of(canonical);
+        match self.identities.get(canonical) {
+            Some(mapped) if Some(*mapped) != identity => return false,
+            Some(_) => {}
+            None => {
+                let Some(identity) = identity else { return false };
+                self.identities.insert(canonical.to_path_buf(), identity);
+            }
+        }
+        self.open.insert(canonical.to_path_buf());
+        true
+    }
+}
 
 /// An open, validated plugin library. The library stays mapped while any
 /// clone of the `Arc` lives (plugins, and calls still in flight).
@@ -31,7 +86,7 @@ pub(crate) struct Library {
     /// Kept for its Drop (unmaps); everything borrowed from it is tied to its lifetime.
     _library: libloading::Library,
     path: PathBuf,
-    /// The entry in [`OPEN`] this load holds (None: a private copy was loaded).
+    /// The entry in [`MAPPED`]'s open set this load holds (None: a private copy was loaded).
     registered: Option<PathBuf>,
     descriptor: *const PluginDescriptor,
 }
@@ -68,7 +123,7 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
         return Err(LoadError::NotFound { path });
     }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-    let first = open_files().insert(canonical.clone());
+    let first = mapped().claim(&canonical);
     let loaded = if first { dlopen(&path) } else { dlopen_copy(&path) };
     let library = match loaded {
         Ok(library) => library,
@@ -88,13 +143,13 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     }
 }
 
-fn open_files() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
-    OPEN.lock().unwrap_or_else(|poison| poison.into_inner())
+fn mapped() -> std::sync::MutexGuard<'static, Mapped> {
+    MAPPED.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 fn unregister(canonical: Option<&PathBuf>) {
     if let Some(canonical) = canonical {
-        open_files().remove(canonical);
+        mapped().open.remove(canonical);
     }
 }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tau_host::{Builder, Host, PluginId};
 
-use cli::{scaffold, session};
+use cli::{cache, scaffold, session};
 
 /// Build, load and call tau plugins: Rust crates built as shared libraries
 /// that share one async runtime with their host.
@@ -59,6 +59,10 @@ enum Command {
         build: BuildArgs,
     },
     /// Build a plugin crate and print the path of its library.
+    ///
+    /// When the cached library is up to date (no file it was built from, nor
+    /// the crate's Cargo.toml, Cargo.lock or cargo config, changed since),
+    /// cargo is not run and `up-to-date (skipped): <PLUGIN>` goes to stderr.
     Build {
         /// The plugin crate directory.
         plugin: PathBuf,
@@ -73,14 +77,33 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Show the toolchain, tau-sdk version, build cache directory and patches.
+    /// Show the toolchain, tau-sdk version, build environment and patches.
     Info,
+    /// Inspect or clean the plugin build cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// List a plugin's exports.
     Exports {
         /// The plugin crate directory or library.
         plugin: PathBuf,
         #[command(flatten)]
         build: BuildArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// List the build environments (the current one marked `*`), their
+    /// plugins and their sizes.
+    Ls,
+    /// Remove the build environments other than the current one.
+    Gc {
+        /// Remove every environment, the current one too, and tau's own
+        /// files in the cache. Files tau did not create are left alone.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -92,11 +115,14 @@ struct BuildArgs {
     /// Pass --quiet to cargo (its errors are still shown).
     #[arg(long, short)]
     quiet: bool,
+    /// Run cargo even when the cached library is up to date.
+    #[arg(long)]
+    force: bool,
 }
 
 impl BuildArgs {
     fn builder(&self) -> Builder {
-        Builder::new().release(self.release).quiet(self.quiet)
+        Builder::new().release(self.release).quiet(self.quiet).force(self.force)
     }
 
     fn host(&self) -> Result<Host, String> {
@@ -142,8 +168,8 @@ fn run(command: Command) -> Result<(), String> {
             unloaded
         }
         Command::Build { plugin, build } => {
-            let library = build.builder().build(&plugin).map_err(|error| error.to_string())?;
-            println!("{}", library.display());
+            let built = build.builder().build(&plugin).map_err(|error| error.to_string())?;
+            println!("{}", built.library.display());
             Ok(())
         }
         Command::New { path, name } => {
@@ -156,6 +182,8 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Info => info(),
+        Command::Cache { command: CacheCommand::Ls } => cache::ls(&Builder::new()),
+        Command::Cache { command: CacheCommand::Gc { all } } => cache::gc(&Builder::new(), all),
         Command::Exports { plugin, build } => {
             let mut host = build.host()?;
             let id = load(&mut host, &plugin)?;
@@ -194,7 +222,13 @@ fn info() -> Result<(), String> {
     println!("plugin ABI: {}", tau::plugin::abi::PLUGIN_ABI_VERSION);
     println!("runtime table ABI: {}", tau_rt::abi::ABI_VERSION);
     println!("cache directory: {}", builder.cache_dir_path().display());
-    println!("cargo target directory: {}", builder.target_dir().display());
+    let environment = builder.environment().map_err(|error| error.to_string())?;
+    println!("build environment: {}", environment.hash());
+    println!("  rustc: {}", environment.rustc().display());
+    println!(
+        "  shared target directory: {}",
+        builder.target_dir().map_err(|error| error.to_string())?.display()
+    );
     println!("patches ({}):", builder.patches_file_path().display());
     for patch in builder.patches().map_err(|error| error.to_string())? {
         println!("  {} = {}", patch.name, patch.path.display());

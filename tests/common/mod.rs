@@ -41,7 +41,10 @@ pub fn library(name: &str) -> PathBuf {
     built
         .entry(name.to_string())
         .or_insert_with(|| {
-            builder().build(&plugin_dir(name)).unwrap_or_else(|error| panic!("building {name}: {error}"))
+            builder()
+                .build(&plugin_dir(name))
+                .unwrap_or_else(|error| panic!("building {name}: {error}"))
+                .library
         })
         .clone()
 }

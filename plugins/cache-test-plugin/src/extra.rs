@@ -1,0 +1,5 @@
+//! A second source file, for the test that deletes one.
+
+pub fn word() -> &'static str {
+    "extra"
+}

@@ -1,0 +1,141 @@
+//! Running cargo on a plugin crate.
+//!
+//! `cargo build --lib`, with `[patch.crates-io]` entries from
+//! `patches.list` injected through `--config`, so a crate anywhere on disk
+//! needs nothing but `tau-sdk = "0.1"` in its dependencies. It runs in the
+//! crate's directory, so the crate's own `.cargo/config.toml` applies as it
+//! would for `cargo build` there. cargo's progress and errors go to stderr
+//! as usual; its JSON messages on stdout tell where the library is.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::patches::Patch;
+use crate::error::BuildError;
+
+/// One cargo invocation.
+pub(crate) struct Cargo<'a> {
+    pub program: &'a str,
+    /// The crate's directory (canonical) and manifest.
+    pub dir: &'a Path,
+    pub manifest: &'a Path,
+    pub target_dir: &'a Path,
+    pub release: bool,
+    pub quiet: bool,
+    pub patches: &'a [Patch],
+    /// A rustc cargo must use (`RUSTC`), if tau resolved one cargo would not find.
+    pub rustc: Option<&'a Path>,
+}
+
+impl Cargo<'_> {
+    /// Builds the crate; returns its cdylib in the target directory.
+    pub fn build(&self) -> Result<PathBuf, BuildError> {
+        let mut command = Command::new(self.program);
+        command
+            .current_dir(self.dir)
+            .arg("build")
+            .arg("--lib")
+            .arg("--manifest-path")
+            .arg(self.manifest)
+            .arg("--target-dir")
+            .arg(self.target_dir)
+            .arg("--message-format=json-render-diagnostics");
+        if self.release {
+            command.arg("--release");
+        }
+        if self.quiet {
+            command.arg("--quiet");
+        }
+        for patch in self.patches {
+            command.arg("--config").arg(format!(
+                "patch.crates-io.{}.path={}",
+                patch.name,
+                toml_string(&patch.path.to_string_lossy())
+            ));
+        }
+        if let Some(rustc) = self.rustc {
+            command.env("RUSTC", rustc);
+        }
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let spawn_error = |source| BuildError::Spawn { cargo: self.program.to_string(), source };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let library = find_library(BufReader::new(stdout), self.manifest);
+        let status = child.wait().map_err(spawn_error)?;
+        if !status.success() {
+            return Err(BuildError::Cargo { dir: self.dir.to_path_buf(), status });
+        }
+        library.ok_or_else(|| BuildError::NoLibrary { dir: self.dir.to_path_buf() })
+    }
+}
+
+/// Reads cargo's JSON messages until the end; returns the cdylib built for
+/// the package at `manifest`.
+fn find_library(messages: impl BufRead, manifest: &Path) -> Option<PathBuf> {
+    let mut found = None;
+    for line in messages.lines().map_while(Result::ok) {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        if message["manifest_path"].as_str().map(Path::new) != Some(manifest) {
+            continue;
+        }
+        let is_cdylib = message["target"]["crate_types"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|kind| kind == "cdylib"));
+        if !is_cdylib {
+            continue;
+        }
+        let filenames = message["filenames"].as_array().into_iter().flatten();
+        found = filenames
+            .filter_map(|name| name.as_str())
+            .map(PathBuf::from)
+            .find(|path| is_shared_library(path));
+    }
+    found
+}
+
+fn is_shared_library(path: &Path) -> bool {
+    matches!(path.extension().and_then(|ext| ext.to_str()), Some("so" | "dylib" | "dll"))
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_escape() {
+        assert_eq!(toml_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+    }
+
+    #[test]
+    fn finds_the_cdylib_of_the_package() {
+        let manifest = Path::new("/p/Cargo.toml");
+        let messages = [
+            r#"{"reason":"compiler-artifact","manifest_path":"/dep/Cargo.toml","target":{"crate_types":["cdylib"]},"filenames":["/t/libdep.so"]}"#,
+            r#"{"reason":"compiler-artifact","manifest_path":"/p/Cargo.toml","target":{"crate_types":["cdylib","rlib"]},"filenames":["/t/libp.so","/t/libp.rlib"]}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(find_library(messages.as_bytes(), manifest), Some(PathBuf::from("/t/libp.so")));
+        assert_eq!(find_library("not json\n".as_bytes(), manifest), None);
+    }
+}

@@ -1,0 +1,369 @@
+//! The up-to-date check: whether a plugin's cached library still matches
+//! its sources, decided from file times alone, without cargo.
+//!
+//! The library is up to date when its dep file parses, every file it lists
+//! exists and is older than the library, and so are the plugin's
+//! `Cargo.toml`, `Cargo.lock` and every cargo config or toolchain file that
+//! could apply to it (those that did not exist at build time must still not
+//! exist). The library's time is when the build that made it *started*, so
+//! a source edited while cargo ran counts as newer. Any doubt (a missing or
+//! unreadable file, a time in the future, equal times) says "stale", and
+//! cargo decides: never a stale library.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::cache::Entry;
+use super::depfile::DepFile;
+
+/// Why a plugin's cached library cannot be used without running cargo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stale {
+    /// Nothing was built for this directory in this environment and profile.
+    NeverBuilt,
+    /// `--force` was given.
+    Forced,
+    /// A cache file could not be read or parsed.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file the library was built from is gone.
+    Missing(PathBuf),
+    /// A file is not older than the library.
+    Newer(PathBuf),
+    /// A file's time is in the future (clock skew).
+    InFuture(PathBuf),
+    /// A file that did not exist at build time does now (a new
+    /// `.cargo/config.toml`, `rust-toolchain.toml`, ...).
+    Appeared(PathBuf),
+}
+
+impl fmt::Display for Stale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stale::NeverBuilt => write!(f, "not built yet in this environment"),
+            Stale::Forced => write!(f, "--force"),
+            Stale::Unreadable { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Stale::Missing(path) => write!(f, "{} is gone", path.display()),
+            Stale::Newer(path) => write!(f, "{} changed", path.display()),
+            Stale::InFuture(path) => write!(f, "{} has a time in the future", path.display()),
+            Stale::Appeared(path) => write!(f, "{} appeared", path.display()),
+        }
+    }
+}
+
+/// What a build leaves beside the library: where it came from and which
+/// files besides the dep file's decide whether it is up to date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// The canonical source directory.
+    pub source: PathBuf,
+    /// The library's file name in the profile directory.
+    pub library: String,
+    /// The dep file's name in the profile directory.
+    pub dep_file: String,
+    /// Manifests, lock files, configs.
+    pub watched: Vec<Watched>,
+}
+
+/// A file besides the dep file's that decides whether a build is up to date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Watched {
+    pub path: PathBuf,
+    /// Whether it existed when the build ran.
+    pub exists: bool,
+    /// For `Cargo.lock`, which cargo itself writes during the build: its
+    /// time after the build, which must not change. Other files must be
+    /// older than the library.
+    pub modified: Option<u128>,
+}
+
+impl Stamp {
+    pub fn read(path: &Path) -> Result<Stamp, String> {
+        let bytes = std::fs::read(path).map_err(|error| error.to_string())?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
+        let text = |key: &str| value[key].as_str().map(str::to_string).ok_or(format!("no `{key}`"));
+        let watched = value["watched"]
+            .as_array()
+            .ok_or("no `watched`")?
+            .iter()
+            .map(|item| {
+                Some(Watched {
+                    path: PathBuf::from(item["path"].as_str()?),
+                    exists: item["exists"].as_bool()?,
+                    modified: item["modified"].as_str().and_then(|nanos| nanos.parse().ok()),
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or("a malformed `watched` item")?;
+        Ok(Stamp {
+            source: text("source")?.into(),
+            library: text("library")?,
+            dep_file: text("dep_file")?,
+            watched,
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        let watched: Vec<serde_json::Value> = self
+            .watched
+            .iter()
+            .map(|watched| {
+                let modified = watched.modified.map(|nanos| nanos.to_string());
+                serde_json::json!({ "path": watched.path, "exists": watched.exists, "modified": modified })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "source": self.source,
+            "library": self.library,
+            "dep_file": self.dep_file,
+            "watched": watched,
+        });
+        serde_json::to_string_pretty(&value).expect("a JSON value serializes")
+    }
+}
+
+/// The files besides the dep file's that decide whether a build of the
+/// crate in `source` (canonical) is up to date, as they are now: its
+/// manifest, and in it and every directory above it the lock file, cargo
+/// configs and toolchain files, and the manifests above (a workspace it may
+/// belong to).
+pub(crate) fn watched_files(source: &Path) -> Vec<Watched> {
+    let mut files = vec![source.join("Cargo.toml")];
+    for (depth, dir) in source.ancestors().enumerate() {
+        if depth > 0 {
+            files.push(dir.join("Cargo.toml"));
+        }
+        for name in
+            ["Cargo.lock", ".cargo/config.toml", ".cargo/config", "rust-toolchain", "rust-toolchain.toml"]
+        {
+            files.push(dir.join(name));
+        }
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let time = std::fs::metadata(&path).and_then(|metadata| metadata.modified()).ok();
+            let modified = if path.ends_with("Cargo.lock") { time.map(nanos) } else { None };
+            Watched { exists: time.is_some(), modified, path }
+        })
+        .collect()
+}
+
+/// Nanoseconds since the Unix epoch (0 before it).
+pub(crate) fn nanos(time: SystemTime) -> u128 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.as_nanos())
+}
+
+/// The library of `entry` for `profile`, if it is up to date with the
+/// sources in `source` (canonical). Takes the entry's lock shared.
+pub(crate) fn check(entry: &Entry, profile: &str, source: &Path) -> Result<PathBuf, Stale> {
+    let lock = entry.lock();
+    // Held until the end: a builder replacing the library waits for us.
+    let _lock = match super::lock::shared_if_exists(&lock) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return Err(Stale::NeverBuilt),
+        Err(error) => return Err(Stale::Unreadable { path: lock, reason: error.to_string() }),
+    };
+    check_locked(entry, profile, source)
+}
+
+/// [`check`] for a caller that holds the entry's lock.
+pub(crate) fn check_locked(entry: &Entry, profile: &str, source: &Path) -> Result<PathBuf, Stale> {
+    let unreadable = |path: &Path, reason: String| Stale::Unreadable { path: path.to_path_buf(), reason };
+    let stamp_path = entry.stamp(profile);
+    let stamp = match Stamp::read(&stamp_path) {
+        Ok(stamp) => stamp,
+        Err(_) if !stamp_path.exists() => return Err(Stale::NeverBuilt),
+        Err(reason) => return Err(unreadable(&stamp_path, reason)),
+    };
+    if stamp.source != source {
+        return Err(unreadable(&stamp_path, format!("built from {}", stamp.source.display())));
+    }
+    let dir = entry.profile_dir(profile);
+    let library = dir.join(&stamp.library);
+    let now = SystemTime::now();
+    let built = modified(&library)?;
+    if built > now {
+        return Err(Stale::InFuture(library));
+    }
+    let dep_path = dir.join(&stamp.dep_file);
+    let text =
+        std::fs::read_to_string(&dep_path).map_err(|error| unreadable(&dep_path, error.to_string()))?;
+    let dep_file = DepFile::parse(&text).map_err(|error| unreadable(&dep_path, error.to_string()))?;
+    let older = |path: &Path| -> Result<(), Stale> {
+        let time = modified(path)?;
+        if time > now {
+            Err(Stale::InFuture(path.to_path_buf()))
+        } else if time >= built {
+            Err(Stale::Newer(path.to_path_buf()))
+        } else {
+            Ok(())
+        }
+    };
+    for prerequisite in dep_file.prerequisites() {
+        older(&source.join(prerequisite))?;
+    }
+    for watched in &stamp.watched {
+        let path = &watched.path;
+        match (watched.exists, watched.modified) {
+            (true, Some(recorded)) if nanos(modified(path)?) != recorded => {
+                return Err(Stale::Newer(path.clone()))
+            }
+            (true, Some(_)) => {}
+            (true, None) => older(path)?,
+            (false, _) if path.exists() => return Err(Stale::Appeared(path.clone())),
+            (false, _) => {}
+        }
+    }
+    Ok(library)
+}
+
+fn modified(path: &Path) -> Result<SystemTime, Stale> {
+    match std::fs::metadata(path).and_then(|metadata| metadata.modified()) {
+        Ok(time) => Ok(time),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Stale::Missing(path.to_path_buf())),
+        Err(error) => Err(Stale::Unreadable { path: path.to_path_buf(), reason: error.to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A fake built entry: a source dir with two files, a library built
+    /// `age` after them, its dep file and stamp.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        source: PathBuf,
+        entry: Entry,
+    }
+
+    fn set_time(path: &Path, time: SystemTime) {
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("my plugin/src")).unwrap();
+        let source = dir.path().join("my plugin").canonicalize().unwrap();
+        let past = SystemTime::now() - Duration::from_secs(100);
+        for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "src/a b.rs"] {
+            std::fs::write(source.join(file), file).unwrap();
+            set_time(&source.join(file), past);
+        }
+        let entry = Entry::new(&dir.path().join("env"), "my-plugin", &source);
+        let profile = entry.profile_dir("debug");
+        std::fs::create_dir_all(&profile).unwrap();
+        std::fs::write(entry.lock(), "").unwrap();
+        std::fs::write(profile.join("libp.so"), "library").unwrap();
+        set_time(&profile.join("libp.so"), past + Duration::from_secs(50));
+        let escaped = source.to_str().unwrap().replace(' ', "\\ ");
+        std::fs::write(
+            profile.join("libp.d"),
+            format!("/t/libp.so: {escaped}/src/lib.rs \\\n {escaped}/src/a\\ b.rs\n"),
+        )
+        .unwrap();
+        let stamp = Stamp {
+            source: source.clone(),
+            library: "libp.so".into(),
+            dep_file: "libp.d".into(),
+            watched: watched_files(&source),
+        };
+        std::fs::write(entry.stamp("debug"), stamp.to_json()).unwrap();
+        Fixture { _dir: dir, source, entry }
+    }
+
+    #[test]
+    fn an_untouched_build_is_up_to_date() {
+        let f = fixture();
+        assert_eq!(check(&f.entry, "debug", &f.source), Ok(f.entry.profile_dir("debug").join("libp.so")));
+        assert_eq!(check(&f.entry, "release", &f.source), Err(Stale::NeverBuilt));
+    }
+
+    #[test]
+    fn a_newer_source_or_manifest_is_stale() {
+        for file in ["src/a b.rs", "Cargo.toml", "Cargo.lock"] {
+            let f = fixture();
+            set_time(&f.source.join(file), SystemTime::now());
+            assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::Newer(f.source.join(file))));
+        }
+        // The lock file only has to keep the time it had after the build.
+        let f = fixture();
+        let lock = f.source.join("Cargo.lock");
+        set_time(&lock, SystemTime::now() - Duration::from_secs(1000));
+        assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::Newer(lock)));
+    }
+
+    #[test]
+    fn equal_times_are_doubt() {
+        let f = fixture();
+        let built =
+            std::fs::metadata(f.entry.profile_dir("debug").join("libp.so")).unwrap().modified().unwrap();
+        set_time(&f.source.join("src/lib.rs"), built);
+        assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::Newer(f.source.join("src/lib.rs"))));
+    }
+
+    #[test]
+    fn a_missing_source_is_stale() {
+        let f = fixture();
+        std::fs::remove_file(f.source.join("src/a b.rs")).unwrap();
+        assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::Missing(f.source.join("src/a b.rs"))));
+    }
+
+    #[test]
+    fn times_in_the_future_are_stale() {
+        let f = fixture();
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        set_time(&f.source.join("src/lib.rs"), future);
+        assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::InFuture(f.source.join("src/lib.rs"))));
+        let f = fixture();
+        let library = f.entry.profile_dir("debug").join("libp.so");
+        set_time(&library, future);
+        assert_eq!(check(&f.entry, "debug", &f.source), Err(Stale::InFuture(library)));
+    }
+
+    #[test]
+    fn a_new_config_file_is_stale() {
+        let f = fixture();
+        std::fs::create_dir(f.source.join(".cargo")).unwrap();
+        std::fs::write(f.source.join(".cargo/config.toml"), "").unwrap();
+        assert_eq!(
+            check(&f.entry, "debug", &f.source),
+            Err(Stale::Appeared(f.source.join(".cargo/config.toml")))
+        );
+    }
+
+    #[test]
+    fn broken_cache_files_are_stale() {
+        let f = fixture();
+        let dep = f.entry.profile_dir("debug").join("libp.d");
+        std::fs::write(&dep, "no rule here\n").unwrap();
+        let Err(Stale::Unreadable { path, reason }) = check(&f.entry, "debug", &f.source) else { panic!() };
+        assert_eq!((path, reason.as_str()), (dep.clone(), "line 1: a rule without `:`"));
+        std::fs::remove_file(&dep).unwrap();
+        assert!(
+            matches!(check(&f.entry, "debug", &f.source), Err(Stale::Unreadable { path, .. }) if path == dep)
+        );
+
+        let f = fixture();
+        std::fs::write(f.entry.stamp("debug"), "{").unwrap();
+        assert!(matches!(check(&f.entry, "debug", &f.source), Err(Stale::Unreadable { .. })));
+        let f = fixture();
+        std::fs::remove_file(f.entry.profile_dir("debug").join("libp.so")).unwrap();
+        assert!(matches!(check(&f.entry, "debug", &f.source), Err(Stale::Missing(_))));
+    }
+
+    #[test]
+    fn another_source_directory_is_not_ours() {
+        let f = fixture();
+        let other = f.source.parent().unwrap().to_path_buf();
+        assert!(matches!(check(&f.entry, "debug", &other), Err(Stale::Unreadable { .. })));
+    }
+}
