@@ -22,6 +22,11 @@ echo "== tau build $plugin"
 library=$("$tau" build "$plugin")
 echo "  $library"
 
+echo "== tau build again: nothing changed, so cargo is not run"
+again=$("$tau" build "$plugin" 2>/tmp/tau-demo-build)
+expect "$library" "$again" "the same library"
+expect "up-to-date (skipped): $plugin" "$(cat /tmp/tau-demo-build)" "what tau says"
+
 echo "== tau call"
 expect "hello, world" "$("$tau" call "$library" greet world)" "greet world"
 expect "42" "$("$tau" call "$library" slow_double 21)" "slow_double 21 (async, sleeps on the shared runtime)"

@@ -311,7 +311,7 @@ fn cache_ls_and_gc_do_what_they_say() {
     let current = Builder::new().cache_dir(root).environment().unwrap().hash().to_string();
     let make_environment = |hash: &str| {
         std::fs::create_dir_all(root.join(hash).join("target/debug")).unwrap();
-        std::fs::write(root.join(hash).join("environment"), "rustc: x\n  rustc 1.0.0 (old)\n").unwrap();
+        std::fs::write(root.join(hash).join("environment"), "rustc -vV:\n  rustc 1.0.0 (old)\n").unwrap();
         std::fs::write(root.join(hash).join("target/debug/lib.so"), vec![0u8; 2048]).unwrap();
     };
     make_environment(&current);

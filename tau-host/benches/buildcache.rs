@@ -64,9 +64,11 @@ fn main() {
     });
     report("whole `tau build` process, unchanged plugin", &process);
 
-    let plugins = root.join("plugins");
-    let first = regex_plugin(&plugins, "regex-one");
-    let second = regex_plugin(&plugins, "regex-two");
+    // Outside the workspace (a crate under it would be taken for a member).
+    let plugins = tempfile::tempdir().expect("a temporary directory");
+    let plugins = plugins.path();
+    let first = regex_plugin(plugins, "regex-one");
+    let second = regex_plugin(plugins, "regex-two");
     let time = |dir: &Path| {
         let started = Instant::now();
         let built = builder.build(dir).expect("building a regex plugin");
@@ -93,7 +95,11 @@ fn cargo_no_op(builder: &Builder, dir: &Path) -> Command {
         .arg(builder.target_dir().expect("the environment"))
         .stdout(Stdio::null());
     for patch in builder.patches().expect("patches.list") {
-        command.arg("--config").arg(format!("patch.crates-io.{}.path=\"{}\"", patch.name, patch.path.display()));
+        command.arg("--config").arg(format!(
+            "patch.crates-io.{}.path=\"{}\"",
+            patch.name,
+            patch.path.display()
+        ));
     }
     command
 }
@@ -107,7 +113,8 @@ fn regex_plugin(parent: &Path, name: &str) -> PathBuf {
          [\"cdylib\"]\n\n[dependencies]\ntau-sdk = \"0.1\"\nregex = \"1\"\n"
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).expect("writing Cargo.toml");
-    let source = "#[derive(Default)]\npub struct P;\n\n#[tau::plugin]\nimpl P {\n    #[tau::export]\n    pub fn \
+    let source =
+        "#[derive(Default)]\npub struct P;\n\n#[tau::plugin]\nimpl P {\n    #[tau::export]\n    pub fn \
                   matches(&self, pattern: String, text: String) -> Result<bool, String> {\n        \
                   regex::Regex::new(&pattern).map(|re| re.is_match(&text)).map_err(|e| e.to_string())\n    \
                   }\n}\n";

@@ -89,8 +89,9 @@ impl Host {
     }
 
     /// Loads a plugin: a built library, or a crate directory, which is built
-    /// first. The library is validated before any of its code runs, then the
-    /// plugin is constructed and its `on_load` runs.
+    /// first ([`Builder::build`]: cargo runs only when the cached library is
+    /// not up to date). The library is validated before any of its code
+    /// runs, then the plugin is constructed and its `on_load` runs.
     pub fn load(&mut self, path: impl AsRef<Path>) -> Result<PluginId, LoadError> {
         let path = path.as_ref();
         let library_path = if path.is_dir() { self.builder.build(path)?.library } else { path.to_path_buf() };

@@ -41,8 +41,11 @@
 //!   then runs `on_unload` and drops the instance. The library's code stays
 //!   mapped (`RTLD_NODELETE`), because its std registered thread-exit
 //!   destructors on threads that ran plugin code; loading the plugin again
-//!   later works, and a second load of a file already open loads a private
-//!   copy, so two instances never share statics.
+//!   later works, and a second load of a file already open, or of a file
+//!   rebuilt in place since it was mapped, loads a private copy, so two
+//!   instances never share statics and a rebuilt plugin runs its new code.
+//! - A crate directory is built through the build cache ([`build`]): an
+//!   unchanged plugin is reused without running cargo.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

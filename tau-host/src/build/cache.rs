@@ -165,10 +165,10 @@ pub(crate) fn list(root: &Path, current: Option<&str>) -> CacheListing {
 fn list_environment(dir: &Path, current: Option<&str>) -> EnvironmentListing {
     let hash = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let description = std::fs::read_to_string(dir.join(ENVIRONMENT_FILE)).unwrap_or_default();
-    // The line after `rustc: <path>` is the first line of `rustc -vV`.
+    // The line after `rustc -vV:` is the version.
     let rustc = description
         .lines()
-        .skip_while(|line| !line.starts_with("rustc: "))
+        .skip_while(|line| *line != "rustc -vV:")
         .nth(1)
         .map(|line| line.trim().to_string())
         .unwrap_or_default();

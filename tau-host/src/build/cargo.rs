@@ -24,8 +24,6 @@ pub(crate) struct Cargo<'a> {
     pub release: bool,
     pub quiet: bool,
     pub patches: &'a [Patch],
-    /// A rustc cargo must use (`RUSTC`), if tau resolved one cargo would not find.
-    pub rustc: Option<&'a Path>,
 }
 
 impl Cargo<'_> {
@@ -53,9 +51,6 @@ impl Cargo<'_> {
                 patch.name,
                 toml_string(&patch.path.to_string_lossy())
             ));
-        }
-        if let Some(rustc) = self.rustc {
-            command.env("RUSTC", rustc);
         }
         command.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let spawn_error = |source| BuildError::Spawn { cargo: self.program.to_string(), source };

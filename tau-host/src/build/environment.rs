@@ -57,7 +57,6 @@ pub struct Environment {
     hash: String,
     description: String,
     rustc: PathBuf,
-    rustc_beside_cargo: bool,
 }
 
 impl Environment {
@@ -77,23 +76,18 @@ impl Environment {
         &self.rustc
     }
 
-    /// Whether cargo must be told to use [`rustc`](Self::rustc): it was
-    /// found beside `$CARGO`, which cargo itself would not look for.
-    pub(crate) fn pin_rustc(&self) -> bool {
-        self.rustc_beside_cargo
-    }
-
     /// Computes the environment. `cache_root` holds the `rustc -vV` cache.
     pub(crate) fn compute(
-        cargo: &str,
         cache_root: &Path,
         patches_file: &Path,
         patches: &[Patch],
     ) -> Result<Environment, String> {
-        let (rustc, rustc_beside_cargo) = resolve_rustc(cargo);
+        let rustc = resolve_rustc();
         let mut text = String::new();
         let toolchain = toolchain_info(&rustc, cache_root)?;
-        let _ = writeln!(text, "rustc: {}", rustc.display());
+        // The version, not the path: `tau` from a shell and under `cargo
+        // test` may reach one compiler by different paths.
+        let _ = writeln!(text, "rustc -vV:");
         for line in toolchain.lines() {
             let _ = writeln!(text, "  {line}");
         }
@@ -136,7 +130,7 @@ impl Environment {
             }
         }
         let hash = hex(&Sha256::digest(text.as_bytes()))[..16].to_string();
-        Ok(Environment { hash, description: text, rustc, rustc_beside_cargo })
+        Ok(Environment { hash, description: text, rustc })
     }
 }
 
@@ -154,21 +148,14 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
-/// The rustc cargo will run: `$RUSTC`; else the one beside `$CARGO` (a
-/// toolchain's own directory, as when tau runs under `cargo run`); else
-/// the first `rustc` on `PATH`. The flag says it came from beside `$CARGO`.
-fn resolve_rustc(cargo: &str) -> (PathBuf, bool) {
-    if let Some(rustc) = std::env::var_os("RUSTC") {
-        return (search_path(Path::new(&rustc)), false);
-    }
-    let cargo = Path::new(cargo);
-    if cargo.parent().is_some_and(|dir| !dir.as_os_str().is_empty()) {
-        let beside = cargo.with_file_name(format!("rustc{}", std::env::consts::EXE_SUFFIX));
-        if beside.is_file() {
-            return (beside, true);
-        }
-    }
-    (search_path(Path::new(&format!("rustc{}", std::env::consts::EXE_SUFFIX))), false)
+/// The rustc cargo will run, found as cargo finds it: `$RUSTC`, else the
+/// first `rustc` on `PATH` (a rustup proxy, usually, which picks the
+/// toolchain as it will for cargo).
+fn resolve_rustc() -> PathBuf {
+    let program = std::env::var_os("RUSTC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(format!("rustc{}", std::env::consts::EXE_SUFFIX)));
+    search_path(&program)
 }
 
 /// `program` itself if it names a directory, else its first match on PATH.
@@ -415,7 +402,7 @@ mod tests {
     fn environment(root: &Path) -> Environment {
         let file = root.join("patches.list");
         let patches = super::super::patches::read_patches(&file).unwrap();
-        Environment::compute("cargo", &root.join("cache"), &file, &patches).unwrap()
+        Environment::compute(&root.join("cache"), &file, &patches).unwrap()
     }
 
     #[test]

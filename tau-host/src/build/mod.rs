@@ -193,7 +193,7 @@ impl Builder {
     pub fn environment(&self) -> Result<&Environment, BuildError> {
         let computed = self.environment.get_or_init(|| {
             let patches = self.patches().map_err(|error| error.to_string())?;
-            Environment::compute(&self.cargo, &self.cache_dir, &self.patches_file, &patches)
+            Environment::compute(&self.cache_dir, &self.patches_file, &patches)
         });
         computed.as_ref().map_err(|message| BuildError::Environment { message: message.clone() })
     }
@@ -281,7 +281,6 @@ impl Builder {
             release: self.release,
             quiet: self.quiet,
             patches: &self.patches()?,
-            rustc: environment.pin_rustc().then(|| environment.rustc()),
         }
         .build()?;
         let library_name = built.file_name().expect("cargo names a file").to_string_lossy().into_owned();
