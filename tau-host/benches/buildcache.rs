@@ -10,11 +10,12 @@
 //! 3. **A whole `tau build` process** on it, unchanged: wall time from spawn
 //!    to exit, the release `tau` binary.
 //! 4. **Shared dependency builds**: two new plugin crates that both depend
-//!    on `regex` (resolved from crates.io), built one after the other. The
-//!    first compiles regex; the second reuses it.
+//!    on `regex` and `serde_json` with `serde`'s derive (resolved from
+//!    crates.io), built one after the other. The first compiles those; the
+//!    second reuses them.
 //!
 //! Debug profile throughout, as `tau run` builds by default. Needs the
-//! crates.io registry for `regex`.
+//! crates.io registry for `regex`, `serde` and `serde_json`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -67,17 +68,17 @@ fn main() {
     // Outside the workspace (a crate under it would be taken for a member).
     let plugins = tempfile::tempdir().expect("a temporary directory");
     let plugins = plugins.path();
-    let first = regex_plugin(plugins, "regex-one");
-    let second = regex_plugin(plugins, "regex-two");
+    let first = heavy_plugin(plugins, "heavy-one");
+    let second = heavy_plugin(plugins, "heavy-two");
     let time = |dir: &Path| {
         let started = Instant::now();
-        let built = builder.build(dir).expect("building a regex plugin");
+        let built = builder.build(dir).expect("building a plugin with heavy dependencies");
         assert!(built.ran_cargo);
         started.elapsed()
     };
     let (first, second) = (time(&first), time(&second));
-    println!("first plugin depending on regex: {:.2} s", first.as_secs_f64());
-    println!("second plugin depending on regex: {:.2} s", second.as_secs_f64());
+    println!("first plugin depending on regex, serde, serde_json: {:.2} s", first.as_secs_f64());
+    println!("second plugin depending on the same: {:.2} s", second.as_secs_f64());
     println!("  -> the second builds {:.1}x faster", first.as_secs_f64() / second.as_secs_f64());
 
     let _ = std::fs::remove_dir_all(&root);
@@ -104,20 +105,49 @@ fn cargo_no_op(builder: &Builder, dir: &Path) -> Command {
     command
 }
 
-/// A new plugin crate named `name` in `parent` whose export uses regex.
-fn regex_plugin(parent: &Path, name: &str) -> PathBuf {
+/// A new plugin crate named `name` in `parent` whose export uses regex,
+/// serde and serde_json.
+fn heavy_plugin(parent: &Path, name: &str) -> PathBuf {
     let dir = parent.join(name);
     std::fs::create_dir_all(dir.join("src")).expect("creating a plugin crate");
     let manifest = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = \
-         [\"cdylib\"]\n\n[dependencies]\ntau-sdk = \"0.1\"\nregex = \"1\"\n"
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+tau-sdk = "0.1"
+regex = "1"
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+"#
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).expect("writing Cargo.toml");
-    let source =
-        "#[derive(Default)]\npub struct P;\n\n#[tau::plugin]\nimpl P {\n    #[tau::export]\n    pub fn \
-                  matches(&self, pattern: String, text: String) -> Result<bool, String> {\n        \
-                  regex::Regex::new(&pattern).map(|re| re.is_match(&text)).map_err(|e| e.to_string())\n    \
-                  }\n}\n";
+    let source = r#"
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Match {
+    pattern: String,
+    text: String,
+    found: bool,
+}
+
+#[derive(Default)]
+pub struct P;
+
+#[tau::plugin]
+impl P {
+    /// Whether `pattern` matches `text`, as JSON.
+    #[tau::export]
+    pub fn matches(&self, pattern: String, text: String) -> Result<String, String> {
+        let found = regex::Regex::new(&pattern).map_err(|e| e.to_string())?.is_match(&text);
+        serde_json::to_string(&Match { pattern, text, found }).map_err(|e| e.to_string())
+    }
+}
+"#;
     std::fs::write(dir.join("src/lib.rs"), source).expect("writing lib.rs");
     dir
 }
