@@ -57,6 +57,7 @@ pub struct Environment {
     hash: String,
     description: String,
     rustc: PathBuf,
+    patches: Vec<Patch>,
 }
 
 impl Environment {
@@ -76,11 +77,16 @@ impl Environment {
         &self.rustc
     }
 
+    /// The patches builds inject: the ones that were hashed.
+    pub fn patches(&self) -> &[Patch] {
+        &self.patches
+    }
+
     /// Computes the environment. `cache_root` holds the `rustc -vV` cache.
     pub(crate) fn compute(
         cache_root: &Path,
         patches_file: &Path,
-        patches: &[Patch],
+        patches: Vec<Patch>,
     ) -> Result<Environment, String> {
         let rustc = resolve_rustc();
         let mut text = String::new();
@@ -123,14 +129,14 @@ impl Environment {
             let _ = writeln!(text, "  | {line}");
         }
         let mut hashed = Vec::new();
-        for patch in patches {
+        for patch in &patches {
             let _ = writeln!(text, "patch {}:", patch.name);
             for (dir, hash) in crate_tree_hashes(&patch.path, &mut hashed)? {
                 let _ = writeln!(text, "  {} sha256 {hash}", dir.display());
             }
         }
         let hash = hex(&Sha256::digest(text.as_bytes()))[..16].to_string();
-        Ok(Environment { hash, description: text, rustc })
+        Ok(Environment { hash, description: text, rustc, patches })
     }
 }
 
@@ -402,7 +408,7 @@ mod tests {
     fn environment(root: &Path) -> Environment {
         let file = root.join("patches.list");
         let patches = super::super::patches::read_patches(&file).unwrap();
-        Environment::compute(&root.join("cache"), &file, &patches).unwrap()
+        Environment::compute(&root.join("cache"), &file, patches).unwrap()
     }
 
     #[test]

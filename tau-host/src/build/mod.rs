@@ -57,6 +57,12 @@ pub fn default_cache_dir() -> PathBuf {
     home.join(".tau").join("buildcache")
 }
 
+/// Maps an IO error on `path` in the cache to a [`BuildError::Cache`].
+fn cache_error(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
+    let path = path.to_path_buf();
+    move |source| BuildError::Cache { path, source }
+}
+
 /// What [`Builder::build`] produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -193,7 +199,7 @@ impl Builder {
     pub fn environment(&self) -> Result<&Environment, BuildError> {
         let computed = self.environment.get_or_init(|| {
             let patches = self.patches().map_err(|error| error.to_string())?;
-            Environment::compute(&self.cache_dir, &self.patches_file, &patches)
+            Environment::compute(&self.cache_dir, &self.patches_file, patches)
         });
         computed.as_ref().map_err(|message| BuildError::Environment { message: message.clone() })
     }
@@ -249,10 +255,6 @@ impl Builder {
                 return skipped(library);
             }
         }
-        let cache_error = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| BuildError::Cache { path, source }
-        };
         self.prepare(&environment_dir, environment).map_err(cache_error(&environment_dir))?;
         let profile_dir = entry.profile_dir(profile);
         std::fs::create_dir_all(&profile_dir).map_err(cache_error(&profile_dir))?;
@@ -263,16 +265,31 @@ impl Builder {
                 return skipped(library);
             }
         }
+        let library = self.run_cargo(&krate, environment, &environment_dir, &entry)?;
+        Ok(Built { library, ran_cargo: true })
+    }
+
+    /// Runs cargo on `krate` under the environment's lock and copies the
+    /// library and its dep file into `entry`, stamped. The caller holds the
+    /// entry's lock.
+    fn run_cargo(
+        &self,
+        krate: &Crate,
+        environment: &Environment,
+        environment_dir: &Path,
+        entry: &Entry,
+    ) -> Result<PathBuf, BuildError> {
         let environment_lock = environment_dir.join("lock");
         let _environment_lock = lock::exclusive(&environment_lock).map_err(cache_error(&environment_lock))?;
         // The build's time, by the file system's clock (which can lag the
         // system clock): any later edit gets a time no earlier than this.
+        let profile_dir = entry.profile_dir(self.profile());
         let started_file = profile_dir.join("started");
         let started = files::write_atomically(&started_file, b"")
             .and_then(|()| std::fs::metadata(&started_file)?.modified())
             .map_err(cache_error(&started_file))?;
         let target_dir = environment_dir.join("target");
-        self.claim_library_name(&environment_dir, &target_dir, &krate).map_err(cache_error(&target_dir))?;
+        self.claim_library_name(environment_dir, &target_dir, krate).map_err(cache_error(&target_dir))?;
         let built = cargo::Cargo {
             program: &self.cargo,
             dir: &krate.dir,
@@ -280,7 +297,7 @@ impl Builder {
             target_dir: &target_dir,
             release: self.release,
             quiet: self.quiet,
-            patches: &self.patches()?,
+            patches: environment.patches(),
         }
         .build()?;
         let library_name = built.file_name().expect("cargo names a file").to_string_lossy().into_owned();
@@ -295,9 +312,9 @@ impl Builder {
             dep_file: dep_name,
             watched: fresh::watched_files(&krate.dir),
         };
-        let stamp_path = entry.stamp(profile);
+        let stamp_path = entry.stamp(self.profile());
         files::write_atomically(&stamp_path, stamp.to_json().as_bytes()).map_err(cache_error(&stamp_path))?;
-        Ok(Built { library, ran_cargo: true })
+        Ok(library)
     }
 
     /// Creates the cache root and the environment's directory, described.
