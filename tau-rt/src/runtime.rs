@@ -12,7 +12,7 @@ use std::ffi::c_void;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::abi::{
@@ -89,6 +89,9 @@ pub(crate) struct Shared {
     remote_notifies: AtomicU64,
     remote: Mutex<Remote>,
     driving: AtomicBool,
+    /// Signalled (under `remote`'s lock) when the driver role is let go, for
+    /// threads outside `block_on` that wait to take it.
+    driver_released: Condvar,
     shut_down: AtomicBool,
     next_task_id: AtomicU64,
     metrics_snapshot: Mutex<RuntimeMetrics>,
@@ -156,6 +159,7 @@ impl Runtime {
             remote_notifies: AtomicU64::new(0),
             remote: Mutex::new(Remote::default()),
             driving: AtomicBool::new(false),
+            driver_released: Condvar::new(),
             shut_down: AtomicBool::new(false),
             next_task_id: AtomicU64::new(1),
             metrics_snapshot: Mutex::new(RuntimeMetrics::default()),
@@ -241,7 +245,11 @@ impl Drop for DriverGuard<'_> {
     fn drop(&mut self) {
         waker::set_driving(self.previous);
         self.shared.driving.store(false, Ordering::Release);
-        let waiters = std::mem::take(&mut self.shared.lock_remote().driver_waiters);
+        let waiters = {
+            let mut remote = self.shared.lock_remote();
+            self.shared.driver_released.notify_all();
+            std::mem::take(&mut remote.driver_waiters)
+        };
         for waiter in waiters {
             waiter.wake();
         }
@@ -286,18 +294,28 @@ impl Shared {
         Some(DriverGuard { shared: self, previous })
     }
 
+    /// Takes the driver role, blocking this thread while another one has it.
+    fn drive_when_free(&self) -> DriverGuard<'_> {
+        loop {
+            if let Some(guard) = self.try_drive() {
+                return guard;
+            }
+            let remote = self.lock_remote();
+            // The holder clears `driving` before it takes this lock to
+            // signal, so a `true` seen here is followed by a signal.
+            if self.driving.load(Ordering::Acquire) {
+                drop(self.driver_released.wait(remote).unwrap_or_else(|poison| poison.into_inner()));
+            }
+        }
+    }
+
     /// Runs `f` holding the driver role: at once on the driver thread, else
     /// after taking the role (waiting while another thread drives).
     fn with_driver<R>(&self, f: impl FnOnce() -> R) -> R {
         if self.is_driver_thread() {
             return f();
         }
-        let guard = loop {
-            if let Some(guard) = self.try_drive() {
-                break guard;
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        };
+        let guard = self.drive_when_free();
         let result = f();
         drop(guard);
         result
@@ -629,12 +647,7 @@ impl Shared {
     // ----- shutdown ----------------------------------------------------------
 
     fn shutdown(&self) {
-        let guard = loop {
-            if let Some(guard) = self.try_drive() {
-                break guard;
-            }
-            std::thread::yield_now();
-        };
+        let guard = self.drive_when_free();
         {
             // Under the queue's lock, so that no remote push lands after the last drain.
             let _queue = self.lock_remote();

@@ -7,12 +7,32 @@ use std::future::poll_fn;
 use std::sync::mpsc;
 use std::task::Poll;
 use std::thread;
-use std::time::Duration;
 
 use common::{yield_until, Detector, DropCounter};
 use tau::sync::oneshot::{self, error::RecvError, error::TryRecvError, Receiver, Sender};
 
 fn assert_traits<T: Send + Sync + Unpin + std::fmt::Debug>() {}
+
+/// `future`, and a channel that gets a message the first time it returns
+/// `Pending`: the waiter is then registered, so another thread that waits
+/// for the message acts on a parked receiver.
+fn when_pending<F: std::future::Future>(
+    future: F,
+) -> (impl std::future::Future<Output = F::Output>, mpsc::Receiver<()>) {
+    let (signal, pending) = mpsc::channel();
+    let mut future = Box::pin(future);
+    let mut signal = Some(signal);
+    let wrapped = poll_fn(move |cx| {
+        let poll = future.as_mut().poll(cx);
+        if poll.is_pending() {
+            if let Some(signal) = signal.take() {
+                let _ = signal.send(());
+            }
+        }
+        poll
+    });
+    (wrapped, pending)
+}
 
 #[test]
 fn halves_are_send_sync_unpin_debug() {
@@ -70,8 +90,9 @@ async fn recv_in_task_send_from_block_on() {
 #[tau::test]
 async fn send_from_os_thread_while_awaiting() {
     let (tx, rx) = oneshot::channel();
+    let (rx, pending) = when_pending(rx);
     let thread = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        pending.recv().unwrap();
         tx.send(vec![1, 2, 3])
     });
     assert_eq!(rx.await, Ok(vec![1, 2, 3]));
@@ -81,9 +102,10 @@ async fn send_from_os_thread_while_awaiting() {
 #[tau::test]
 async fn send_from_os_thread_to_task() {
     let (tx, rx) = oneshot::channel();
+    let (rx, pending) = when_pending(rx);
     let receiver = tau::spawn(async move { rx.await.map(|value: u64| value * 2) });
     let thread = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        pending.recv().unwrap();
         tx.send(21).unwrap();
     });
     assert_eq!(receiver.await.unwrap(), Ok(42));
@@ -111,8 +133,9 @@ async fn sender_dropped_while_awaiting() {
 #[tau::test]
 async fn sender_dropped_on_os_thread_while_awaiting() {
     let (tx, rx) = oneshot::channel::<u32>();
+    let (rx, pending) = when_pending(rx);
     let thread = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        pending.recv().unwrap();
         drop(tx);
     });
     let error = rx.await.unwrap_err();
@@ -145,11 +168,12 @@ async fn closed_resolves_when_receiver_dropped() {
 #[tau::test]
 async fn closed_resolves_when_receiver_dropped_on_os_thread() {
     let (mut tx, rx) = oneshot::channel::<u32>();
+    let (closed, pending) = when_pending(tx.closed());
     let thread = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        pending.recv().unwrap();
         drop(rx);
     });
-    tx.closed().await;
+    closed.await;
     assert!(tx.is_closed());
     thread.join().unwrap();
 }
@@ -229,9 +253,9 @@ fn try_recv_closed_after_sender_dropped() {
 #[test]
 fn blocking_recv_on_std_thread_sent_from_task() {
     let (tx, rx) = oneshot::channel();
+    // Either order (receiver parked first, or value first) must give the value.
     let thread = thread::spawn(move || rx.blocking_recv());
     tau::__private::run_test(async move {
-        tau::time::sleep(Duration::from_millis(20)).await;
         tau::spawn(async move { tx.send(String::from("from a task")).unwrap() }).await.unwrap();
     });
     assert_eq!(thread.join().unwrap(), Ok(String::from("from a task")));
@@ -240,8 +264,8 @@ fn blocking_recv_on_std_thread_sent_from_task() {
 #[test]
 fn blocking_recv_on_std_thread_sent_from_std_thread() {
     let (tx, rx) = oneshot::channel();
+    // Either order (receiver parked first, or value first) must give the value.
     let receiver = thread::spawn(move || rx.blocking_recv());
-    thread::sleep(Duration::from_millis(20));
     thread::spawn(move || tx.send(3u8).unwrap()).join().unwrap();
     assert_eq!(receiver.join().unwrap(), Ok(3));
 }
@@ -249,8 +273,8 @@ fn blocking_recv_on_std_thread_sent_from_std_thread() {
 #[test]
 fn blocking_recv_sender_dropped() {
     let (tx, rx) = oneshot::channel::<u8>();
+    // Either order (receiver parked first, or sender gone first) must fail.
     let receiver = thread::spawn(move || rx.blocking_recv());
-    thread::sleep(Duration::from_millis(20));
     drop(tx);
     assert!(receiver.join().unwrap().is_err());
 }
@@ -258,8 +282,8 @@ fn blocking_recv_sender_dropped() {
 #[tau::test]
 async fn blocking_recv_in_spawn_blocking() {
     let (tx, rx) = oneshot::channel();
+    // Either order (receiver parked first, or value first) must give the value.
     let blocking = tau::task::spawn_blocking(move || rx.blocking_recv());
-    tau::time::sleep(Duration::from_millis(10)).await;
     tx.send(77u32).unwrap();
     assert_eq!(blocking.await.unwrap(), Ok(77));
 }
