@@ -21,11 +21,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
 use super::files::write_atomically;
-use super::patches::Patch;
+use super::patches::{parse_patches, Patch};
 
 /// The file in the cache root that remembers `rustc -vV` outputs.
 pub(crate) const RUSTC_INFO_FILE: &str = "rustc-info.json";
@@ -83,11 +84,7 @@ impl Environment {
     }
 
     /// Computes the environment. `cache_root` holds the `rustc -vV` cache.
-    pub(crate) fn compute(
-        cache_root: &Path,
-        patches_file: &Path,
-        patches: Vec<Patch>,
-    ) -> Result<Environment, String> {
+    pub(crate) fn compute(cache_root: &Path, patches_file: &Path) -> Result<Environment, String> {
         let rustc = resolve_rustc();
         let mut text = String::new();
         let toolchain = toolchain_info(&rustc, cache_root)?;
@@ -124,6 +121,7 @@ impl Environment {
         }
         let list = std::fs::read_to_string(patches_file)
             .map_err(|error| format!("{}: cannot read it: {error}", patches_file.display()))?;
+        let patches = parse_patches(&list, patches_file).map_err(|error| error.to_string())?;
         let _ = writeln!(text, "patches.list {}:", patches_file.display());
         for line in list.lines() {
             let _ = writeln!(text, "  | {line}");
@@ -262,6 +260,7 @@ fn file_identity(path: &Path) -> String {
 /// Content hashes of the crate in `dir` and of its path dependencies, each
 /// crate once (`seen` carries across patches).
 fn crate_tree_hashes(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut manifests = Manifests::default();
     let mut hashes = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -270,8 +269,10 @@ fn crate_tree_hashes(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<Vec<(PathBuf
             continue;
         }
         seen.push(dir.clone());
-        hashes.push((dir.clone(), crate_hash(&dir)?));
-        pending.extend(path_dependencies(&dir)?);
+        let workspace = manifests.workspace_of(&dir);
+        hashes.push((dir.clone(), crate_hash(&dir, workspace.as_ref())?));
+        let manifest = manifests.read(&dir.join("Cargo.toml"))?;
+        pending.extend(path_dependencies(&dir, &manifest.table, workspace.as_ref())?);
     }
     Ok(hashes)
 }
@@ -281,9 +282,43 @@ fn skipped(name: &str) -> bool {
     name.starts_with('.') || matches!(name, "target" | "tests" | "benches" | "examples")
 }
 
+/// A `Cargo.toml`: its text (hashed) and its parsed table.
+struct Manifest {
+    text: String,
+    table: toml::Table,
+}
+
+/// Manifests read while hashing, each read and parsed once (the crates of
+/// one workspace share its root manifest).
+#[derive(Default)]
+struct Manifests(std::collections::HashMap<PathBuf, Rc<Manifest>>);
+
+impl Manifests {
+    fn read(&mut self, path: &Path) -> Result<Rc<Manifest>, String> {
+        if let Some(manifest) = self.0.get(path) {
+            return Ok(Rc::clone(manifest));
+        }
+        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let table = text.parse().map_err(|error| format!("{}: {error}", path.display()))?;
+        let manifest = Rc::new(Manifest { text, table });
+        self.0.insert(path.to_path_buf(), Rc::clone(&manifest));
+        Ok(manifest)
+    }
+
+    /// The nearest ancestor of `dir` (above it) whose manifest has
+    /// `[workspace]`, with that manifest.
+    fn workspace_of(&mut self, dir: &Path) -> Option<(PathBuf, Rc<Manifest>)> {
+        dir.ancestors().skip(1).find_map(|ancestor| {
+            let path = ancestor.join("Cargo.toml");
+            let manifest = if path.is_file() { self.read(&path).ok()? } else { return None };
+            manifest.table.contains_key("workspace").then(|| (ancestor.to_path_buf(), manifest))
+        })
+    }
+}
+
 /// SHA-256 over the relative path, length and content of every file of the
 /// crate's library sources (sorted), plus the manifest of its workspace.
-fn crate_hash(dir: &Path) -> Result<String, String> {
+fn crate_hash(dir: &Path, workspace: Option<&(PathBuf, Rc<Manifest>)>) -> Result<String, String> {
     let mut files = Vec::new();
     collect_files(dir, &mut files).map_err(|error| format!("{}: {error}", dir.display()))?;
     files.sort();
@@ -296,11 +331,9 @@ fn crate_hash(dir: &Path) -> Result<String, String> {
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);
     }
-    if let Some(root) = workspace_root(dir) {
-        let manifest = root.join("Cargo.toml");
-        let bytes = std::fs::read(&manifest).map_err(|error| format!("{}: {error}", manifest.display()))?;
+    if let Some((_, manifest)) = workspace {
         hasher.update(b"workspace manifest\0");
-        hasher.update(&bytes);
+        hasher.update(manifest.text.as_bytes());
     }
     Ok(hex(&hasher.finalize()))
 }
@@ -321,48 +354,31 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_manifest(path: &Path) -> Result<toml::Table, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    text.parse().map_err(|error| format!("{}: {error}", path.display()))
-}
-
-/// The nearest ancestor of `dir` (above it) whose manifest has `[workspace]`.
-fn workspace_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .skip(1)
-        .find(|ancestor| {
-            let manifest = ancestor.join("Cargo.toml");
-            manifest.is_file() && read_manifest(&manifest).is_ok_and(|table| table.contains_key("workspace"))
-        })
-        .map(Path::to_path_buf)
-}
-
 /// The directories of the path dependencies (normal and build, any target)
-/// of the crate in `dir`; `{ workspace = true }` resolved in its workspace.
-fn path_dependencies(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let manifest = read_manifest(&dir.join("Cargo.toml"))?;
+/// of the crate in `dir` with manifest `manifest`; `{ workspace = true }`
+/// resolved in `workspace`.
+fn path_dependencies(
+    dir: &Path,
+    manifest: &toml::Table,
+    workspace: Option<&(PathBuf, Rc<Manifest>)>,
+) -> Result<Vec<PathBuf>, String> {
     let mut tables: Vec<&toml::Table> = Vec::new();
     let sections = ["dependencies", "build-dependencies"];
     tables.extend(sections.iter().filter_map(|key| manifest.get(*key)?.as_table()));
     for target in manifest.get("target").and_then(|t| t.as_table()).into_iter().flat_map(|t| t.values()) {
         tables.extend(sections.iter().filter_map(|key| target.get(*key)?.as_table()));
     }
-    let mut workspace: Option<(PathBuf, toml::Table)> = None;
     let mut dirs = Vec::new();
     for (name, dependency) in tables.into_iter().flatten() {
         let Some(dependency) = dependency.as_table() else { continue };
         if let Some(path) = dependency.get("path").and_then(|path| path.as_str()) {
             dirs.push(dir.join(path));
         } else if dependency.get("workspace").and_then(|flag| flag.as_bool()) == Some(true) {
-            if workspace.is_none() {
-                let root = workspace_root(dir).ok_or_else(|| {
-                    format!("{}: `{name}.workspace = true`, but no workspace above it", dir.display())
-                })?;
-                let table = read_manifest(&root.join("Cargo.toml"))?;
-                workspace = Some((root, table));
-            }
-            let (root, table) = workspace.as_ref().expect("just set");
-            let path = table
+            let (root, workspace) = workspace.ok_or_else(|| {
+                format!("{}: `{name}.workspace = true`, but no workspace above it", dir.display())
+            })?;
+            let path = workspace
+                .table
                 .get("workspace")
                 .and_then(|w| w.get("dependencies"))
                 .and_then(|deps| deps.get(name))
@@ -406,9 +422,7 @@ mod tests {
     }
 
     fn environment(root: &Path) -> Environment {
-        let file = root.join("patches.list");
-        let patches = super::super::patches::read_patches(&file).unwrap();
-        Environment::compute(&root.join("cache"), &file, patches).unwrap()
+        Environment::compute(&root.join("cache"), &root.join("patches.list")).unwrap()
     }
 
     #[test]

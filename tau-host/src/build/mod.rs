@@ -197,10 +197,8 @@ impl Builder {
 
     /// The build environment, computed on the first call.
     pub fn environment(&self) -> Result<&Environment, BuildError> {
-        let computed = self.environment.get_or_init(|| {
-            let patches = self.patches().map_err(|error| error.to_string())?;
-            Environment::compute(&self.cache_dir, &self.patches_file, patches)
-        });
+        let computed =
+            self.environment.get_or_init(|| Environment::compute(&self.cache_dir, &self.patches_file));
         computed.as_ref().map_err(|message| BuildError::Environment { message: message.clone() })
     }
 

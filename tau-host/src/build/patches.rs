@@ -20,6 +20,11 @@ pub fn read_patches(file: &Path) -> Result<Vec<Patch>, BuildError> {
         path: file.to_path_buf(),
         message: format!("cannot read it: {error}"),
     })?;
+    parse_patches(&text, file)
+}
+
+/// Parses the text of the patches file `file`.
+pub(crate) fn parse_patches(text: &str, file: &Path) -> Result<Vec<Patch>, BuildError> {
     let base = file.parent().unwrap_or(Path::new("."));
     let mut patches = Vec::new();
     for (number, line) in text.lines().enumerate() {
