@@ -33,6 +33,7 @@ mod ffi_waker;
 pub mod io;
 pub mod plugin;
 pub mod runtime;
+pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;
