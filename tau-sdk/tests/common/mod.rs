@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+pub mod scripted;
+
 /// Counts live and dropped detectors; a double drop shows as `dropped > created`.
 #[derive(Clone, Default)]
 pub struct DropCounter {
