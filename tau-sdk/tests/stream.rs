@@ -355,3 +355,17 @@ fn code_written_for_tokio_stream_compiles_and_agrees() {
     assert_eq!((ours.0, ours.1, ours.2), (Some(8), true, false), "the pipeline did something");
     assert!(ours.3.len() > 3 && ours.3.contains(&1000) && ours.4 > 2001, "{ours:?}");
 }
+
+#[test]
+fn chain_drops_the_first_stream_as_soon_as_it_ends() {
+    let counter = DropCounter::new();
+    let detector = counter.detector();
+    let first = stream::iter([1]).inspect(move |_| {
+        let _held = &detector;
+    });
+    let mut chained = first.chain(stream::pending());
+    assert_eq!(chained.next().now_or_never(), Some(Some(1)));
+    assert_eq!(counter.dropped(), 0);
+    assert!(chained.next().now_or_never().is_none(), "the second stream is pending");
+    assert_eq!(counter.dropped(), 1);
+}

@@ -3,7 +3,6 @@ use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::Fuse;
 use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {
@@ -11,8 +10,9 @@ pin_project! {
     #[derive(Debug)]
     #[must_use = "streams do nothing unless polled"]
     pub struct Chain<A, B> {
+        // Dropped as soon as it ends, with whatever it holds.
         #[pin]
-        first: Fuse<A>,
+        first: Option<A>,
         #[pin]
         second: B,
     }
@@ -20,7 +20,7 @@ pin_project! {
 
 impl<A, B> Chain<A, B> {
     pub(crate) fn new(first: A, second: B) -> Self {
-        Chain { first: Fuse::new(first), second }
+        Chain { first: Some(first), second }
     }
 }
 
@@ -32,15 +32,19 @@ where
     type Item = A::Item;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<A::Item>> {
-        let this = self.project();
-        if let Some(item) = ready!(this.first.poll_next(cx)) {
-            return Poll::Ready(Some(item));
+        let mut this = self.project();
+        if let Some(first) = this.first.as_mut().as_pin_mut() {
+            if let Some(item) = ready!(first.poll_next(cx)) {
+                return Poll::Ready(Some(item));
+            }
+            this.first.set(None);
         }
         this.second.poll_next(cx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        size_hint::add(self.first.size_hint(), self.second.size_hint())
+        let first = self.first.as_ref().map_or(size_hint::DONE, Stream::size_hint);
+        size_hint::add(first, self.second.size_hint())
     }
 }
 
@@ -50,6 +54,6 @@ where
     B: FusedStream<Item = A::Item>,
 {
     fn is_terminated(&self) -> bool {
-        self.first.is_done() && self.second.is_terminated()
+        self.first.is_none() && self.second.is_terminated()
     }
 }
