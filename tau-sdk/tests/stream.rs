@@ -369,3 +369,160 @@ fn chain_drops_the_first_stream_as_soon_as_it_ends() {
     assert!(chained.next().now_or_never().is_none(), "the second stream is pending");
     assert_eq!(counter.dropped(), 1);
 }
+
+/// A stream of `items` that holds a detector of `counter` until it is dropped.
+fn holding(counter: &DropCounter, items: Vec<i32>) -> impl Stream<Item = i32> + Send + Unpin {
+    let detector = counter.detector();
+    stream::iter(items).inspect(move |_| {
+        let _held = &detector;
+    })
+}
+
+#[tau::test]
+async fn fuse_merge_and_timeout_drop_an_inner_stream_as_soon_as_it_ends() {
+    let counter = DropCounter::new();
+    let mut fused = holding(&counter, vec![1]).fuse();
+    assert_eq!(fused.next().await, Some(1));
+    assert_eq!(counter.dropped(), 0);
+    assert_eq!(fused.next().await, None);
+    assert_eq!(counter.dropped(), 1, "fuse");
+
+    let counter = DropCounter::new();
+    let mut merged = holding(&counter, vec![1]).merge(stream::pending());
+    assert_eq!(merged.next().await, Some(1));
+    assert!(merged.next().now_or_never().is_none());
+    assert_eq!(counter.dropped(), 1, "merge");
+
+    let counter = DropCounter::new();
+    let mut watched = pin!(holding(&counter, vec![]).timeout(Duration::from_secs(3600)));
+    assert_eq!(watched.next().await, None);
+    assert_eq!(counter.dropped(), 1, "timeout");
+}
+
+#[tau::test]
+async fn any_and_all_yield_every_32_items_as_tokio_stream_does() {
+    let mut numbers = stream::iter(0..100);
+    assert_eq!(numbers.any(|n| n == 20).now_or_never(), Some(true), "decided within 32 items");
+    let mut numbers = stream::iter(0..100);
+    assert_eq!(numbers.any(|n| n == 50).now_or_never(), None, "yields after 32 items");
+    let mut theirs = stream::iter(0..100);
+    assert_eq!(tokio_stream::StreamExt::any(&mut theirs, |n| n == 50).now_or_never(), None);
+    assert_eq!(numbers.next().await, Some(32), "the items read stay read");
+    // An endless stream no longer holds the thread: a timeout around it fires.
+    let mut zeros = stream::repeat(0);
+    assert!(tau::time::timeout(Duration::from_millis(1), zeros.all(|n| n == 0)).await.is_err());
+    assert!(stream::iter(0..1000).all(|n| n < 1000).await);
+}
+
+#[test]
+fn collect_builds_what_tokio_streams_collect_builds() {
+    let items = || stream::iter([Ok(1), Ok(2), Err("no"), Ok(4)]);
+    let pulled = AtomicUsize::new(0);
+    let ours: Result<Vec<i32>, &str> =
+        resolve(items().inspect(|_| _ = pulled.fetch_add(1, Ordering::SeqCst)).collect());
+    assert_eq!(ours, Err("no"));
+    assert_eq!(pulled.load(Ordering::SeqCst), 3, "stops at the first error");
+    assert_eq!(ours, resolve(tokio_stream::StreamExt::collect::<Result<Vec<i32>, &str>>(items())));
+    let all_ok: Result<Box<[i32]>, ()> = resolve(stream::iter([Ok(1), Ok(2)]).collect());
+    assert_eq!(all_ok, Ok(vec![1, 2].into_boxed_slice()));
+    let words = || stream::iter(["tau", " ", "streams"].map(String::from));
+    assert_eq!(resolve(words().collect::<String>()), "tau streams");
+    assert_eq!(
+        resolve(words().collect::<String>()),
+        resolve(tokio_stream::StreamExt::collect::<String>(words()))
+    );
+    let some: Option<Vec<i32>> = resolve(stream::iter([Some(1), None, Some(3)]).collect());
+    assert_eq!(some, None);
+    let map: std::collections::HashMap<i32, char> = resolve(stream::iter([(1, 'a'), (2, 'b')]).collect());
+    assert_eq!(map[&2], 'b');
+    let sorted: std::collections::BTreeSet<i32> = resolve(stream::iter([3, 1, 2, 1]).collect());
+    assert_eq!(sorted.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    resolve(stream::iter([(), ()]).collect::<()>());
+}
+
+#[tau::test]
+async fn buffered_futures_woken_from_other_threads() {
+    let doubled = |i: u64| async move { tau::task::spawn_blocking(move || i * 2).await.unwrap() };
+    let ordered: Vec<u64> = stream::iter(0..64).map(doubled).buffered(8).collect().await;
+    assert_eq!(ordered, (0..64).map(|i| i * 2).collect::<Vec<_>>());
+    let mut unordered: Vec<u64> = stream::iter(0..64).map(doubled).buffer_unordered(8).collect().await;
+    unordered.sort();
+    assert_eq!(unordered, ordered);
+}
+
+/// A future that keeps its first waker in `stash`, then completes on its
+/// second poll.
+fn stashing(stash: &Arc<Mutex<Vec<std::task::Waker>>>, value: u32) -> impl Future<Output = u32> + Unpin {
+    let stash = stash.clone();
+    let mut polled = false;
+    std::future::poll_fn(move |cx| {
+        if std::mem::replace(&mut polled, true) {
+            return Poll::Ready(value);
+        }
+        stash.lock().unwrap().push(cx.waker().clone());
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}
+
+#[test]
+fn stale_wakers_of_reused_slots_do_no_harm() {
+    for ordered in [true, false] {
+        let stash = Arc::new(Mutex::new(Vec::new()));
+        let wakers = stash.clone();
+        let futures = stream::iter(0..40).map(move |i| stashing(&wakers, i));
+        let mut outputs: BoxStream<'static, u32> =
+            if ordered { futures.buffered(3).boxed() } else { futures.buffer_unordered(3).boxed() };
+        let mut seen = Vec::new();
+        while let Some(item) = resolve(outputs.next()) {
+            seen.push(item);
+            // Fire every waker ever handed out, most of them for slots
+            // whose future has completed and been replaced.
+            stash.lock().unwrap().iter().for_each(std::task::Waker::wake_by_ref);
+        }
+        if !ordered {
+            seen.sort();
+        }
+        assert_eq!(seen, (0..40).collect::<Vec<_>>(), "ordered: {ordered}");
+    }
+}
+
+#[tau::test]
+async fn timeout_repeating_reports_an_error_per_tick_until_an_item_comes() {
+    let feed = Feed::default();
+    let ticks = tau::time::interval_at(Instant::now() + GAP, GAP);
+    let mut watched = pin!(feed.stream().timeout_repeating(ticks));
+    let start = Instant::now();
+    assert!(watched.next().await.unwrap().is_err());
+    assert!(watched.next().await.unwrap().is_err());
+    assert!(start.elapsed() >= 2 * GAP, "one error per period");
+    feed.push(5);
+    assert_eq!(watched.next().await, Some(Ok(5)));
+    feed.end();
+    assert_eq!(watched.next().await, None);
+}
+
+#[tau::test]
+async fn chunks_timeout_sends_full_chunks_at_once_and_partial_ones_after_the_duration() {
+    let feed = Feed::default();
+    let mut chunks = pin!(feed.stream().chunks_timeout(3, GAP));
+    (1..=4).for_each(|item| feed.push(item));
+    assert_eq!(chunks.next().now_or_never(), Some(Some(vec![1, 2, 3])), "full: no wait");
+    let partial_started = Instant::now();
+    assert_eq!(chunks.next().await, Some(vec![4]));
+    assert!(partial_started.elapsed() >= GAP, "a partial chunk waits for the duration");
+    feed.push(5);
+    feed.end();
+    assert_eq!(chunks.next().await, Some(vec![5]), "the end sends the rest at once");
+    assert_eq!(chunks.next().await, None);
+    let ready: Vec<_> = stream::iter(0..10).chunks_timeout(3, GAP).collect().await;
+    assert_eq!(ready, [vec![0, 1, 2], vec![3, 4, 5], vec![6, 7, 8], vec![9]]);
+}
+
+#[test]
+#[should_panic(expected = "chunks_timeout: max_size must be at least 1")]
+fn chunks_timeout_zero_panics() {
+    tau::block_on(async {
+        let _ = stream::iter([1]).chunks_timeout(0, GAP);
+    });
+}

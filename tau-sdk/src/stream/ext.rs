@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::adapter::*;
 use super::consumer::*;
-use super::{BoxStream, LocalBoxStream, Stream};
+use super::{BoxStream, FromStream, LocalBoxStream, Stream};
+use crate::time::Interval;
 
 /// Combinators on every [`Stream`]: adapters that return a new stream, and
 /// consumers that return a future.
@@ -86,7 +87,7 @@ pub trait StreamExt: Stream {
     ///     assert_eq!(doubled, [2, 4, 6]);
     /// });
     /// ```
-    fn then<Fut, F>(self, f: F) -> Then<Self, Fut, F>
+    fn then<F, Fut>(self, f: F) -> Then<Self, Fut, F>
     where
         F: FnMut(Self::Item) -> Fut,
         Fut: Future,
@@ -216,11 +217,20 @@ pub trait StreamExt: Stream {
         Fold::new(self, init, f)
     }
 
-    /// Every item gathered into a collection: anything `Default + Extend`,
-    /// such as `Vec`, `String`, `HashMap` or `BTreeSet`.
+    /// Every item gathered into a collection: a `Vec`, `String`, `HashMap`
+    /// or other std collection, or a `Result`/`Option` of one, which stops
+    /// at the first `Err`/`None` (see [`FromStream`]).
+    ///
+    /// ```
+    /// use tau::stream::{self, StreamExt};
+    /// tau::block_on(async {
+    ///     let text: String = stream::iter(["a", "b"]).collect().await;
+    ///     assert_eq!(text, "ab");
+    /// });
+    /// ```
     fn collect<C>(self) -> Collect<Self, C>
     where
-        C: Default + Extend<Self::Item>,
+        C: FromStream<Self::Item>,
         Self: Sized,
     {
         Collect::new(self)
@@ -360,6 +370,42 @@ pub trait StreamExt: Stream {
         Self: Sized,
     {
         Timeout::new(self, duration)
+    }
+
+    /// Each item as `Ok`, and an `Err(Elapsed)` at every tick of `interval`
+    /// while no item comes: unlike [`timeout`](Self::timeout), a long gap
+    /// reports one error per period. Each item resets the interval.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tau::stream::{self, StreamExt};
+    /// use tau::time::{interval_at, Instant};
+    /// tau::block_on(async {
+    ///     let period = Duration::from_millis(2);
+    ///     let ticks = interval_at(Instant::now() + period, period);
+    ///     let mut watched = Box::pin(stream::pending::<u8>().timeout_repeating(ticks));
+    ///     assert!(watched.next().await.unwrap().is_err());
+    ///     assert!(watched.next().await.unwrap().is_err());
+    /// });
+    /// ```
+    fn timeout_repeating(self, interval: Interval) -> TimeoutRepeating<Self>
+    where
+        Self: Sized,
+    {
+        TimeoutRepeating::new(self, interval)
+    }
+
+    /// The items in `Vec`s of up to `max_size`: a chunk goes out when it is
+    /// full, or `duration` after its first item came, whichever is first
+    /// (as tokio-stream's). The last may be shorter; no chunk is empty.
+    ///
+    /// # Panics
+    /// If `max_size` is 0.
+    fn chunks_timeout(self, max_size: usize, duration: Duration) -> ChunksTimeout<Self>
+    where
+        Self: Sized,
+    {
+        ChunksTimeout::new(self, max_size, duration)
     }
 
     /// The same items, at least `duration` apart: after an item is yielded,

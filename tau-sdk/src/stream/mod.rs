@@ -12,7 +12,10 @@
 //! future; `timeout` and `throttle` keep tokio-stream's timing rules), and
 //! `futures::StreamExt` for the rest (`buffered`, `buffer_unordered`, `zip`,
 //! `flat_map`, `chunks`, `peekable`, ...). Code written against
-//! tokio-stream's `StreamExt` compiles unchanged against this one.
+//! tokio-stream's `StreamExt` compiles unchanged against this one, with one
+//! exception: [`Peekable::peek`] follows futures and takes a pinned
+//! `Peekable` (`pin!(stream.peekable())`, then `.as_mut().peek()`), which
+//! also works for streams that are not `Unpin`.
 //!
 //! A stream is an ordinary Rust value, so it crosses plugins as one: a plugin
 //! can return a [`BoxStream`] that another plugin consumes. Plugins share the
@@ -57,17 +60,19 @@ use std::pin::Pin;
 mod adapter;
 mod consumer;
 mod ext;
+mod from_stream;
 mod in_flight;
 mod size_hint;
 mod source;
 
 pub use adapter::{
-    BufferUnordered, Buffered, Chain, Chunks, Enumerate, Filter, FilterMap, FlatMap, Flatten, Fuse, Inspect,
-    Map, MapWhile, Merge, NextIf, NextIfEq, Peek, PeekMut, Peekable, Skip, SkipWhile, Take, TakeWhile, Then,
-    Throttle, Timeout, Zip,
+    BufferUnordered, Buffered, Chain, Chunks, ChunksTimeout, Enumerate, Filter, FilterMap, FlatMap, Flatten,
+    Fuse, Inspect, Map, MapWhile, Merge, NextIf, NextIfEq, Peek, PeekMut, Peekable, Skip, SkipWhile, Take,
+    TakeWhile, Then, Throttle, Timeout, TimeoutRepeating, Zip,
 };
 pub use consumer::{All, Any, Collect, Count, Fold, ForEach, Next, ShortCircuit, TryNext};
 pub use ext::StreamExt;
+pub use from_stream::FromStream;
 pub use futures_core::stream::{FusedStream, Stream};
 pub use source::{
     empty, iter, once, pending, poll_fn, repeat, repeat_with, unfold, Empty, Iter, Once, Pending, PollFn,

@@ -3,7 +3,7 @@ use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::stream::{size_hint, Stream};
+use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {
     /// The stream returned by [`StreamExt::filter_map`](crate::stream::StreamExt::filter_map).
@@ -42,5 +42,15 @@ where
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         size_hint::at_most(self.stream.size_hint())
+    }
+}
+
+impl<S, F, T> FusedStream for FilterMap<S, F>
+where
+    S: FusedStream,
+    F: FnMut(S::Item) -> Option<T>,
+{
+    fn is_terminated(&self) -> bool {
+        self.stream.is_terminated()
     }
 }

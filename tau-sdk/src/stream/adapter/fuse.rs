@@ -7,43 +7,25 @@ use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {
     /// The stream returned by [`StreamExt::fuse`](crate::stream::StreamExt::fuse).
+    ///
+    /// As tokio-stream's, it drops the inner stream as soon as it ends, and
+    /// with it whatever the stream holds (a connection, a channel's sender).
     #[derive(Debug)]
     #[must_use = "streams do nothing unless polled"]
     pub struct Fuse<S> {
         #[pin]
-        stream: S,
-        done: bool,
+        stream: Option<S>,
     }
 }
 
 impl<S> Fuse<S> {
     pub(crate) fn new(stream: S) -> Self {
-        Fuse { stream, done: false }
+        Fuse { stream: Some(stream) }
     }
 
-    /// True once the inner stream has ended: it will not be polled again.
+    /// True once the inner stream has ended (and has been dropped).
     pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// The inner stream.
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    /// The inner stream, mutably; polling it behind the `Fuse` is up to you.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
-    }
-
-    /// The inner stream, pinned.
-    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut S> {
-        self.project().stream
-    }
-
-    /// The inner stream.
-    pub fn into_inner(self) -> S {
-        self.stream
+        self.stream.is_none()
     }
 }
 
@@ -51,25 +33,24 @@ impl<S: Stream> Stream for Fuse<S> {
     type Item = S::Item;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let this = self.project();
-        if *this.done {
+        let mut this = self.project();
+        let Some(stream) = this.stream.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
+        };
+        let item = ready!(stream.poll_next(cx));
+        if item.is_none() {
+            this.stream.set(None);
         }
-        let item = ready!(this.stream.poll_next(cx));
-        *this.done = item.is_none();
         Poll::Ready(item)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done {
-            return size_hint::DONE;
-        }
-        self.stream.size_hint()
+        self.stream.as_ref().map_or(size_hint::DONE, Stream::size_hint)
     }
 }
 
 impl<S: Stream> FusedStream for Fuse<S> {
     fn is_terminated(&self) -> bool {
-        self.done
+        self.stream.is_none()
     }
 }

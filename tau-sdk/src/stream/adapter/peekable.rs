@@ -5,7 +5,6 @@ use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::Fuse;
 use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {
@@ -28,15 +27,17 @@ pin_project! {
     where
         S: Stream,
     {
+        // Kept after it ends (as futures does), for `get_ref` and `into_inner`.
         #[pin]
-        stream: Fuse<S>,
+        stream: S,
+        done: bool,
         peeked: Option<S::Item>,
     }
 }
 
 impl<S: Stream> Peekable<S> {
     pub(crate) fn new(stream: S) -> Self {
-        Peekable { stream: Fuse::new(stream), peeked: None }
+        Peekable { stream, done: false, peeked: None }
     }
 
     /// The next item, without taking it: `None` once the stream has ended.
@@ -69,36 +70,49 @@ impl<S: Stream> Peekable<S> {
     /// Polls for the next item without taking it.
     pub fn poll_peek(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<&S::Item>> {
         let this = self.project();
-        ready!(fill(this.stream, this.peeked, cx));
+        ready!(fill(this.stream, this.done, this.peeked, cx));
         Poll::Ready(this.peeked.as_ref())
     }
 
     /// Polls for the next item, mutably, without taking it.
     pub fn poll_peek_mut(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<&mut S::Item>> {
         let this = self.project();
-        ready!(fill(this.stream, this.peeked, cx));
+        ready!(fill(this.stream, this.done, this.peeked, cx));
         Poll::Ready(this.peeked.as_mut())
     }
 
     /// The inner stream.
     pub fn get_ref(&self) -> &S {
-        self.stream.get_ref()
+        &self.stream
+    }
+
+    /// The inner stream, mutably; polling it behind the `Peekable` is up to you.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The inner stream, pinned.
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut S> {
+        self.project().stream
     }
 
     /// The inner stream, dropping a peeked item.
     pub fn into_inner(self) -> S {
-        self.stream.into_inner()
+        self.stream
     }
 }
 
-/// Pulls the next item into `peeked` unless one is there (or the stream ended).
+/// Pulls the next item into `peeked` unless one is there or the stream has
+/// ended (an ended stream is never polled again).
 fn fill<S: Stream>(
-    stream: Pin<&mut Fuse<S>>,
+    stream: Pin<&mut S>,
+    done: &mut bool,
     peeked: &mut Option<S::Item>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    if peeked.is_none() {
+    if peeked.is_none() && !*done {
         *peeked = ready!(stream.poll_next(cx));
+        *done = peeked.is_none();
     }
     Poll::Ready(())
 }
@@ -108,20 +122,26 @@ impl<S: Stream> Stream for Peekable<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        match this.peeked.take() {
-            Some(item) => Poll::Ready(Some(item)),
-            None => this.stream.poll_next(cx),
+        if let Some(item) = this.peeked.take() {
+            return Poll::Ready(Some(item));
         }
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        let item = ready!(this.stream.poll_next(cx));
+        *this.done = item.is_none();
+        Poll::Ready(item)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        size_hint::plus(self.stream.size_hint(), usize::from(self.peeked.is_some()))
+        let rest = if self.done { size_hint::DONE } else { self.stream.size_hint() };
+        size_hint::plus(rest, usize::from(self.peeked.is_some()))
     }
 }
 
 impl<S: Stream> FusedStream for Peekable<S> {
     fn is_terminated(&self) -> bool {
-        self.peeked.is_none() && self.stream.is_done()
+        self.peeked.is_none() && self.done
     }
 }
 
@@ -143,7 +163,7 @@ fn finish<'a, S: Stream>(slot: &mut Option<Pin<&'a mut Peekable<S>>>) -> Pin<&'a
 fn poll_filled<S: Stream>(slot: &mut Option<Pin<&mut Peekable<S>>>, cx: &mut Context<'_>) -> Poll<()> {
     let peekable = slot.as_mut().expect("peek future polled after it completed");
     let this = peekable.as_mut().project();
-    fill(this.stream, this.peeked, cx)
+    fill(this.stream, this.done, this.peeked, cx)
 }
 
 /// The future returned by [`Peekable::peek`].

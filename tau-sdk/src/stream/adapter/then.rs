@@ -4,7 +4,7 @@ use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::stream::{size_hint, Stream};
+use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {
     /// The stream returned by [`StreamExt::then`](crate::stream::StreamExt::then).
@@ -49,5 +49,16 @@ where
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         size_hint::plus(self.stream.size_hint(), usize::from(self.future.is_some()))
+    }
+}
+
+impl<S, Fut, F> FusedStream for Then<S, Fut, F>
+where
+    S: FusedStream,
+    F: FnMut(S::Item) -> Fut,
+    Fut: Future,
+{
+    fn is_terminated(&self) -> bool {
+        self.future.is_none() && self.stream.is_terminated()
     }
 }

@@ -83,3 +83,9 @@ impl<F> fmt::Debug for RepeatWith<F> {
         f.write_str("RepeatWith")
     }
 }
+
+impl<T, F: FnMut() -> T> FusedStream for RepeatWith<F> {
+    fn is_terminated(&self) -> bool {
+        false
+    }
+}
