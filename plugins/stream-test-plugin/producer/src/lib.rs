@@ -1,0 +1,126 @@
+//! The producing half of the stream test pair: exports that return boxed
+//! streams whose items come from this plugin's own timers and tasks, for
+//! the host or another plugin (`stream-test-consumer`) to consume.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use tau::stream::{self, BoxStream, StreamExt};
+use tau::task::AbortHandle;
+
+/// No state.
+#[derive(Default)]
+pub struct Producer;
+
+#[tau::plugin]
+impl Producer {
+    /// `"token-0"` to `"token-{count - 1}"`, each after a 1 ms sleep on this plugin's timers.
+    #[tau::export]
+    pub fn tokens(&self, count: u32) -> BoxStream<'static, String> {
+        stream::unfold(0u32, move |next| async move {
+            if next == count {
+                return None;
+            }
+            tau::time::sleep(Duration::from_millis(1)).await;
+            Some((format!("token-{next}"), next + 1))
+        })
+        .boxed()
+    }
+
+    /// `1..=n`, each number after a yield to the runtime.
+    #[tau::export]
+    pub fn numbers(&self, n: u64) -> BoxStream<'static, u64> {
+        stream::iter(1..=n)
+            .then(|number| async move {
+                tau::task::yield_now().await;
+                number
+            })
+            .boxed()
+    }
+
+    /// The words of `text` parsed as `i64`s; the first word that is not a
+    /// number gives an `Err` and ends the stream.
+    #[tau::export]
+    pub fn parsed(&self, text: String) -> BoxStream<'static, Result<i64, String>> {
+        let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        let mut failed = false;
+        stream::iter(words)
+            .map(|word| word.parse::<i64>().map_err(|error| format!("`{word}`: {error}")))
+            .map_while(move |parsed| {
+                if failed {
+                    return None;
+                }
+                failed = parsed.is_err();
+                Some(parsed)
+            })
+            .boxed()
+    }
+
+    /// `"fed-0"` to `"fed-{count - 1}"`, sent 1 ms apart by a task of this
+    /// plugin; dropping the stream aborts that task.
+    #[tau::export]
+    pub fn fed(&self, count: u32) -> BoxStream<'static, String> {
+        let feed = Arc::new(Mutex::new(Feed::default()));
+        let sender = Arc::clone(&feed);
+        let task = tau::spawn(async move {
+            for i in 0..count {
+                tau::time::sleep(Duration::from_millis(1)).await;
+                Feed::push(&sender, Some(format!("fed-{i}")));
+            }
+            Feed::push(&sender, None);
+        });
+        let guard = AbortOnDrop(task.abort_handle());
+        stream::poll_fn(move |cx| {
+            let _owned = &guard;
+            let mut feed = feed.lock().unwrap();
+            if feed.ended {
+                return Poll::Ready(None);
+            }
+            match feed.items.pop_front() {
+                Some(item) => {
+                    feed.ended = item.is_none();
+                    Poll::Ready(item)
+                }
+                None => {
+                    feed.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+/// What `fed`'s task has sent and the stream has not taken yet (`None`:
+/// the end), whether the stream has ended, and the waker of its reader.
+#[derive(Default)]
+struct Feed {
+    items: VecDeque<Option<String>>,
+    ended: bool,
+    waker: Option<Waker>,
+}
+
+impl Feed {
+    /// Queues `item` and wakes the reader (outside the lock).
+    fn push(feed: &Mutex<Feed>, item: Option<String>) {
+        let waker = {
+            let mut feed = feed.lock().unwrap();
+            feed.items.push_back(item);
+            feed.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Aborts `fed`'s task when its stream is dropped.
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
