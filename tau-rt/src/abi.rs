@@ -219,7 +219,8 @@ pub struct RuntimeTable {
         deadline_ns: u64,
         waker: *const FfiWaker,
     ) -> u8,
-    /// Cancels a timer, dropping its waker. Driver thread only.
+    /// Cancels a timer, dropping its waker. From any thread: off the driver
+    /// thread the cancel is queued for the driver.
     pub timer_cancel: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
     /// Registers `fd` with the reactor for `interest`; writes the key. Returns

@@ -45,6 +45,7 @@ enum RemoteOp {
     Spawn(RawTask, u64, u32),
     Wake(*const c_void),
     Abort(u64),
+    CancelTimer(u64),
 }
 
 // SAFETY: `Spawn` carries a Send task (see RawTask); `Wake` carries an
@@ -527,6 +528,7 @@ impl Shared {
                     }
                 }
                 RemoteOp::Abort(key) => self.abort(key),
+                RemoteOp::CancelTimer(key) => self.timer_cancel(key),
             }
         }
         *self.core.spare_ops.borrow_mut() = ops;
@@ -623,6 +625,18 @@ impl Shared {
     pub(crate) fn timer_cancel(&self, key: u64) {
         let waker = self.core.timers.borrow_mut().cancel(key);
         drop(waker);
+    }
+
+    /// Cancels a timer from any thread: off the driver thread (a `Sleep`
+    /// dropped by another thread) through the remote queue. Keys are
+    /// generational, so a cancel that arrives late touches nothing else.
+    pub(crate) fn timer_cancel_anywhere(&self, key: u64) {
+        if self.is_driver_thread() {
+            self.timer_cancel(key);
+        } else {
+            // Refused only after shutdown, when the timers are gone anyway.
+            let _ = self.push_remote(RemoteOp::CancelTimer(key));
+        }
     }
 
     pub(crate) fn io_register(&self, fd: i32, interest: u8, owner: u32) -> io::Result<u64> {

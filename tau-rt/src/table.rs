@@ -122,9 +122,7 @@ unsafe extern "C" fn timer_poll(
 unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
     let shared = unsafe { shared(rt) };
-    if shared.is_driver_thread() {
-        shared.timer_cancel(key);
-    }
+    shared.timer_cancel_anywhere(key);
 }
 
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {

@@ -195,3 +195,22 @@ fn sleep_polled_off_the_runtime_thread_still_fires() {
         assert!(waited >= Duration::from_millis(5));
     });
 }
+
+#[test]
+fn a_sleep_dropped_on_another_thread_removes_its_timer() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let timers = || runtime.metrics().num_timers(); // exact on the driver thread
+    let registered = runtime.block_on(async {
+        let mut nap = Box::pin(time::sleep(Duration::from_secs(3600)));
+        assert!(poll_once(nap.as_mut()).is_pending());
+        assert_eq!(timers(), 1);
+        nap
+    });
+    std::thread::spawn(move || drop(registered)).join().unwrap();
+    // The cancel is queued for the driver, which runs it on its next turn.
+    let left = runtime.block_on(async {
+        tau::task::yield_now().await;
+        timers()
+    });
+    assert_eq!(left, 0);
+}
