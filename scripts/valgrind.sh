@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
 
-tests=(abort join_set io time blocking stress)
+tests=(abort join_set io time blocking stress stream)
 cargo build -q -p tau-sdk --tests
 status=0
 for name in "${tests[@]}"; do
