@@ -204,7 +204,7 @@ fn a_sleep_dropped_on_another_thread_removes_its_timer() {
         let mut nap = Box::pin(time::sleep(Duration::from_secs(3600)));
         assert!(poll_once(nap.as_mut()).is_pending());
         assert_eq!(timers(), 1);
-        nap
+        Some(nap) // carried out of `block_on`, not awaited
     });
     std::thread::spawn(move || drop(registered)).join().unwrap();
     // The cancel is queued for the driver, which runs it on its next turn.
