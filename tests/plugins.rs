@@ -156,11 +156,7 @@ fn unload_cancels_the_plugins_tasks_and_timers_while_its_code_is_mapped() {
     let dropped = Arc::new(AtomicUsize::new(0));
     host.plugin(id).unwrap().call::<(), _>("start_sleepers", (Arc::clone(&dropped), 5u64)).unwrap();
     // Drive the runtime until the tasks have started and registered their timers.
-    host.block_on(async {
-        while host.plugin_metrics(id).unwrap().num_timers() < 5 {
-            tau::task::yield_now().await;
-        }
-    });
+    common::yield_until(&host, || host.plugin_metrics(id).unwrap().num_timers() == 5);
     let metrics = host.plugin_metrics(id).unwrap();
     assert_eq!(metrics.num_alive_tasks(), 5);
     assert_eq!(metrics.num_timers(), 5);

@@ -206,7 +206,7 @@ fn a_stream_dropped_before_its_end_leaves_both_plugins_working() {
     assert_eq!(first_two, [Some("fed-0".to_string()), Some("fed-1".to_string())]);
     assert_eq!(metrics(producer).num_alive_tasks(), 1);
     drop(fed);
-    yield_until(&host, || metrics(producer).num_alive_tasks() == 0);
+    common::yield_until(&host, || metrics(producer).num_alive_tasks() == 0);
     assert_eq!(metrics(producer).num_alive_tasks(), 0);
     assert_eq!(metrics(producer).num_timers(), 0);
 
@@ -214,7 +214,7 @@ fn a_stream_dropped_before_its_end_leaves_both_plugins_working() {
     // the stream goes with the call's task.
     let tokens = produce::<String, _>(&host, producer, "tokens", (1000u32,));
     let call = host.plugin(consumer).unwrap().spawn_call::<(u32, String), _>("concat", (tokens,)).unwrap();
-    yield_until(&host, || metrics(producer).num_timers() == 1);
+    common::yield_until(&host, || metrics(producer).num_timers() == 1);
     assert_eq!(metrics(producer).num_timers(), 1);
     assert_eq!(metrics(consumer).num_alive_tasks(), 1);
     call.abort();
@@ -231,16 +231,4 @@ fn a_stream_dropped_before_its_end_leaves_both_plugins_working() {
     assert_eq!(consume::<(u32, String), _>(&host, consumer, "concat", (fed,)), (4, expected("fed", 4)));
     let numbers = produce::<u64, _>(&host, producer, "numbers", (50u64,));
     assert_eq!(consume::<u64, _>(&host, consumer, "sum_buffered", (numbers, 5usize)), 2550);
-}
-
-/// Lets the host's runtime run (yielding up to 1000 times) until `done`.
-fn yield_until(host: &Host, mut done: impl FnMut() -> bool) {
-    host.block_on(async {
-        for _ in 0..1000 {
-            if done() {
-                return;
-            }
-            tau::task::yield_now().await;
-        }
-    });
 }

@@ -137,13 +137,15 @@ async fn abort_is_idempotent() {
 async fn dropping_join_handle_detaches() {
     let result = Arc::new(Mutex::new(None));
     let sink = Arc::clone(&result);
+    let (go, may_finish) = tau::sync::oneshot::channel();
     let handle = tau::spawn(async move {
-        tau::time::sleep(Duration::from_millis(5)).await;
+        may_finish.await.unwrap();
         *sink.lock().unwrap() = Some("ran to the end");
     });
     let probe = handle.abort_handle();
     drop(handle);
-    yield_until(1_000_000, || probe.is_finished()).await;
+    go.send(()).unwrap(); // the task is still pending when its handle goes
+    yield_until(100, || probe.is_finished()).await;
     assert_eq!(*result.lock().unwrap(), Some("ran to the end"));
 }
 

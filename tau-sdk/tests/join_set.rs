@@ -11,13 +11,15 @@ use tau::task::{self, JoinSet};
 #[tau::test]
 async fn join_next_returns_results_in_completion_order() {
     let mut set = JoinSet::new();
+    let (go, slow_may_finish) = tau::sync::oneshot::channel();
     set.spawn(async {
-        tau::time::sleep(Duration::from_millis(20)).await;
+        slow_may_finish.await.unwrap();
         "slow"
     });
     set.spawn(async { "fast" });
     assert_eq!(set.len(), 2);
     assert_eq!(set.join_next().await.unwrap().unwrap(), "fast");
+    go.send(()).unwrap();
     assert_eq!(set.join_next().await.unwrap().unwrap(), "slow");
     assert!(set.join_next().await.is_none());
     assert!(set.is_empty());

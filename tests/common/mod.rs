@@ -48,3 +48,15 @@ pub fn library(name: &str) -> PathBuf {
         })
         .clone()
 }
+
+/// Lets the host's runtime run (yielding up to 1000 times) until `done`.
+pub fn yield_until(host: &Host, mut done: impl FnMut() -> bool) {
+    host.block_on(async {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            tau::task::yield_now().await;
+        }
+    });
+}

@@ -21,10 +21,6 @@ pub struct Script {
 }
 
 impl Script {
-    pub fn new(items: impl IntoIterator<Item = i32>) -> Script {
-        Script { steps: items.into_iter().map(|item| (0, item)).collect(), stalls_before_end: 0 }
-    }
-
     pub fn items(&self) -> Vec<i32> {
         self.steps.iter().map(|&(_, item)| item).collect()
     }

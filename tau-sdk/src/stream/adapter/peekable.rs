@@ -122,15 +122,8 @@ impl<S: Stream> Stream for Peekable<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        if let Some(item) = this.peeked.take() {
-            return Poll::Ready(Some(item));
-        }
-        if *this.done {
-            return Poll::Ready(None);
-        }
-        let item = ready!(this.stream.poll_next(cx));
-        *this.done = item.is_none();
-        Poll::Ready(item)
+        ready!(fill(this.stream, this.done, this.peeked, cx));
+        Poll::Ready(this.peeked.take())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

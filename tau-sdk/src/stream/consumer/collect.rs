@@ -40,8 +40,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C> {
         let mut this = self.project();
-        let hint = this.stream.size_hint();
-        let partial = this.partial.get_or_insert_with(|| C::start(hint));
+        if this.partial.is_none() {
+            *this.partial = Some(C::start(this.stream.size_hint()));
+        }
+        let partial = this.partial.as_mut().expect("started above");
         loop {
             match this.stream.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -53,7 +55,7 @@ where
                 Poll::Ready(None) => break,
             }
         }
-        let partial = this.partial.take().expect("the collection was started above");
+        let partial = this.partial.take().expect("started above");
         Poll::Ready(C::finish(partial))
     }
 }
