@@ -29,6 +29,57 @@ fn lib(name: &str) -> String {
     library(name).to_string_lossy().into_owned()
 }
 
+/// Runs `command` to its end, or kills it after `limit` and fails.
+fn run_within(command: &mut Command, limit: std::time::Duration) -> Output {
+    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        output
+    });
+    if finished.recv_timeout(limit).is_err() {
+        // SAFETY: kills the child we started, by its pid.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        let output = waiter.join().unwrap();
+        panic!("still running after {limit:?}; stderr: {}", text(&output.stderr));
+    }
+    waiter.join().unwrap()
+}
+
+/// Issue 11, item 10: after the call, `tau call` waits for the plugin's
+/// tasks (woken when the last one ends, not polling), at most `--grace`;
+/// then it cancels them and says how many on stderr. The call's output and
+/// exit code are as they were.
+#[test]
+fn call_waits_for_plugin_tasks_at_most_the_grace_period() {
+    let limit = std::time::Duration::from_secs(60);
+    let output =
+        run_within(&mut tau(&["call", "--grace", "200ms", &lib("example-plugin"), "tick_forever"]), limit);
+    assert_eq!(
+        (text(&output.stdout).as_str(), output.status.code()),
+        (
+            "ticking
+",
+            Some(0)
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "tau: cancelled 1 task of plugin `example-plugin` still running 200ms after the last call (raise --grace to wait longer)\n"
+    );
+    // A task that ends within the grace period is waited for, not cancelled
+    // (the call's result is printed once the plugin is unloaded).
+    let output = run_within(&mut tau(&["call", &lib("example-plugin"), "wake_later", "30"]), limit);
+    assert_eq!(text(&output.stdout), "woke after 30 ms\nsleeping\n");
+    assert_eq!((text(&output.stderr).as_str(), output.status.code()), ("", Some(0)));
+    let output =
+        run_within(&mut tau(&["call", "--grace", "soon", &lib("example-plugin"), "add", "1", "2"]), limit);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("`soon` is not a duration"), "{}", text(&output.stderr));
+}
+
 #[test]
 fn call_prints_the_result() {
     let output = run(&mut tau(&["call", &lib("example-plugin"), "greet", "big world"]), "");

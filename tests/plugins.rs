@@ -230,16 +230,30 @@ fn bad_libraries_are_refused_before_their_code_runs() {
     unsafe { std::env::set_var("TAU_FORGED_MARKER", &marker) };
     let error = host.load(library("forged-abi-plugin")).unwrap_err();
     assert!(matches!(error, LoadError::Incompatible { .. }), "{error:?}");
-    assert!(error.to_string().ends_with(
-        "built for plugin ABI version 999, but this host speaks version 1; rebuild it with `tau build`"
-    ));
+    assert!(error.to_string().ends_with(&format!(
+        "built for plugin ABI version 999, but this host speaks version {}; rebuild it with `tau build`",
+        tau::plugin::abi::PLUGIN_ABI_VERSION
+    )));
     let error = host.load(library("forged-rustc-plugin")).unwrap_err();
     let expected = format!(
         "built with rustc 1.93.0 (254b59607 2026-01-19), host uses {}; rebuild it with `tau build`",
         tau::plugin::RUSTC_VERSION
     );
+    // The compiler is compared from the header's inline data, before the
+    // layout check (which calls into the library, and would fail too).
     assert!(error.to_string().ends_with(&expected), "{error}");
     assert!(!marker.exists(), "no code of a refused plugin ran");
+
+    // The symbol is checked before its bytes are read.
+    let error = host.load(library("forged-symbol-fn")).unwrap_err();
+    assert!(matches!(error, LoadError::NotAPlugin { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("(`TAU_PLUGIN` is a function, not the data a tau header is)"),
+        "{error}"
+    );
+    let error = host.load(library("forged-symbol-small")).unwrap_err();
+    assert!(matches!(error, LoadError::NotAPlugin { .. }), "{error:?}");
+    assert!(error.to_string().contains("(`TAU_PLUGIN` is 4 bytes, too small for a tau header)"), "{error}");
 
     let error = host.load(library("example-plugin")).unwrap_err();
     assert!(

@@ -1,14 +1,13 @@
-// Shared by the forged test fixtures (`include!`d): a hand-written
-// descriptor whose fields the including crate chooses. The host must refuse
-// it before running any of its code: `create` records that it ran in the file
-// named by `TAU_FORGED_MARKER`.
+// Shared by the forged test fixtures (`include!`d): a hand-written header
+// and descriptor whose fields the including crate chooses. The host must
+// refuse it before running any of its code: `create` records that it ran
+// in the file named by `TAU_FORGED_MARKER`.
 macro_rules! forged_plugin {
-    (name: $name:expr, abi_version: $abi_version:expr, rustc_version: $rustc_version:expr $(,)?) => {
+    (name: $name:expr, abi_version: $abi_version:expr, rustc_version: $rustc_version:expr $(, layout: $layout:expr)? $(,)?) => {
         use std::ffi::c_void;
 
         use tau::__private::abi_stable::std_types::{RSlice, RStr, RString};
-        use tau::__private::abi_stable::StableAbi;
-        use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_MAGIC};
+        use tau::plugin::abi::{FixedStr, PluginDescriptor, PluginHeader};
 
         unsafe extern "C" fn create(_table: *const c_void, _error: *mut RString) -> *mut c_void {
             if let Some(marker) = std::env::var_os("TAU_FORGED_MARKER") {
@@ -24,10 +23,6 @@ macro_rules! forged_plugin {
         static DESCRIPTOR: PluginDescriptor = PluginDescriptor {
             name: RStr::from_str($name),
             version: RStr::from_str("0.1.0"),
-            rustc_version: RStr::from_str($rustc_version),
-            sdk_version: RStr::from_str(tau::plugin::SDK_VERSION),
-            runtime_abi_version: tau::__private::RUNTIME_ABI_VERSION,
-            panic_unwind: true,
             type_name: RStr::from_str("Forged"),
             create,
             destroy,
@@ -36,11 +31,13 @@ macro_rules! forged_plugin {
 
         /// The forged header.
         #[unsafe(no_mangle)]
-        pub static TAU_PLUGIN: PluginHeader = PluginHeader {
-            magic: PLUGIN_MAGIC,
-            abi_version: $abi_version,
-            layout: <PluginDescriptor as StableAbi>::LAYOUT,
-            descriptor: &DESCRIPTOR,
+        pub static TAU_PLUGIN: PluginHeader = {
+            #[allow(unused_mut)]
+            let mut header = tau::__private::plugin::header(&DESCRIPTOR, &tau::__private::ALLOCATOR, true);
+            header.abi_version = $abi_version;
+            header.rustc_version = FixedStr::new($rustc_version);
+            $(header.layout = $layout;)?
+            header
         };
     };
 }

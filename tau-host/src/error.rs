@@ -125,6 +125,14 @@ pub enum BuildError {
     },
 }
 
+fn colon(why: &str) -> String {
+    if why.is_empty() {
+        String::new()
+    } else {
+        format!(": {why}")
+    }
+}
+
 /// Why a call failed. The plugin stays loaded and usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -149,8 +157,9 @@ pub enum CallError {
         /// How many were given.
         given: usize,
     },
-    /// A typed call's argument or result type differs from the export's.
-    #[error("`{export}`: {what} is `{expected}`, but the call uses `{given}`")]
+    /// A typed call's argument or result type differs from the export's
+    /// (see `tau::plugin::abi::TypeIdentity` for what is compared).
+    #[error("`{export}`: {what} is `{expected}`, but the call uses `{given}`{}", colon(.why))]
     Type {
         /// The export's name.
         export: String,
@@ -160,6 +169,8 @@ pub enum CallError {
         expected: String,
         /// The type the caller used.
         given: String,
+        /// Why they differ, when the names are the same (empty otherwise).
+        why: String,
     },
     /// A blocking `call` of an async export.
     #[error("`{export}` is an async export; use `spawn_call` (or `call_text`) and await the returned `PluginCall`")]

@@ -15,8 +15,8 @@ use crate::error::{LoadError, UnloadError};
 use crate::library;
 use crate::plugin::{Plugin, PluginId};
 
-/// How long unload waits for a plugin's running blocking jobs before it
-/// reports them as still running and goes on.
+/// How long unload waits, by default, for a plugin's running blocking jobs
+/// before it reports them as still running and goes on.
 const BLOCKING_GRACE: Duration = Duration::from_secs(10);
 
 /// A tau host: owns the runtime that it and all of its plugins share, and
@@ -41,6 +41,8 @@ pub struct Host {
     plugins: BTreeMap<PluginId, Plugin>,
     next_id: u32,
     builder: Builder,
+    /// How long unload waits for a plugin's running blocking jobs.
+    blocking_grace: Duration,
     /// Dropped after the plugins (field order): unload needs the runtime.
     runtime: Runtime,
 }
@@ -64,7 +66,15 @@ impl Host {
 
     /// A host that builds plugin crates with `builder`.
     pub fn with_builder(builder: Builder, runtime: Runtime) -> Host {
-        Host { plugins: BTreeMap::new(), next_id: 1, builder, runtime }
+        Host { plugins: BTreeMap::new(), next_id: 1, builder, blocking_grace: BLOCKING_GRACE, runtime }
+    }
+
+    /// Sets how long [`unload`](Self::unload) waits for the plugin's
+    /// blocking jobs that are still running (10 s unless set). Jobs still
+    /// running after it go on, on the plugin's revoked scope: their spawns
+    /// are cancelled, their timers and IO report the plugin gone.
+    pub fn set_blocking_grace(&mut self, grace: Duration) {
+        self.blocking_grace = grace;
     }
 
     /// The builder used for crate directories.
@@ -116,9 +126,9 @@ impl Host {
         // the instance (it is dropped after `destroy`, in `unload`).
         let instance = unsafe { (descriptor.create)(scope.table() as *const _ as *const c_void, &mut error) };
         if instance.is_null() {
-            // Tasks it spawned before failing go now, while its code is mapped.
-            self.runtime.as_rt().cancel_owned(id.0);
-            self.runtime.as_rt().cancel_blocking_owned(id.0, BLOCKING_GRACE);
+            // What it started before failing ends now.
+            scope.revoke();
+            scope.cancel_blocking(self.blocking_grace);
             return Err(LoadError::Init {
                 path: path.to_path_buf(),
                 name: descriptor.name.to_string(),
@@ -145,37 +155,45 @@ impl Host {
     }
 
     /// Counts of what the plugin has alive in the runtime (tasks, timers, IO
-    /// registrations); `None` if it is not loaded.
+    /// registrations); `None` if it is not loaded. Exact, from any thread:
+    /// if another thread drives the runtime, it counts for us.
     pub fn plugin_metrics(&self, id: PluginId) -> Option<tau::runtime::RuntimeMetrics> {
         let plugin = self.plugins.get(&id)?;
-        let counts = self.runtime.as_rt().owned_metrics(plugin.scope.owner());
-        Some(tau::runtime::RuntimeMetrics::from_raw(counts))
+        Some(tau::runtime::RuntimeMetrics::from_raw(plugin.scope.metrics()))
     }
 
-    /// Unloads a plugin: cancels its tasks (their futures are dropped, with
-    /// their `Drop`, while its code is still mapped), drops its timers and IO
-    /// registrations and its blocking jobs that have not started, waits for
-    /// its running blocking jobs, runs `on_unload` and drops the instance.
-    /// Nothing of the plugin runs afterwards. Its code stays mapped
-    /// (`RTLD_NODELETE`): its std registered thread-exit destructors on the
-    /// threads that ran it, and those must still find their code.
+    /// Unloads a plugin. Its runtime scope is revoked: from now on what its
+    /// code spawns is cancelled at once, and its timers and IO report it
+    /// gone; its tasks are cancelled (their futures dropped, with their
+    /// `Drop`), its timers and IO registrations removed and whoever waits on
+    /// them woken to see it. Then its blocking jobs that have not started are
+    /// dropped and running ones waited for (up to 10 s, see
+    /// [`set_blocking_grace`](Self::set_blocking_grace)), `on_unload` runs and
+    /// the instance is dropped.
+    ///
+    /// Values the plugin made that live on elsewhere (a stream the host or
+    /// another plugin holds, a `JoinHandle`, a `Sleep`) stay safe to poll and
+    /// drop: they see the revoked scope (a `Sleep` panics when polled, as
+    /// tokio's does after a shutdown; an `AsyncFd` returns an error; a spawn
+    /// is cancelled). The plugin's code stays mapped (`RTLD_NODELETE`) for
+    /// them, and because its std registered thread-exit destructors on the
+    /// threads that ran it.
+    ///
+    /// Works whichever thread drives the runtime: if another thread is in
+    /// `block_on` (a server host), the cancelling is handed to it, and this
+    /// call waits for it rather than for that `block_on` to end.
     ///
     /// An `on_unload` that fails or panics is reported as an error, but the
     /// plugin is gone either way.
     pub fn unload(&mut self, id: PluginId) -> Result<Unloaded, UnloadError> {
         let plugin = self.plugins.remove(&id).ok_or(UnloadError::NotLoaded(id.0))?;
-        let rt = self.runtime.as_rt();
-        let tasks_cancelled = rt.cancel_owned(id.0);
-        let blocking_jobs_running = rt.cancel_blocking_owned(id.0, BLOCKING_GRACE);
+        let tasks_cancelled = plugin.scope.revoke();
+        let blocking_jobs_running = plugin.scope.cancel_blocking(self.blocking_grace);
         let mut error = RString::new();
         let name = plugin.name().to_string();
         // SAFETY: the instance came from `create` and is destroyed once; none
-        // of the plugin's tasks is left to use it.
+        // of the plugin's tasks is left to use it, and its scope refuses new ones.
         let status = unsafe { (plugin.library.descriptor().destroy)(plugin.instance, &mut error) };
-        // Whatever `destroy` left (tasks spawned by Drop impls) goes too.
-        // Blocking jobs still running keep working: the code stays mapped
-        // (the library is opened with RTLD_NODELETE).
-        rt.cancel_owned(id.0);
         drop(plugin.scope);
         if status != CALL_OK {
             return Err(UnloadError::Hook { name, message: error.into_string() });

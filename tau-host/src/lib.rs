@@ -56,9 +56,11 @@ mod error;
 mod host;
 mod library;
 mod plugin;
+mod private_dir;
+mod symbol;
 
 pub use build::{default_cache_dir, default_patches_file, read_patches, Builder, Built, Patch};
 pub use call::{Args, PluginCall};
 pub use error::{BuildError, CallError, LoadError, UnloadError};
 pub use host::{Host, Unloaded};
-pub use plugin::{Export, Plugin, PluginId, TypedExport};
+pub use plugin::{Export, Idle, Plugin, PluginId, TypedExport};

@@ -1,100 +1,103 @@
-//! Opening a plugin library and validating its descriptor before any of
-//! its code runs.
+//! Opening a plugin library and validating its header and descriptor
+//! before any of its code runs.
 //!
-//! Order: the file opens as a shared library; it exports `TAU_PLUGIN`; the
-//! header's magic and ABI version match (these two fields never move); the
-//! descriptor's `abi_stable` layout matches the host's; then the rustc,
-//! tau-sdk and runtime-ABI versions and the panic strategy. Only after all
-//! of that does the host call the plugin's `create`.
+//! Order: the file opens as a shared library (which runs its static
+//! constructors: see below); it exports `TAU_PLUGIN`, a data object big
+//! enough for the header's fixed prefix; the prefix's magic and ABI version
+//! match; the symbol has the size of this host's header; the header's
+//! inline rustc, tau-sdk and runtime-ABI versions and panic strategy match.
+//! Only then does the host touch the library: it installs its allocator in
+//! the header's slot, checks the descriptor's layout with `abi_stable`
+//! (which calls functions the library supplies), and later calls `create`.
+//!
+//! These checks catch accidents (another compiler, another tau-sdk, a stale
+//! or truncated file, a library that is not a plugin). They do not make
+//! loading untrusted code safe: `dlopen` runs a library's constructors
+//! before anything can be checked.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use abi_stable::abi_stability::abi_checking::{check_layout_compatibility_with_globals, CheckingGlobals};
 use abi_stable::StableAbi;
-use tau::plugin::abi::{PluginDescriptor, PluginHeader, PLUGIN_ABI_VERSION, PLUGIN_MAGIC, PLUGIN_SYMBOL};
+use tau::plugin::abi::{
+    PluginDescriptor, PluginHeader, HEADER_PREFIX_SIZE, PLUGIN_ABI_VERSION, PLUGIN_MAGIC, PLUGIN_SYMBOL,
+};
 
 use crate::error::LoadError;
 
-/// Plugin library files (canonical paths) mapped in this process, by any host.
+/// Every library file this process mapped under its own name, by any host:
+/// by path (the dynamic loader finds a loaded library by the name it was
+/// opened with) and by file identity (and by device and inode, so a hard
+/// link to a mapped file is the same file).
 ///
-/// The dynamic loader maps a file once per process, and finds it again by
-/// its name, so loading a path a second time gives the first mapping back.
-/// Libraries are never unmapped (`RTLD_NODELETE`, see [`dlopen`]), so that
-/// holds even after an unload. A private copy is loaded instead when the
-/// path is open now (two instances must not share the plugin's statics,
-/// among them the runtime table its code uses) and when the file changed
-/// since it was mapped (rebuilt in place: the old mapping is stale code).
-static MAPPED: Mutex<Mapped> = Mutex::new(Mapped { open: BTreeSet::new(), identities: BTreeMap::new() });
+/// Libraries are never unmapped (`RTLD_NODELETE`, see [`dlopen`]), and a
+/// second `dlopen` of a mapped file hands back the first mapping with its
+/// statics, among them the plugin's runtime table, its allocator slot and
+/// whatever the plugin keeps in a `static`. So a file is mapped under its
+/// own name once, for its first instance; every later instance (a second
+/// load, a reload after an unload, a load through a hard link, a rebuild in
+/// place) maps a private copy, with statics of its own.
+static MAPPED: Mutex<Mapped> = Mutex::new(Mapped { paths: Vec::new(), files: Vec::new() });
 
 struct Mapped {
-    /// Mapped under their own name and open now.
-    open: BTreeSet<PathBuf>,
-    /// Mapped under their own name at some point, with the file's identity then.
-    identities: BTreeMap<PathBuf, FileIdentity>,
+    paths: Vec<PathBuf>,
+    files: Vec<FileId>,
 }
 
-/// What tells one file from its replacement at the same path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileIdentity {
+/// What tells one file from another: its device and inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FileId {
     device: u64,
     inode: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
 }
 
-impl FileIdentity {
-    fn of(path: &Path) -> Option<FileIdentity> {
+impl FileId {
+    fn of(path: &Path) -> Option<FileId> {
         let metadata = std::fs::metadata(path).ok()?;
         #[cfg(unix)]
-        let (device, inode) = {
+        {
             use std::os::unix::fs::MetadataExt;
-            (metadata.dev(), metadata.ino())
-        };
+            Some(FileId { device: metadata.dev(), inode: metadata.ino() })
+        }
         #[cfg(not(unix))]
-        let (device, inode) = (0, 0);
-        Some(FileIdentity { device, inode, len: metadata.len(), modified: metadata.modified().ok() })
+        {
+            let _ = metadata;
+            None
+        }
     }
 }
 
 impl Mapped {
-    /// Whether `canonical` can be opened under its own name now; if so,
-    /// it is registered as open.
+    /// Whether `canonical` can be mapped under its own name (never before,
+    /// under this name or another); if so, it is recorded as mapped.
     fn claim(&mut self, canonical: &Path) -> bool {
-        if self.open.contains(canonical) {
+        let Some(file) = FileId::of(canonical) else { return false };
+        if self.files.contains(&file) || self.paths.iter().any(|path| path == canonical) {
             return false;
         }
-        let identity = FileIdentity::of(canonical);
-        match self.identities.get(canonical) {
-            Some(mapped) if Some(*mapped) != identity => return false,
-            Some(_) => {}
-            None => {
-                let Some(identity) = identity else { return false };
-                self.identities.insert(canonical.to_path_buf(), identity);
-            }
-        }
-        self.open.insert(canonical.to_path_buf());
+        self.files.push(file);
+        self.paths.push(canonical.to_path_buf());
         true
+    }
+
+    /// Forgets a claim whose `dlopen` failed (nothing was mapped).
+    fn unclaim(&mut self, canonical: &Path) {
+        let file = FileId::of(canonical);
+        self.paths.retain(|path| path != canonical);
+        self.files.retain(|mapped| Some(*mapped) != file);
     }
 }
 
 /// An open, validated plugin library. The library stays mapped while any
-/// clone of the `Arc` lives (plugins, and calls still in flight).
+/// clone of the `Arc` lives (plugins, and calls still in flight), and in
+/// fact for the life of the process.
 pub(crate) struct Library {
-    /// Kept for its Drop (unmaps); everything borrowed from it is tied to its lifetime.
+    /// Kept for its Drop; everything borrowed from it is tied to its lifetime.
     _library: libloading::Library,
     path: PathBuf,
-    /// The entry in [`MAPPED`]'s open set this load holds (None: a private copy was loaded).
-    registered: Option<PathBuf>,
     descriptor: *const PluginDescriptor,
-}
-
-impl Drop for Library {
-    fn drop(&mut self) {
-        unregister(self.registered.as_ref());
-    }
 }
 
 // SAFETY: the descriptor is immutable static data of the library, readable
@@ -116,7 +119,8 @@ impl Library {
     }
 }
 
-/// Opens `path` and validates its descriptor.
+/// Opens `path` (its own mapping the first time, a private copy after) and
+/// validates it.
 pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     let path = path.to_path_buf();
     if !path.exists() {
@@ -124,33 +128,19 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
     let first = mapped().claim(&canonical);
-    let loaded = if first { dlopen(&path) } else { dlopen_copy(&path) };
-    let library = match loaded {
-        Ok(library) => library,
-        Err(reason) => {
-            unregister(first.then_some(&canonical));
-            return Err(LoadError::Open { path, reason });
+    let loaded = if first { dlopen(&canonical) } else { dlopen_copy(&canonical) };
+    let library = loaded.map_err(|reason| {
+        if first {
+            mapped().unclaim(&canonical);
         }
-    };
-    let registered = first.then_some(canonical);
-    let validated = validate(&library, &path);
-    match validated {
-        Ok(descriptor) => Ok(Arc::new(Library { _library: library, path, registered, descriptor })),
-        Err(error) => {
-            unregister(registered.as_ref());
-            Err(error)
-        }
-    }
+        LoadError::Open { path: path.clone(), reason }
+    })?;
+    let descriptor = validate(&library, &path)?;
+    Ok(Arc::new(Library { _library: library, path, descriptor }))
 }
 
 fn mapped() -> std::sync::MutexGuard<'static, Mapped> {
     MAPPED.lock().unwrap_or_else(|poison| poison.into_inner())
-}
-
-fn unregister(canonical: Option<&PathBuf>) {
-    if let Some(canonical) = canonical {
-        mapped().open.remove(canonical);
-    }
 }
 
 /// Opens `path` with `RTLD_NODELETE`: unloading a plugin ends everything
@@ -164,7 +154,8 @@ fn dlopen(path: &Path) -> Result<libloading::Library, String> {
     {
         use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
         // SAFETY: loading a library runs its static initialisers. For a Rust
-        // cdylib that is only std's own setup; no plugin code runs before `create`.
+        // cdylib that is only std's own setup; no plugin code runs before
+        // `create` (see the module docs for what this does not protect against).
         unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL | libc::RTLD_NODELETE) }
             .map(libloading::Library::from)
             .map_err(|error| loader_message(&error))
@@ -176,107 +167,125 @@ fn dlopen(path: &Path) -> Result<libloading::Library, String> {
     }
 }
 
-/// Loads a private copy of `path` (removed again once mapped).
+/// Loads a private copy of `path`, made in a directory only this user can
+/// write (so nobody can swap the file between the copy and the `dlopen`),
+/// and removed again once mapped.
 fn dlopen_copy(path: &Path) -> Result<libloading::Library, String> {
     static COPIES: AtomicU64 = AtomicU64::new(0);
+    let dir =
+        crate::private_dir::copies_dir().map_err(|error| format!("cannot make a private copy: {error}"))?;
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let copy = std::env::temp_dir().join(format!(
-        "tau-{}-{}-{name}",
-        std::process::id(),
-        COPIES.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::copy(path, &copy).map_err(|error| format!("copying it to {}: {error}", copy.display()))?;
+    let copy = dir.join(format!("{}-{}-{name}", std::process::id(), COPIES.fetch_add(1, Ordering::Relaxed)));
+    crate::private_dir::copy_new(path, &copy)
+        .map_err(|error| format!("copying it to {}: {error}", copy.display()))?;
     let loaded = dlopen(&copy);
     // The mapping outlives the file.
     let _ = std::fs::remove_file(&copy);
     loaded
 }
 
-/// Checks the header and descriptor; returns the descriptor.
+/// Checks the header and descriptor (see the module docs for the order),
+/// installs the host's allocator; returns the descriptor.
 fn validate(library: &libloading::Library, path: &Path) -> Result<*const PluginDescriptor, LoadError> {
-    let path = path.to_path_buf();
+    let not_a_plugin = |reason: String| LoadError::NotAPlugin { path: path.to_path_buf(), reason };
+    let incompatible = |what: String| LoadError::Incompatible { path: path.to_path_buf(), what };
     let symbol = format!("{PLUGIN_SYMBOL}\0");
-    // SAFETY: the symbol's address is only read after the checks below.
+    // SAFETY: only the symbol's address is taken; it is read after the checks below.
     let header: *const PluginHeader = match unsafe { library.get::<*const PluginHeader>(symbol.as_bytes()) } {
         Ok(symbol) => *symbol,
-        Err(_) => {
-            return Err(LoadError::NotAPlugin {
-                path,
-                reason: format!("it exports no `{PLUGIN_SYMBOL}` symbol"),
-            })
-        }
+        Err(_) => return Err(not_a_plugin(format!("it exports no `{PLUGIN_SYMBOL}` symbol"))),
     };
-    // SAFETY: a `TAU_PLUGIN` symbol is at least a header's first two fields
-    // (magic and version, fixed forever); the rest is read only once they match.
-    let (magic, abi_version) = unsafe { ((*header).magic, (*header).abi_version) };
+    let size = crate::symbol::object_size(header.cast()).map_err(not_a_plugin)?;
+    if size.is_some_and(|size| size < HEADER_PREFIX_SIZE) {
+        return Err(not_a_plugin(format!(
+            "`{PLUGIN_SYMBOL}` is {} bytes, too small for a tau header",
+            size.unwrap_or(0)
+        )));
+    }
+    // SAFETY: the symbol is a data object of at least the prefix's size
+    // (magic and version, fixed forever); unaligned reads, as it is unchecked.
+    let (magic, abi_version) = unsafe {
+        (
+            std::ptr::read_unaligned(header.cast::<[u8; 8]>()),
+            std::ptr::read_unaligned(header.cast::<u8>().add(8).cast::<u32>()),
+        )
+    };
     if magic != PLUGIN_MAGIC {
-        return Err(LoadError::NotAPlugin {
-            path,
-            reason: format!("`{PLUGIN_SYMBOL}` does not start with tau's magic bytes"),
-        });
+        return Err(not_a_plugin(format!("`{PLUGIN_SYMBOL}` does not start with tau's magic bytes")));
     }
     if abi_version != PLUGIN_ABI_VERSION {
-        return Err(LoadError::Incompatible {
-            path,
-            what: format!(
-                "built for plugin ABI version {abi_version}, but this host speaks version {PLUGIN_ABI_VERSION}"
-            ),
-        });
+        return Err(incompatible(format!(
+            "built for plugin ABI version {abi_version}, but this host speaks version {PLUGIN_ABI_VERSION}"
+        )));
     }
-    // SAFETY: magic and version match, so the header has this layout.
+    let expected = std::mem::size_of::<PluginHeader>();
+    if let Some(size) = size.filter(|&size| size != expected) {
+        return Err(incompatible(format!(
+            "its header is {size} bytes, this host's is {expected}: built against another tau-sdk"
+        )));
+    }
+    if header.align_offset(std::mem::align_of::<PluginHeader>()) != 0 {
+        return Err(not_a_plugin(format!("`{PLUGIN_SYMBOL}` is not aligned as a tau header")));
+    }
+    // SAFETY: magic, version and size match, and it is aligned: it is a header.
     let header = unsafe { &*header };
-    check_layout(&path, header)?;
-    let descriptor = header.descriptor;
-    check_versions(&path, descriptor)?;
-    Ok(descriptor)
+    if header.header_size as usize != expected {
+        return Err(incompatible(format!(
+            "its header says it is {} bytes, this host's is {expected}: built against another tau-sdk",
+            header.header_size
+        )));
+    }
+    check_versions(header).map_err(incompatible)?;
+    // Before any of the library's functions runs (the layout check calls some).
+    if !header.allocator.install(&tau_rt::GLOBAL_ALLOCATOR) {
+        return Err(incompatible(
+            "its allocator slot already holds another allocator (the library was set up by another program)"
+                .to_string(),
+        ));
+    }
+    check_layout(header).map_err(incompatible)?;
+    Ok(header.descriptor)
 }
 
-fn check_layout(path: &Path, header: &PluginHeader) -> Result<(), LoadError> {
-    // Fresh globals: the checker must keep nothing that points into a library
-    // that may be unmapped later.
-    let globals = CheckingGlobals::new();
-    // SAFETY (of the 'static): the plugin's layout lives in the library, which
-    // stays mapped for this call; nothing of it is kept afterwards (the
-    // error is rendered to a String at once).
-    let plugin_layout = header.layout;
-    check_layout_compatibility_with_globals(PluginDescriptor::LAYOUT, plugin_layout, &globals).map_err(
-        |errors| LoadError::Incompatible {
-            path: path.to_path_buf(),
-            what: format!("its descriptor's layout differs from the host's:\n{errors}"),
-        },
-    )
-}
-
-fn check_versions(path: &Path, descriptor: &PluginDescriptor) -> Result<(), LoadError> {
-    let incompatible = |what: String| Err(LoadError::Incompatible { path: path.to_path_buf(), what });
-    if descriptor.rustc_version.as_str() != tau::plugin::RUSTC_VERSION {
-        return incompatible(format!(
+/// Compares the header's inline versions and panic strategy with the host's.
+fn check_versions(header: &PluginHeader) -> Result<(), String> {
+    if !header.rustc_version.is(tau::plugin::RUSTC_VERSION) {
+        return Err(format!(
             "built with {}, host uses {}",
-            descriptor.rustc_version,
+            header.rustc_version.to_string_lossy(),
             tau::plugin::RUSTC_VERSION
         ));
     }
-    if descriptor.sdk_version.as_str() != tau::plugin::SDK_VERSION {
-        return incompatible(format!(
+    if !header.sdk_version.is(tau::plugin::SDK_VERSION) {
+        return Err(format!(
             "built against tau-sdk {}, host uses tau-sdk {}",
-            descriptor.sdk_version,
+            header.sdk_version.to_string_lossy(),
             tau::plugin::SDK_VERSION
         ));
     }
-    if descriptor.runtime_abi_version != tau_rt::abi::ABI_VERSION {
-        return incompatible(format!(
+    if header.runtime_abi_version != tau_rt::abi::ABI_VERSION {
+        return Err(format!(
             "speaks runtime table ABI version {}, host speaks {}",
-            descriptor.runtime_abi_version,
+            header.runtime_abi_version,
             tau_rt::abi::ABI_VERSION
         ));
     }
-    if !descriptor.panic_unwind {
-        return incompatible(
+    if !header.panic_unwind {
+        return Err(
             "built with panic = \"abort\", so a panic in it would take the host down; plugins need panic = \"unwind\""
                 .to_string(),
         );
     }
     Ok(())
+}
+
+fn check_layout(header: &PluginHeader) -> Result<(), String> {
+    // Fresh globals: the checker must keep nothing that points into the library.
+    let globals = CheckingGlobals::new();
+    // The plugin's layout lives in the library, which stays mapped; nothing
+    // of it is kept (the error is rendered to a String at once).
+    check_layout_compatibility_with_globals(PluginDescriptor::LAYOUT, header.layout, &globals)
+        .map_err(|errors| format!("its descriptor's layout differs from the host's:\n{errors}"))
 }
 
 /// The dynamic loader's message without the repeated path.
@@ -285,5 +294,30 @@ fn loader_message(error: &libloading::Error) -> String {
     match text.rsplit_once(": ") {
         Some((_, reason)) if !reason.is_empty() => reason.to_string(),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_claimed_once_by_path_or_by_identity() {
+        let dir = std::env::temp_dir().join(format!("tau-mapped-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("libx.so");
+        std::fs::write(&file, b"x").unwrap();
+        let link = dir.join("libx-deadbeef.so");
+        let _ = std::fs::remove_file(&link);
+        std::fs::hard_link(&file, &link).unwrap();
+        let mut mapped = Mapped { paths: Vec::new(), files: Vec::new() };
+        assert!(mapped.claim(&file));
+        assert!(!mapped.claim(&file), "a second instance gets a copy");
+        assert!(!mapped.claim(&link), "a hard link is the same file");
+        // A rebuild in place: a new file (new inode) at a mapped path.
+        std::fs::remove_file(&file).unwrap();
+        std::fs::write(&file, b"y").unwrap();
+        assert!(!mapped.claim(&file), "the loader would find the old mapping by name");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

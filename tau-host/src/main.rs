@@ -5,6 +5,7 @@ mod cli;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use tau_host::{Builder, Host, PluginId};
@@ -32,21 +33,25 @@ enum Command {
     /// are words; quote them ("two words") to include spaces. Each result is
     /// printed on its own line; errors go to stderr and the session goes on.
     /// Empty lines and lines starting with `#` are skipped. At the end of
-    /// input, tau waits for the plugins' running tasks, unloads them and
-    /// exits 0.
+    /// input, tau waits for the plugins' running tasks (at most `--grace`;
+    /// what still runs then is cancelled, and said so on stderr), unloads
+    /// them and exits 0.
     Run {
         /// Plugin crate directories or libraries to load.
         #[arg(required = true, value_name = "PLUGIN")]
         plugins: Vec<PathBuf>,
         #[command(flatten)]
         build: BuildArgs,
+        #[command(flatten)]
+        session: SessionArgs,
     },
     /// Load a plugin, call one export, print its result.
     ///
     /// Arguments are given as text and parsed by the plugin (`FromStr`;
     /// `none` for an `Option`'s `None`). An async export's task is awaited,
-    /// and then the plugin's other tasks, before it is unloaded. Exits 0 on
-    /// success, 1 with the error on stderr otherwise.
+    /// and then the plugin's other tasks (at most `--grace`; what still runs
+    /// then is cancelled, and said so on stderr), before it is unloaded.
+    /// Exits 0 on success, 1 with the error on stderr otherwise.
     Call {
         /// The plugin crate directory or library.
         plugin: PathBuf,
@@ -57,6 +62,8 @@ enum Command {
         args: Vec<String>,
         #[command(flatten)]
         build: BuildArgs,
+        #[command(flatten)]
+        session: SessionArgs,
     },
     /// Build a plugin crate and print the path of its library.
     ///
@@ -108,6 +115,15 @@ enum CacheCommand {
 }
 
 #[derive(Args, Debug)]
+struct SessionArgs {
+    /// How long to wait, after the last command, for tasks the plugins left
+    /// running (a timer, a connection task) before cancelling them: `500ms`,
+    /// `2s`, `1m`, or seconds.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = session::parse_duration)]
+    grace: Duration,
+}
+
+#[derive(Args, Debug)]
 struct BuildArgs {
     /// Build plugin crates with the release profile.
     #[arg(long)]
@@ -145,24 +161,24 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Run { plugins, build } => {
+        Command::Run { plugins, build, session } => {
             let mut host = build.host()?;
             for plugin in &plugins {
                 load(&mut host, plugin)?;
             }
-            session::run(&host, std::io::BufReader::new(std::io::stdin()));
-            unload_all(&mut host)
+            session::run(&host, std::io::BufReader::new(std::io::stdin()), session.grace);
+            unload_all(&mut host, Some(session.grace))
         }
-        Command::Call { plugin, export, args, build } => {
+        Command::Call { plugin, export, args, build, session } => {
             let mut host = build.host()?;
             load(&mut host, &plugin)?;
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let result = host.block_on(async {
                 let result = session::call(&host, &export, &args).await;
-                session::wait_for_tasks(&host).await;
+                session::settle(&host, session.grace).await;
                 result
             });
-            let unloaded = unload_all(&mut host);
+            let unloaded = unload_all(&mut host, Some(session.grace));
             let text = result?;
             println!("{text}");
             unloaded
@@ -196,7 +212,7 @@ fn run(command: Command) -> Result<(), String> {
                 let _ = writeln!(stdout, "  {export}{doc}");
             }
             drop(stdout);
-            unload_all(&mut host)
+            unload_all(&mut host, None)
         }
     }
 }
@@ -205,8 +221,26 @@ fn load(host: &mut Host, plugin: &Path) -> Result<PluginId, String> {
     host.load(plugin).map_err(|error| error.to_string())
 }
 
-fn unload_all(host: &mut Host) -> Result<(), String> {
-    let errors: Vec<String> = host.unload_all().iter().map(ToString::to_string).collect();
+/// Unloads every plugin, newest first. With `grace`, the tasks still running
+/// after that grace period (and now cancelled) are reported on stderr.
+fn unload_all(host: &mut Host, grace: Option<Duration>) -> Result<(), String> {
+    let loaded: Vec<(PluginId, String)> =
+        host.plugins().map(|plugin| (plugin.id(), plugin.name().to_string())).collect();
+    let mut errors = Vec::new();
+    for (id, name) in loaded.into_iter().rev() {
+        match host.unload(id) {
+            Ok(unloaded) => {
+                if let (Some(grace), 1..) = (grace, unloaded.tasks_cancelled) {
+                    let tasks = if unloaded.tasks_cancelled == 1 { "task" } else { "tasks" };
+                    eprintln!(
+                        "tau: cancelled {} {tasks} of plugin `{name}` still running {grace:?} after the last call (raise --grace to wait longer)",
+                        unloaded.tasks_cancelled
+                    );
+                }
+            }
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {

@@ -120,6 +120,35 @@ impl Plugin {
         self.library.path()
     }
 
+    /// Tasks of the plugin alive now: spawned and not finished, counting
+    /// spawns still queued from other threads.
+    pub fn alive_tasks(&self) -> usize {
+        self.scope.alive_tasks()
+    }
+
+    /// Completes when the plugin has no task alive (see
+    /// [`alive_tasks`](Self::alive_tasks)): at once if it has none, else when
+    /// its last task finishes or is cancelled. Woken by the runtime, not by
+    /// polling. `tau run` and `tau call` wait on it, with a grace period,
+    /// before they unload a plugin.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let mut host = tau_host::Host::new()?;
+    /// let id = host.load("plugins/example-plugin")?;
+    /// let plugin = host.plugin(id).unwrap();
+    /// let settled = host.block_on(async { tau::time::timeout(Duration::from_secs(1), plugin.idle()).await });
+    /// if settled.is_err() {
+    ///     eprintln!("{} tasks still running; unloading cancels them", plugin.alive_tasks());
+    /// }
+    /// host.unload(id)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn idle(&self) -> Idle<'_> {
+        Idle { scope: &self.scope }
+    }
+
     /// Its exports, in source order.
     pub fn exports(&self) -> impl Iterator<Item = Export<'_>> {
         self.library.descriptor().exports.iter().map(|descriptor| Export { descriptor })
@@ -139,7 +168,7 @@ impl Plugin {
     }
 
     /// Checks `A` and `R` against the export's signature.
-    fn check_types<A: Args, R>(export: Export<'_>) -> Result<(), CallError> {
+    fn check_types<A: Args, R: 'static>(export: Export<'_>) -> Result<(), CallError> {
         let given = A::identities();
         let params: Vec<&TypeDescriptor> = export.descriptor.params.iter().map(|param| &param.ty).collect();
         if given.len() != params.len() {
@@ -149,22 +178,19 @@ impl Plugin {
                 given: given.len(),
             });
         }
-        let mismatch = |what: String, expected: &TypeDescriptor, given: &TypeIdentity| CallError::Type {
-            export: export.name().to_string(),
-            what,
-            expected: expected.spelled.to_string(),
-            given: given.name.to_string(),
+        let check = |what: String, expected: &TypeDescriptor, given: &TypeIdentity| {
+            given.check(&(expected.identity)()).map_err(|why| CallError::Type {
+                export: export.name().to_string(),
+                what,
+                expected: expected.spelled.to_string(),
+                given: given.name.to_string(),
+                why,
+            })
         };
         for ((name, _), (expected, given)) in export.params().zip(params.iter().zip(&given)) {
-            if (expected.identity)() != *given {
-                return Err(mismatch(format!("parameter `{name}`"), expected, given));
-            }
+            check(format!("parameter `{name}`"), expected, given)?;
         }
-        let output = TypeIdentity::of::<R>();
-        if (export.descriptor.output.identity)() != output {
-            return Err(mismatch("the result".to_string(), &export.descriptor.output, &output));
-        }
-        Ok(())
+        check("the result".to_string(), &export.descriptor.output, &TypeIdentity::of::<R>())
     }
 
     /// Calls a sync export and returns its result. `args` is a tuple of the
@@ -298,6 +324,31 @@ impl fmt::Debug for Plugin {
             .field("version", &self.version())
             .field("path", &self.path())
             .finish()
+    }
+}
+
+/// The future of [`Plugin::idle`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Idle<'p> {
+    scope: &'p tau_rt::RuntimeScope,
+}
+
+impl std::future::Future for Idle<'_> {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let waker = tau::io::make_ffi_waker(cx);
+        if self.scope.poll_idle(&waker) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl fmt::Debug for Idle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Idle").field("alive_tasks", &self.scope.alive_tasks()).finish()
     }
 }
 

@@ -13,17 +13,31 @@
 //! - A [`BlockingJob`] is owned by the runtime once passed to
 //!   `spawn_blocking`: it calls exactly one of `run` or `drop`.
 //! - The table itself and its `rt` context stay valid while the caller holds
-//!   a reference taken with `retain` (or, for a plugin, until it is unloaded).
+//!   a reference taken with `retain`. A plugin's table is its *scope*: after
+//!   the plugin is unloaded the scope is revoked (work through it is refused
+//!   or reports [`POLL_GONE`] / [`ERR_GONE`]) but stays valid for every
+//!   holder of a reference.
+//! - The [`AllocatorTable`] is `'static` in the program that made the table.
 
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// `poll` result: the future is not finished.
 pub const POLL_PENDING: u8 = 0;
 /// `poll` result: the future finished (or was cancelled); it must not be polled again.
 pub const POLL_READY: u8 = 1;
+/// `timer_poll` / `io_poll_ready` result: called off the driver thread.
+pub const POLL_NOT_DRIVER: u8 = 2;
+/// `timer_poll` / `io_poll_ready` result: the scope was revoked (its plugin
+/// unloaded) or the runtime shut down, or the IO key is not registered.
+pub const POLL_GONE: u8 = 3;
+
+/// `io_register` / `io_deregister` error code: called off the driver thread.
+pub const ERR_NOT_DRIVER: i32 = -1;
+/// `io_register` error code: the scope was revoked or the runtime shut down.
+pub const ERR_GONE: i32 = -2;
 
 /// `block_on` result: the future completed.
 pub const BLOCK_ON_DONE: u8 = 0;
@@ -32,6 +46,9 @@ pub const BLOCK_ON_NESTED: u8 = 1;
 /// `block_on` result: another thread drives the runtime; the park waker was
 /// stored and is woken when the driver lets go.
 pub const BLOCK_ON_BUSY: u8 = 2;
+/// `block_on` result: the table belongs to no runtime any more (the table a
+/// plugin's code is left with after its unload).
+pub const BLOCK_ON_GONE: u8 = 3;
 
 /// IO direction / interest bit: readable.
 pub const INTEREST_READ: u8 = 1;
@@ -167,6 +184,28 @@ pub struct RuntimeMetrics {
     /// Times another thread woke the driver through the poller (a burst of
     /// remote spawns, wakes and aborts before the driver runs costs one).
     pub remote_notifies: u64,
+    /// Operations other threads queued (spawns, wakes, aborts) that the
+    /// driver has not taken yet; wakes of one task coalesce into one.
+    pub remote_queue_depth: u64,
+    /// Threads in the blocking pool.
+    pub blocking_threads: u64,
+    /// Blocking-pool threads waiting for work.
+    pub idle_blocking_threads: u64,
+}
+
+/// An allocator as C-ABI functions, with `GlobalAlloc`'s contract: `size`
+/// and `align` form a valid layout of non-zero size, and a block is freed
+/// or resized with the layout it was made with.
+#[repr(C)]
+pub struct AllocatorTable {
+    /// `GlobalAlloc::alloc`.
+    pub alloc: unsafe extern "C" fn(size: usize, align: usize) -> *mut u8,
+    /// `GlobalAlloc::alloc_zeroed`.
+    pub alloc_zeroed: unsafe extern "C" fn(size: usize, align: usize) -> *mut u8,
+    /// `GlobalAlloc::dealloc`.
+    pub dealloc: unsafe extern "C" fn(ptr: *mut u8, size: usize, align: usize),
+    /// `GlobalAlloc::realloc`.
+    pub realloc: unsafe extern "C" fn(ptr: *mut u8, size: usize, align: usize, new_size: usize) -> *mut u8,
 }
 
 /// Opaque runtime context passed as the first argument of every function.
@@ -187,6 +226,8 @@ pub struct RuntimeTable {
     /// The vtable of wakers the runtime hands to `poll`; lets the SDK
     /// recognise its runtime's wakers without allocating.
     pub task_waker_vtable: *const FfiWakerVTable,
+    /// The global allocator of the program that made the table.
+    pub allocator: *const AllocatorTable,
 
     /// Takes a reference that keeps `rt` and this table alive.
     pub retain: unsafe extern "C" fn(rt: *const RtContext),
@@ -194,10 +235,15 @@ pub struct RuntimeTable {
     pub release: unsafe extern "C" fn(rt: *const RtContext),
     /// True if the calling thread is currently driving this runtime.
     pub is_driver_thread: unsafe extern "C" fn(rt: *const RtContext) -> bool,
+    /// True once nothing more is accepted through this table: its scope was
+    /// revoked (the plugin unloaded) or the runtime shut down.
+    pub is_gone: unsafe extern "C" fn(rt: *const RtContext) -> bool,
     /// Monotonic clock in nanoseconds (the clock deadlines are given in).
     pub now_ns: unsafe extern "C" fn(rt: *const RtContext) -> u64,
 
-    /// Spawns a task from any thread; returns its unique id.
+    /// Spawns a task from any thread; returns its unique id. Through a
+    /// revoked scope the task is cancelled at once (its `cancel` and
+    /// `release` run before this returns).
     pub spawn: unsafe extern "C" fn(rt: *const RtContext, task: RawTask) -> u64,
     /// Aborts the task bound to `key`, from any thread. Unknown keys are ignored.
     pub abort: unsafe extern "C" fn(rt: *const RtContext, key: u64),
@@ -207,12 +253,15 @@ pub struct RuntimeTable {
     /// Drives the runtime on this thread until `future` completes (see BLOCK_ON_*).
     pub block_on: unsafe extern "C" fn(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8,
     /// Runs a closure on the blocking pool; returns its unique task id.
+    /// Through a revoked scope the job is dropped at once.
     pub spawn_blocking: unsafe extern "C" fn(rt: *const RtContext, job: BlockingJob) -> u64,
 
     /// Polls the timer `*key` (0: none yet) for `deadline_ns`: returns
     /// [`POLL_READY`] once it fired (and resets `*key` to 0), else stores the
-    /// waker (replacing a different one) and returns [`POLL_PENDING`].
-    /// Driver thread only.
+    /// waker (replacing a different one) and returns [`POLL_PENDING`]. A
+    /// deadline that differs from the last poll's moves the timer, even one
+    /// that fired. Driver thread only ([`POLL_NOT_DRIVER`]); [`POLL_GONE`]
+    /// through a revoked scope.
     pub timer_poll: unsafe extern "C" fn(
         rt: *const RtContext,
         key: *mut u64,
@@ -224,15 +273,20 @@ pub struct RuntimeTable {
     pub timer_cancel: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
     /// Registers `fd` with the reactor for `interest`; writes the key. Returns
-    /// 0 or an errno. Driver thread only.
+    /// 0, an errno, [`ERR_NOT_DRIVER`] or [`ERR_GONE`]. Driver thread only.
     pub io_register: unsafe extern "C" fn(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32,
-    /// Returns [`POLL_READY`] if `direction` is ready, else stores the waker.
+    /// Returns [`POLL_READY`] if `direction` is ready, else stores the waker
+    /// ([`POLL_PENDING`]); [`POLL_GONE`] if the key is not registered (any
+    /// more) or the scope was revoked; [`POLL_NOT_DRIVER`] off the driver thread.
     pub io_poll_ready:
         unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8, waker: *const FfiWaker) -> u8,
     /// Clears the readiness of `direction` until the next event.
     pub io_clear_ready: unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8),
-    /// Deregisters; drops stored wakers. Returns 0 or an errno.
-    pub io_deregister: unsafe extern "C" fn(rt: *const RtContext, key: u64) -> i32,
+    /// Deregisters `fd`, registered under `key`; drops stored wakers. From
+    /// any thread: off the driver thread the fd leaves the poller at once, on
+    /// the calling thread (so before the caller closes it), and the rest is
+    /// queued for the driver. Returns 0 or an errno.
+    pub io_deregister: unsafe extern "C" fn(rt: *const RtContext, key: u64, fd: i32) -> i32,
 }
 
 // SAFETY: the table is immutable after construction and every function in it

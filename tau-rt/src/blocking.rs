@@ -1,5 +1,10 @@
 //! The blocking pool: threads started on demand for `spawn_blocking`, kept
 //! for a while when idle, capped in number.
+//!
+//! `idle` counts the threads waiting for work that nobody has claimed. A
+//! new job claims one (`idle -= 1`, `notified += 1`) when it wakes it, so
+//! the next job, queued before that thread gets to run, sees no idle thread
+//! and starts another instead of waiting behind the first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
@@ -32,7 +37,10 @@ struct State {
     /// Jobs queued or running, per owner (absent: none).
     in_flight: HashMap<u32, usize>,
     threads: usize,
+    /// Waiting threads not yet claimed by a job.
     idle: usize,
+    /// Wake-ups sent for jobs and not yet taken by a waiting thread.
+    notified: usize,
     shutdown: bool,
 }
 
@@ -57,6 +65,7 @@ impl BlockingPool {
                     in_flight: HashMap::new(),
                     threads: 0,
                     idle: 0,
+                    notified: 0,
                     shutdown: false,
                 }),
                 work_available: Condvar::new(),
@@ -76,6 +85,8 @@ impl BlockingPool {
         state.queue.push_back(Queued { job, id, owner });
         *state.in_flight.entry(owner).or_default() += 1;
         if state.idle > 0 {
+            state.idle -= 1;
+            state.notified += 1;
             self.inner.work_available.notify_one();
         } else if state.threads < MAX_THREADS {
             state.threads += 1;
@@ -88,6 +99,12 @@ impl BlockingPool {
                 // worker at all there is nothing we can do but keep it queued.
             }
         }
+    }
+
+    /// Threads in the pool, and how many of them wait for work.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let state = self.inner.state.lock().unwrap();
+        (state.threads, state.idle)
     }
 
     /// Lets queued-but-unstarted jobs go (dropped) and idle threads exit.
@@ -154,10 +171,21 @@ impl Inner {
                 break;
             }
             state.idle += 1;
-            let (next, timeout) = self.work_available.wait_timeout(state, KEEP_ALIVE).unwrap();
-            state = next;
-            state.idle -= 1;
-            if timeout.timed_out() && state.queue.is_empty() {
+            let timed_out = loop {
+                let (next, timeout) = self.work_available.wait_timeout(state, KEEP_ALIVE).unwrap();
+                state = next;
+                if state.notified > 0 {
+                    // Claimed by a job (which took us out of `idle`).
+                    state.notified -= 1;
+                    break false;
+                }
+                if timeout.timed_out() || state.shutdown {
+                    state.idle -= 1;
+                    break true;
+                }
+                // A spurious wake-up: keep waiting, still idle.
+            };
+            if timed_out && state.queue.is_empty() {
                 break;
             }
         }

@@ -5,7 +5,9 @@
 //! Code never calls this crate's Rust API to use a runtime: it goes through
 //! the C-ABI [`RuntimeTable`](abi::RuntimeTable) that [`Runtime::table`]
 //! returns, exactly as a plugin does with the table its host hands it. The
-//! `tau` SDK (package `tau-sdk`) wraps that table in tokio-style APIs.
+//! `tau` SDK (package `tau-sdk`) wraps that table in tokio-style APIs. A host
+//! gives each plugin its own [`RuntimeScope`], whose table tags what the
+//! plugin does, and which it revokes at unload.
 //!
 //! This crate knows nothing of plugins.
 
@@ -16,16 +18,25 @@
 compile_error!("tau-rt encodes task wakers in a pointer-sized word and needs a 64-bit target");
 
 pub mod abi;
+mod alloc;
 mod blocking;
 mod clock;
+mod driver;
+mod key;
 mod poller;
 mod reactor;
+mod remote;
 mod runtime;
+mod scheduler;
+mod scope;
 mod slab;
+mod sync;
 mod table;
 mod timer;
 mod waker;
 
+pub use alloc::GLOBAL_ALLOCATOR;
 pub use clock::{now_ns, NEVER};
-pub use runtime::{Runtime, RuntimeScope, RUNTIME_OWNER};
-pub use table::{ERR_NOT_DRIVER_THREAD, NOT_DRIVER_THREAD};
+pub use runtime::{Runtime, RUNTIME_OWNER};
+pub use scope::RuntimeScope;
+pub use table::gone_table;

@@ -1,18 +1,23 @@
 //! The IO reactor: edge-triggered registrations with one readiness bit and
 //! one stored waker per direction.
+//!
+//! A registration's poller data is its whole [`Key`], generation included,
+//! so an event still in flight for a removed registration cannot land on
+//! the one that reuses its slot. As in the timer queue, no waker is cloned
+//! or dropped here; they are handed back to the runtime.
 
 use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use crate::poller::{Event, Poller};
-
 use crate::abi::{FfiWaker, INTEREST_READ, INTEREST_WRITE};
-use crate::slab::{key_parts, Slab};
+use crate::key::Key;
+use crate::poller::{Event, Poller};
+use crate::slab::Slab;
 
 struct Registration {
     fd: RawFd,
-    /// The scope (plugin) whose code registered it; see `Runtime::scope`.
+    /// The scope (plugin) whose code registered it.
     owner: u32,
     ready: u8,
     read_waker: Option<FfiWaker>,
@@ -27,6 +32,21 @@ impl Registration {
             &mut self.write_waker
         }
     }
+
+    fn into_wakers(self) -> impl Iterator<Item = FfiWaker> {
+        self.read_waker.into_iter().chain(self.write_waker)
+    }
+}
+
+/// What `poll_ready` found.
+pub(crate) enum ReadyPoll {
+    Ready,
+    /// Waiting, with the caller's waker already stored.
+    Pending,
+    /// Waiting: store a clone of the caller's waker with `set_waker`.
+    NeedsWaker,
+    /// Not registered (deregistered, or removed by a revoke or shutdown).
+    Gone,
 }
 
 pub(crate) struct Reactor {
@@ -49,65 +69,75 @@ impl Reactor {
         fd: RawFd,
         interest: u8,
         owner: u32,
-    ) -> io::Result<u64> {
-        let key = self.registrations.insert(Registration {
+    ) -> io::Result<Key> {
+        let key = self.registrations.next_key();
+        // The caller (AsyncFd) keeps the fd open until it deregisters, which
+        // it does before the fd can be closed by its owner.
+        poller.add(fd, key.into_raw(), interest & INTEREST_READ != 0, interest & INTEREST_WRITE != 0)?;
+        let inserted = self.registrations.insert(Registration {
             fd,
             owner,
             ready: 0,
             read_waker: None,
             write_waker: None,
         });
-        let (index, _) = key_parts(key);
-        // The caller (AsyncFd) keeps the fd open until it deregisters, which it
-        // does in Drop before the fd can be closed by its owner.
-        let added =
-            poller.add(fd, index as usize, interest & INTEREST_READ != 0, interest & INTEREST_WRITE != 0);
-        if let Err(error) = added {
-            self.registrations.remove(key);
-            return Err(error);
-        }
+        debug_assert_eq!(inserted, key);
         Ok(key)
     }
 
-    /// Returns true if ready; otherwise stores the waker and hands back a
-    /// replaced one for the caller to drop outside the borrow.
     pub(crate) fn poll_ready(
         &mut self,
-        key: u64,
+        key: Key,
         direction: u8,
-        waker: &FfiWaker,
-    ) -> (bool, Option<FfiWaker>) {
-        let Some(registration) = self.registrations.get_mut(key) else {
-            // Deregistered: report ready so the caller's IO call surfaces the error.
-            return (true, None);
-        };
+        stored_wakes_caller: impl FnOnce(&FfiWaker) -> bool,
+    ) -> ReadyPoll {
+        let Some(registration) = self.registrations.get_mut(key) else { return ReadyPoll::Gone };
         if registration.ready & direction != 0 {
-            return (true, None);
+            return ReadyPoll::Ready;
         }
-        let slot = registration.waker_slot(direction);
-        if slot.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
-            return (false, None);
+        if registration.waker_slot(direction).as_ref().is_some_and(stored_wakes_caller) {
+            ReadyPoll::Pending
+        } else {
+            ReadyPoll::NeedsWaker
         }
-        (false, slot.replace(waker.clone()))
     }
 
-    pub(crate) fn clear_ready(&mut self, key: u64, direction: u8) {
+    /// Stores `waker` for `direction`; returns what it replaces (or `waker`
+    /// itself if the registration is gone), for the caller to drop.
+    pub(crate) fn set_waker(&mut self, key: Key, direction: u8, waker: FfiWaker) -> Option<FfiWaker> {
+        match self.registrations.get_mut(key) {
+            Some(registration) => registration.waker_slot(direction).replace(waker),
+            None => Some(waker),
+        }
+    }
+
+    pub(crate) fn clear_ready(&mut self, key: Key, direction: u8) {
         if let Some(registration) = self.registrations.get_mut(key) {
             registration.ready &= !direction;
         }
     }
 
-    /// Removes the registration; returns its wakers for dropping.
-    pub(crate) fn deregister(&mut self, poller: &Poller, key: u64) -> io::Result<Vec<FfiWaker>> {
-        let registration = self
-            .registrations
-            .remove(key)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not registered"))?;
+    /// Removes the registration of `fd` under `key` and deletes the fd from
+    /// the poller; returns its wakers. A key that finds nothing (removed by
+    /// a revoke or shutdown) leaves the poller alone: the fd number may
+    /// belong to a newer registration by now.
+    pub(crate) fn deregister(&mut self, poller: &Poller, key: Key, fd: RawFd) -> io::Result<Vec<FfiWaker>> {
+        match self.registrations.get(key) {
+            Some(registration) if registration.fd == fd => {}
+            _ => return Ok(Vec::new()),
+        }
+        let registration = self.registrations.remove(key).expect("just found");
         // The fd is still open (the owner deregisters before closing); if it
         // was closed early, `delete` fails with EBADF, which we report.
-        let result = poller.delete(registration.fd);
-        let wakers = [registration.read_waker, registration.write_waker].into_iter().flatten().collect();
+        let result = poller.delete(fd);
+        let wakers = registration.into_wakers().collect();
         result.map(|()| wakers)
+    }
+
+    /// Removes the registration without touching the poller (its fd was
+    /// deleted from it by the thread that dropped it); returns its wakers.
+    pub(crate) fn forget(&mut self, key: Key) -> Vec<FfiWaker> {
+        self.registrations.remove(key).into_iter().flat_map(Registration::into_wakers).collect()
     }
 
     /// Waits for events (up to `timeout`) and collects the wakers to wake.
@@ -117,11 +147,21 @@ impl Reactor {
         timeout: Option<Duration>,
         wakers: &mut Vec<FfiWaker>,
     ) -> io::Result<()> {
-        self.events.clear();
-        poller.wait(&mut self.events, timeout)?;
-        for event in &self.events {
-            let Some(registration) = self.registrations.get_mut_by_index(event.key as u32) else {
-                continue;
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        let waited = poller.wait(&mut events, timeout);
+        if waited.is_ok() {
+            self.apply(&events, wakers);
+        }
+        self.events = events;
+        waited
+    }
+
+    /// Marks what `events` report ready and collects the wakers to wake.
+    fn apply(&mut self, events: &[Event], wakers: &mut Vec<FfiWaker>) {
+        for event in events {
+            let Some(registration) = self.registrations.get_mut(Key::from_raw(event.key)) else {
+                continue; // a registration removed since the event was queued
             };
             if event.readable {
                 registration.ready |= INTEREST_READ;
@@ -132,7 +172,6 @@ impl Reactor {
                 wakers.extend(registration.write_waker.take());
             }
         }
-        Ok(())
     }
 
     /// Deregisters everything (shutdown) and returns the wakers.
@@ -154,11 +193,46 @@ impl Reactor {
     fn release(poller: &Poller, registrations: Vec<Registration>) -> Vec<FfiWaker> {
         let mut wakers = Vec::new();
         for registration in registrations {
-            // Errors (fd already closed) are ignored: the registration is gone either way.
+            // The owners of these fds still hold them open (their AsyncFd
+            // lives on, revoked), so the numbers cannot have been reused.
             let _ = poller.delete(registration.fd);
-            wakers.extend(registration.read_waker);
-            wakers.extend(registration.write_waker);
+            wakers.extend(registration.into_wakers());
         }
         wakers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+
+    /// An event still in flight for a removed registration finds nothing,
+    /// even when a new registration took the same slot.
+    #[test]
+    fn a_stale_event_does_not_land_on_the_registration_that_reused_its_slot() {
+        let poller = Poller::new().unwrap();
+        let mut reactor = Reactor::new();
+        let (_a, first) = UnixStream::pair().unwrap();
+        let (_b, second) = UnixStream::pair().unwrap();
+        let old = reactor.register(&poller, first.as_raw_fd(), INTEREST_READ, 1).unwrap();
+        reactor.deregister(&poller, old, first.as_raw_fd()).unwrap();
+        let new = reactor.register(&poller, second.as_raw_fd(), INTEREST_READ, 1).unwrap();
+        assert_eq!(new.index, old.index, "the slot is reused");
+        let stale = Event { key: old.into_raw(), readable: true, writable: false };
+        reactor.apply(&[stale], &mut Vec::new());
+        assert!(
+            matches!(reactor.poll_ready(new, INTEREST_READ, |_| false), ReadyPoll::NeedsWaker),
+            "not ready"
+        );
+        let fresh = Event { key: new.into_raw(), readable: true, writable: false };
+        reactor.apply(&[fresh], &mut Vec::new());
+        assert!(matches!(reactor.poll_ready(new, INTEREST_READ, |_| false), ReadyPoll::Ready));
+        assert!(
+            matches!(reactor.poll_ready(old, INTEREST_READ, |_| false), ReadyPoll::Gone),
+            "the old key is gone"
+        );
     }
 }

@@ -1,20 +1,18 @@
-//! The `extern "C"` functions behind [`RuntimeTable`]. Each one resolves the
-//! `rt` context to the runtime and calls into it; none of them unwinds (a bug
-//! that panics here aborts the process, as `extern "C"` requires).
+//! The `extern "C"` functions behind [`RuntimeTable`]. Each one resolves
+//! the `rt` context to its scope, checks the thread and the scope once,
+//! here at the boundary, and calls into the runtime. None of them unwinds
+//! (a bug that panics here aborts the process, as `extern "C"` requires).
 
 use std::sync::Arc;
 
 use crate::abi::{
     BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, ABI_VERSION,
-    POLL_PENDING, POLL_READY,
+    BLOCK_ON_GONE, ERR_GONE, ERR_NOT_DRIVER, POLL_GONE, POLL_NOT_DRIVER,
 };
-use crate::runtime::{Scope, Shared};
+use crate::alloc::GLOBAL_ALLOCATOR;
+use crate::key::Key;
+use crate::scope::Scope;
 use crate::waker::TASK_WAKER_VTABLE;
-
-/// `timer_poll` / `io_poll_ready` result: called off the driver thread.
-pub const NOT_DRIVER_THREAD: u8 = 2;
-/// `io_register` / `io_deregister` error code: called off the driver thread.
-pub const ERR_NOT_DRIVER_THREAD: i32 = -1;
 
 pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
     RuntimeTable {
@@ -22,9 +20,11 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         size: std::mem::size_of::<RuntimeTable>() as u32,
         rt,
         task_waker_vtable: &TASK_WAKER_VTABLE,
+        allocator: &GLOBAL_ALLOCATOR,
         retain,
         release,
         is_driver_thread,
+        is_gone,
         now_ns,
         spawn,
         abort,
@@ -41,32 +41,30 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
 }
 
 /// # Safety
-/// `rt` must come from a live runtime's (or runtime scope's) table.
+/// `rt` comes from a table of a live scope (the caller holds a reference).
 unsafe fn scope<'a>(rt: *const RtContext) -> &'a Scope {
-    // SAFETY: per the function contract, every table's `rt` is its live Scope.
-    unsafe { &*(rt as *const Scope) }
-}
-
-/// # Safety
-/// As for [`scope`].
-unsafe fn shared<'a>(rt: *const RtContext) -> &'a Shared {
-    // SAFETY: a live scope points to its runtime's live `Shared`.
-    unsafe { &*scope(rt).shared }
+    // SAFETY: per the function contract.
+    unsafe { Scope::from_rt(rt) }
 }
 
 unsafe extern "C" fn retain(rt: *const RtContext) {
-    // SAFETY: the scope's `shared` is the pointer of a live `Arc<Shared>`.
-    unsafe { Arc::increment_strong_count(scope(rt).shared) }
+    // SAFETY: `rt` is the pointer of a live `Arc<Scope>` (table contract).
+    unsafe { Arc::increment_strong_count(rt as *const Scope) }
 }
 
 unsafe extern "C" fn release(rt: *const RtContext) {
-    // SAFETY: balances a `retain`; the Arc stays valid until its last release.
-    unsafe { Arc::decrement_strong_count(scope(rt).shared) }
+    // SAFETY: balances a `retain`; the scope stays valid until its last release.
+    unsafe { Arc::decrement_strong_count(rt as *const Scope) }
 }
 
 unsafe extern "C" fn is_driver_thread(rt: *const RtContext) -> bool {
     // SAFETY: table contract.
-    unsafe { shared(rt) }.is_driver_thread()
+    unsafe { scope(rt) }.shared.is_driver_thread()
+}
+
+unsafe extern "C" fn is_gone(rt: *const RtContext) -> bool {
+    // SAFETY: table contract.
+    unsafe { scope(rt) }.is_gone()
 }
 
 unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
@@ -74,31 +72,41 @@ unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
 }
 
 unsafe extern "C" fn spawn(rt: *const RtContext, task: RawTask) -> u64 {
-    // SAFETY: table contract.
-    let scope = unsafe { scope(rt) };
-    // SAFETY: as above.
-    unsafe { shared(rt) }.spawn(task, scope.owner)
+    // SAFETY: table contract; the caller's reference keeps the scope alive,
+    // and `retain` gives the scheduler its own.
+    let scope = unsafe { scope_arc(rt) };
+    scope.shared.spawn(task, &scope)
+}
+
+/// A counted handle on the scope behind `rt`, without touching the caller's reference.
+///
+/// # Safety
+/// As for [`scope`].
+unsafe fn scope_arc(rt: *const RtContext) -> std::mem::ManuallyDrop<Arc<Scope>> {
+    // SAFETY: `rt` is a live `Arc<Scope>` pointer; ManuallyDrop keeps the
+    // count as it was (the caller's reference is borrowed, not consumed).
+    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(rt as *const Scope) })
 }
 
 unsafe extern "C" fn abort(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
-    unsafe { shared(rt) }.abort(key)
+    unsafe { scope(rt) }.shared.abort(Key::from_raw(key))
 }
 
 unsafe extern "C" fn metrics(rt: *const RtContext, out: *mut RuntimeMetrics) {
     // SAFETY: table contract; `out` is a valid out-pointer.
-    unsafe { *out = shared(rt).metrics() }
+    unsafe { *out = scope(rt).shared.metrics() }
 }
 
 unsafe extern "C" fn block_on(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8 {
     // SAFETY: table contract; `park` is borrowed for the call.
-    unsafe { shared(rt).block_on(future, &*park) }
+    unsafe { scope(rt).shared.block_on(future, &*park) }
 }
 
 unsafe extern "C" fn spawn_blocking(rt: *const RtContext, job: BlockingJob) -> u64 {
     // SAFETY: table contract.
-    let (shared, scope) = unsafe { (shared(rt), scope(rt)) };
-    shared.spawn_blocking(job, scope.owner)
+    let scope = unsafe { scope(rt) };
+    scope.shared.spawn_blocking(job, scope)
 }
 
 unsafe extern "C" fn timer_poll(
@@ -108,30 +116,31 @@ unsafe extern "C" fn timer_poll(
     waker: *const FfiWaker,
 ) -> u8 {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
-    let (shared, owner, key, waker) = unsafe { (shared(rt), scope(rt).owner, &mut *key, &*waker) };
-    if !shared.is_driver_thread() {
-        return NOT_DRIVER_THREAD;
+    let (scope, key, waker) = unsafe { (scope(rt), &mut *key, &*waker) };
+    if scope.is_gone() {
+        return POLL_GONE;
     }
-    if shared.timer_poll(key, deadline_ns, waker, owner) {
-        POLL_READY
-    } else {
-        POLL_PENDING
+    if !scope.shared.is_driver_thread() {
+        return POLL_NOT_DRIVER;
     }
+    scope.shared.timer_poll(key, deadline_ns, waker, scope.owner)
 }
 
 unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
-    let shared = unsafe { shared(rt) };
-    shared.timer_cancel_anywhere(key);
+    unsafe { scope(rt) }.shared.timer_cancel_anywhere(Key::from_raw(key));
 }
 
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {
     // SAFETY: table contract.
-    let (shared, owner) = unsafe { (shared(rt), scope(rt).owner) };
-    if !shared.is_driver_thread() {
-        return ERR_NOT_DRIVER_THREAD;
+    let scope = unsafe { scope(rt) };
+    if scope.is_gone() {
+        return ERR_GONE;
     }
-    match shared.io_register(fd, interest, owner) {
+    if !scope.shared.is_driver_thread() {
+        return ERR_NOT_DRIVER;
+    }
+    match scope.shared.io_register(fd, interest, scope.owner) {
         Ok(registered) => {
             // SAFETY: `key` is a valid out-pointer for the call.
             unsafe { *key = registered };
@@ -148,33 +157,135 @@ unsafe extern "C" fn io_poll_ready(
     waker: *const FfiWaker,
 ) -> u8 {
     // SAFETY: table contract; `waker` is borrowed for the call.
-    let (shared, waker) = unsafe { (shared(rt), &*waker) };
-    if !shared.is_driver_thread() {
-        return NOT_DRIVER_THREAD;
+    let (scope, waker) = unsafe { (scope(rt), &*waker) };
+    if scope.is_gone() {
+        return POLL_GONE;
     }
-    if shared.io_poll_ready(key, direction, waker) {
-        POLL_READY
-    } else {
-        POLL_PENDING
+    if !scope.shared.is_driver_thread() {
+        return POLL_NOT_DRIVER;
     }
+    scope.shared.io_poll_ready(Key::from_raw(key), direction, waker)
 }
 
 unsafe extern "C" fn io_clear_ready(rt: *const RtContext, key: u64, direction: u8) {
     // SAFETY: table contract.
-    let shared = unsafe { shared(rt) };
-    if shared.is_driver_thread() {
-        shared.io_clear_ready(key, direction);
+    let scope = unsafe { scope(rt) };
+    if scope.shared.is_driver_thread() {
+        scope.shared.io_clear_ready(Key::from_raw(key), direction);
     }
 }
 
-unsafe extern "C" fn io_deregister(rt: *const RtContext, key: u64) -> i32 {
+unsafe extern "C" fn io_deregister(rt: *const RtContext, key: u64, fd: i32) -> i32 {
     // SAFETY: table contract.
-    let shared = unsafe { shared(rt) };
-    if !shared.is_driver_thread() {
-        return ERR_NOT_DRIVER_THREAD;
+    let scope = unsafe { scope(rt) };
+    if scope.is_gone() {
+        // The revoke or shutdown that made it gone removed the registration
+        // (and the fd from the poller) already.
+        return 0;
     }
-    match shared.io_deregister(key) {
+    match scope.shared.io_deregister(Key::from_raw(key), fd) {
         Ok(()) => 0,
         Err(error) => error.raw_os_error().unwrap_or(libc::ENOENT),
     }
+}
+
+// ----- the table of no runtime ----------------------------------------------------
+
+/// A table that belongs to no runtime: spawns are cancelled at once,
+/// blocking jobs dropped, timers and IO report [`POLL_GONE`] and
+/// [`ERR_GONE`], `block_on` returns [`BLOCK_ON_GONE`]. A plugin's code is
+/// left with it after the plugin's unload, so that code still running then
+/// (a stream the host kept) gets clear answers instead of starting a
+/// runtime of its own.
+pub fn gone_table() -> &'static RuntimeTable {
+    &GONE
+}
+
+static GONE: RuntimeTable = RuntimeTable {
+    abi_version: ABI_VERSION,
+    size: std::mem::size_of::<RuntimeTable>() as u32,
+    rt: std::ptr::null(),
+    task_waker_vtable: &TASK_WAKER_VTABLE,
+    allocator: &GLOBAL_ALLOCATOR,
+    retain: gone_nothing,
+    release: gone_nothing,
+    is_driver_thread: gone_false,
+    is_gone: gone_true,
+    now_ns,
+    spawn: gone_spawn,
+    abort: gone_abort,
+    metrics: gone_metrics,
+    block_on: gone_block_on,
+    spawn_blocking: gone_spawn_blocking,
+    timer_poll: gone_timer_poll,
+    timer_cancel: gone_abort,
+    io_register: gone_io_register,
+    io_poll_ready: gone_io_poll_ready,
+    io_clear_ready: gone_io_clear_ready,
+    io_deregister: gone_io_deregister,
+};
+
+unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
+
+unsafe extern "C" fn gone_false(_rt: *const RtContext) -> bool {
+    false
+}
+
+unsafe extern "C" fn gone_true(_rt: *const RtContext) -> bool {
+    true
+}
+
+unsafe extern "C" fn gone_spawn(_rt: *const RtContext, task: RawTask) -> u64 {
+    // SAFETY: the task was handed to us, never accepted: cancelled and
+    // released once, here, as a refused spawn is.
+    unsafe {
+        ((*task.vtable).cancel)(task.data);
+        ((*task.vtable).release)(task.data);
+    }
+    0
+}
+
+unsafe extern "C" fn gone_abort(_rt: *const RtContext, _key: u64) {}
+
+unsafe extern "C" fn gone_metrics(_rt: *const RtContext, out: *mut RuntimeMetrics) {
+    // SAFETY: `out` is a valid out-pointer (table contract).
+    unsafe { *out = RuntimeMetrics::default() }
+}
+
+unsafe extern "C" fn gone_block_on(_rt: *const RtContext, _future: RawFuture, _park: *const FfiWaker) -> u8 {
+    BLOCK_ON_GONE
+}
+
+unsafe extern "C" fn gone_spawn_blocking(_rt: *const RtContext, job: BlockingJob) -> u64 {
+    // SAFETY: the job is ours to drop, unrun, once.
+    unsafe { (job.drop)(job.data) };
+    0
+}
+
+unsafe extern "C" fn gone_timer_poll(
+    _rt: *const RtContext,
+    _key: *mut u64,
+    _deadline: u64,
+    _waker: *const FfiWaker,
+) -> u8 {
+    POLL_GONE
+}
+
+unsafe extern "C" fn gone_io_register(_rt: *const RtContext, _fd: i32, _interest: u8, _key: *mut u64) -> i32 {
+    ERR_GONE
+}
+
+unsafe extern "C" fn gone_io_poll_ready(
+    _rt: *const RtContext,
+    _key: u64,
+    _direction: u8,
+    _waker: *const FfiWaker,
+) -> u8 {
+    POLL_GONE
+}
+
+unsafe extern "C" fn gone_io_clear_ready(_rt: *const RtContext, _key: u64, _direction: u8) {}
+
+unsafe extern "C" fn gone_io_deregister(_rt: *const RtContext, _key: u64, _fd: i32) -> i32 {
+    0
 }

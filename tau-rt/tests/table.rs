@@ -228,7 +228,7 @@ fn wakes_from_other_threads_reach_their_own_runtime_when_runtimes_are_made_concu
 }
 
 #[test]
-fn a_scope_tags_what_it_spawns_and_cancel_owned_cancels_only_that() {
+fn a_scope_tags_what_it_spawns_and_revoke_ends_only_that() {
     let runtime = Runtime::new().unwrap();
     let scope = runtime.scope(7);
     assert_eq!(scope.owner(), 7);
@@ -240,17 +240,149 @@ fn a_scope_tags_what_it_spawns_and_cancel_owned_cancels_only_that() {
         unsafe { (table.spawn)(table.rt, raw) }
     };
     // Spawned from off the driver thread: they wait in the remote queue,
-    // which cancel_owned drains first.
+    // which revoke takes in first.
     spawn(scope.table(), &mine);
     spawn(runtime.table(), &theirs);
-    assert_eq!(runtime.owned_metrics(7).alive_tasks, 1);
-    assert_eq!(runtime.owned_metrics(tau_rt::RUNTIME_OWNER).alive_tasks, 1);
-    assert_eq!(runtime.cancel_owned(7), 1);
+    assert_eq!(scope.alive_tasks(), 1, "a queued spawn counts");
+    assert_eq!(scope.metrics().alive_tasks, 1);
+    assert!(!scope.is_revoked());
+    assert_eq!(scope.revoke(), 1);
+    assert!(scope.is_revoked());
     assert_eq!((mine.polls.load(Ordering::SeqCst), mine.cancels.load(Ordering::SeqCst)), (0, 1));
     assert_eq!(mine.releases.load(Ordering::SeqCst), 1);
     assert_eq!(theirs.cancels.load(Ordering::SeqCst), 0);
-    assert_eq!(runtime.owned_metrics(7).alive_tasks, 0);
-    assert_eq!(runtime.cancel_owned(7), 0, "nothing left");
+    assert_eq!(scope.metrics().alive_tasks, 0);
+
+    // Through the revoked scope a spawn is cancelled before `spawn` returns.
+    let late = TwoPolls::default();
+    spawn(scope.table(), &late);
+    assert_eq!((late.cancels.load(Ordering::SeqCst), late.releases.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!(scope.revoke(), 0, "nothing left");
+
     drive(runtime.table(), || theirs.releases.load(Ordering::SeqCst) == 1);
     assert_eq!(theirs.polls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_scope_table_outlives_its_runtime_scope_for_holders_of_a_reference() {
+    let runtime = Runtime::new().unwrap();
+    let scope = runtime.scope(3);
+    let table: *const RuntimeTable = scope.table();
+    // SAFETY: the table is alive; the reference taken here keeps it so.
+    unsafe { ((*table).retain)((*table).rt) };
+    scope.revoke();
+    drop(scope);
+    drop(runtime);
+    let task = TwoPolls::default();
+    let raw = RawTask { data: (&task as *const TwoPolls).cast(), vtable: &VTABLE };
+    // SAFETY: our reference keeps the table valid past the scope and the runtime.
+    unsafe {
+        ((*table).spawn)((*table).rt, raw);
+        assert_eq!(task.cancels.load(Ordering::SeqCst), 1, "refused: the scope is revoked");
+        let mut key = 0;
+        let park = tau_park_waker();
+        assert_eq!(((*table).timer_poll)((*table).rt, &mut key, 0, &park), tau_rt::abi::POLL_GONE);
+        ((*table).release)((*table).rt);
+    }
+}
+
+#[test]
+fn the_gone_table_refuses_everything_cleanly() {
+    let table = tau_rt::gone_table();
+    let task = TwoPolls::default();
+    let raw = RawTask { data: (&task as *const TwoPolls).cast(), vtable: &VTABLE };
+    let park = tau_park_waker();
+    let mut key = 0;
+    // SAFETY: the gone table is static and takes any arguments of the right types.
+    unsafe {
+        (table.spawn)(table.rt, raw);
+        assert_eq!((task.cancels.load(Ordering::SeqCst), task.releases.load(Ordering::SeqCst)), (1, 1));
+        assert_eq!((table.timer_poll)(table.rt, &mut key, 0, &park), tau_rt::abi::POLL_GONE);
+        assert_eq!((table.io_register)(table.rt, 0, 1, &mut key), tau_rt::abi::ERR_GONE);
+        assert_eq!((table.io_poll_ready)(table.rt, 1, 1, &park), tau_rt::abi::POLL_GONE);
+        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> u8 {
+            unreachable!("the gone table runs nothing")
+        }
+        let future = RawFuture { data: std::ptr::null_mut(), poll: never };
+        assert_eq!((table.block_on)(table.rt, future, &park), tau_rt::abi::BLOCK_ON_GONE);
+    }
+}
+
+/// Issue 11, item 11: a burst of wakes of one task from another thread,
+/// while nobody drives, queues one wake: the task slot's `NOTIFIED` bit
+/// coalesces them.
+#[test]
+fn a_burst_of_wakes_from_another_thread_queues_one_entry() {
+    let runtime = Runtime::new().unwrap();
+    let table = runtime.table();
+    let task: &'static Parked = Box::leak(Box::default());
+    let raw = RawTask { data: (task as *const Parked).cast(), vtable: &PARKED_VTABLE };
+    // SAFETY: the table is alive; the task is leaked.
+    unsafe { (table.spawn)(table.rt, raw) };
+    drive(table, || task.waker.lock().unwrap().is_some());
+    let waker = task.waker.lock().unwrap().take().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..1000 {
+            waker.wake_by_ref();
+        }
+    })
+    .join()
+    .unwrap();
+    let mut metrics = tau_rt::abi::RuntimeMetrics::default();
+    // SAFETY: the table is alive; `metrics` is a valid out-pointer.
+    unsafe { (table.metrics)(table.rt, &mut metrics) };
+    assert_eq!(metrics.remote_queue_depth, 1, "1000 wakes, one queue entry");
+    drive(table, || task.releases.load(Ordering::SeqCst) == 1);
+    assert_eq!(task.polls.load(Ordering::SeqCst), 2, "woken once, polled once more");
+}
+
+/// A task that revokes its own scope from inside its poll: it is running,
+/// so it is counted and cancelled right after that poll returns (before,
+/// the cancel skipped it and it ran on in a scope that was gone).
+#[test]
+fn revoking_a_scope_from_inside_one_of_its_tasks_cancels_that_task_after_its_poll() {
+    struct SelfRevoking {
+        scope: std::sync::Mutex<Option<tau_rt::RuntimeScope>>,
+        polls: AtomicUsize,
+        cancels: AtomicUsize,
+        releases: AtomicUsize,
+        cancelled_by_revoke: AtomicUsize,
+    }
+    unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+        // SAFETY: `task` is the test's `SelfRevoking`, alive for the whole test.
+        let task = unsafe { &*(task as *const SelfRevoking) };
+        task.polls.fetch_add(1, Ordering::SeqCst);
+        let cancelled = task.scope.lock().unwrap().as_ref().unwrap().revoke();
+        task.cancelled_by_revoke.store(cancelled, Ordering::SeqCst);
+        // SAFETY: borrowed for this call. It would run again if not cancelled.
+        unsafe { &*waker }.wake_by_ref();
+        POLL_PENDING
+    }
+    unsafe extern "C" fn cancel(task: *const c_void) {
+        // SAFETY: as above.
+        unsafe { &*(task as *const SelfRevoking) }.cancels.fetch_add(1, Ordering::SeqCst);
+    }
+    unsafe extern "C" fn release(task: *const c_void) {
+        // SAFETY: as above.
+        unsafe { &*(task as *const SelfRevoking) }.releases.fetch_add(1, Ordering::SeqCst);
+    }
+    unsafe extern "C" fn bind(_task: *const c_void, _key: u64, _id: u64) {}
+    static SELF_REVOKING: TaskVTable = TaskVTable { poll, cancel, release, bind };
+
+    let runtime = Runtime::new().unwrap();
+    let task = SelfRevoking {
+        scope: std::sync::Mutex::new(Some(runtime.scope(5))),
+        polls: AtomicUsize::new(0),
+        cancels: AtomicUsize::new(0),
+        releases: AtomicUsize::new(0),
+        cancelled_by_revoke: AtomicUsize::new(0),
+    };
+    let table: *const RuntimeTable = task.scope.lock().unwrap().as_ref().unwrap().table();
+    let raw = RawTask { data: (&task as *const SelfRevoking).cast(), vtable: &SELF_REVOKING };
+    // SAFETY: the scope (kept in `task`) keeps its table alive; `task` outlives the runtime's use.
+    unsafe { ((*table).spawn)((*table).rt, raw) };
+    drive(runtime.table(), || task.releases.load(Ordering::SeqCst) == 1);
+    assert_eq!(task.polls.load(Ordering::SeqCst), 1, "not polled again after the revoke");
+    assert_eq!(task.cancels.load(Ordering::SeqCst), 1);
+    assert_eq!(task.cancelled_by_revoke.load(Ordering::SeqCst), 1, "the running task was counted");
 }

@@ -1,25 +1,25 @@
 //! Which runtime table this code talks to.
 //!
-//! In order: the runtime entered on this thread (inside `Runtime::block_on`,
-//! a `Handle::enter` guard, or a blocking-pool closure), else the table the
-//! host handed this plugin, else the embedded runtime, started on first use.
+//! In order: the runtime entered on this thread (inside `block_on`, a task's
+//! poll, a blocking-pool closure, or a `Handle::enter` guard), else the
+//! table the host handed this plugin. Outside of both, [`current`] panics
+//! with tokio's message (there is no runtime to run the work); only
+//! [`crate::block_on`], which drives what it starts, falls back to the
+//! embedded runtime, started on first use.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use tau_rt::abi::{RuntimeTable, ABI_VERSION};
 
 use crate::ffi_waker;
 
-/// A reference to a runtime table. `counted` tables belong to runtimes that
-/// can be dropped (made with `Runtime::new`), so holders that may outlive a
-/// scope take a reference with `retain`; the host's table and the embedded
-/// runtime live for the whole time this code is loaded.
-#[derive(Clone, Copy)]
+/// A counted reference to a runtime table: made with the table's `retain`,
+/// given back with its `release` when dropped, so the table (and the scope
+/// or runtime behind it) stays valid while this lives.
 pub(crate) struct TableRef {
     table: &'static RuntimeTable,
-    counted: bool,
 }
 
 // SAFETY: the table is immutable and its functions are thread-safe (ABI contract).
@@ -28,90 +28,132 @@ unsafe impl Send for TableRef {}
 unsafe impl Sync for TableRef {}
 
 impl TableRef {
+    /// Takes a new reference on `table`.
+    ///
     /// # Safety
-    /// `table` must stay valid while this reference (or a retained copy) is in use.
-    pub(crate) unsafe fn new(table: &RuntimeTable, counted: bool) -> TableRef {
+    /// `table` is valid now (the caller holds a reference to it, or it is
+    /// kept alive for the duration of this call by its owner).
+    pub(crate) unsafe fn retain(table: &RuntimeTable) -> TableRef {
+        // SAFETY: per the contract; `rt` is the table's own context.
+        unsafe { (table.retain)(table.rt) };
         ffi_waker::register_vtable(table.task_waker_vtable);
-        // SAFETY: lifetime extended per the function contract.
-        let table: &'static RuntimeTable = unsafe { &*(table as *const RuntimeTable) };
-        TableRef { table, counted }
+        // SAFETY: our reference keeps the table valid until `Drop`.
+        TableRef { table: unsafe { &*(table as *const RuntimeTable) } }
     }
 
-    pub(crate) fn get(self) -> &'static RuntimeTable {
+    pub(crate) fn get(&self) -> &RuntimeTable {
         self.table
     }
+}
 
-    /// Takes a reference keeping the runtime's table alive (no-op for tables
-    /// that live forever).
-    pub(crate) fn retain(self) {
-        if self.counted {
-            // SAFETY: the table is alive (we hold it) and `rt` is its context.
-            unsafe { (self.table.retain)(self.table.rt) }
-        }
+impl Clone for TableRef {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference, so the table is valid.
+        unsafe { TableRef::retain(self.table) }
     }
+}
 
-    /// Drops a reference taken by [`retain`](Self::retain).
-    pub(crate) fn release(self) {
-        if self.counted {
-            // SAFETY: balances a `retain`.
-            unsafe { (self.table.release)(self.table.rt) }
-        }
+impl Drop for TableRef {
+    fn drop(&mut self) {
+        // SAFETY: gives back the reference this value holds, once.
+        unsafe { (self.table.release)(self.table.rt) }
     }
 }
 
 thread_local! {
-    static ENTERED: Cell<Option<TableRef>> = const { Cell::new(None) };
+    /// The table entered on this thread; borrowed from the guard's owner,
+    /// which holds a reference for as long as it is entered.
+    static ENTERED: Cell<*const RuntimeTable> = const { Cell::new(std::ptr::null()) };
 }
 
+/// The host's table (null: not loaded by a host; the gone table after the unload).
 static HOST_TABLE: AtomicPtr<RuntimeTable> = AtomicPtr::new(std::ptr::null_mut());
+/// Threads between reading `HOST_TABLE` and retaining what they read; the
+/// unload waits for them before it gives back the plugin's own reference.
+static HOST_READERS: AtomicUsize = AtomicUsize::new(0);
 static EMBEDDED: OnceLock<(tau_rt::Runtime, TableRef)> = OnceLock::new();
 
+const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a tau runtime: \
+inside `tau::block_on`, `#[tau::main]` or `#[tau::test]`, a task, a `Handle::enter` guard, or a plugin \
+loaded by a host";
+
 /// The table code on this thread uses now.
+///
+/// # Panics
+/// Outside any runtime (see the module docs), with tokio's message.
+#[track_caller]
 pub(crate) fn current() -> TableRef {
-    if let Some(entered) = ENTERED.with(Cell::get) {
-        return entered;
-    }
-    host().unwrap_or_else(embedded)
+    try_current().unwrap_or_else(|| panic!("{NO_RUNTIME}"))
 }
 
-/// The entered or host runtime, without starting the embedded one.
+/// The entered or host table, if there is one.
 pub(crate) fn try_current() -> Option<TableRef> {
-    ENTERED.with(Cell::get).or_else(host).or_else(|| EMBEDDED.get().map(|(_, table)| *table))
+    let entered = ENTERED.with(Cell::get);
+    if !entered.is_null() {
+        // SAFETY: an entered table is kept alive by its guard's owner.
+        return Some(unsafe { TableRef::retain(&*entered) });
+    }
+    host()
+}
+
+/// The current table, or the embedded runtime's (started on first use).
+pub(crate) fn current_or_embedded() -> TableRef {
+    try_current().unwrap_or_else(|| embedded().clone())
 }
 
 fn host() -> Option<TableRef> {
-    let table = HOST_TABLE.load(Ordering::Acquire);
-    // SAFETY: a host table stays valid until the plugin is unloaded, after
-    // which none of this plugin's code runs.
-    (!table.is_null()).then(|| unsafe { TableRef::new(&*table, false) })
+    HOST_READERS.fetch_add(1, Ordering::SeqCst);
+    let table = HOST_TABLE.load(Ordering::SeqCst);
+    // SAFETY: the unload waits for `HOST_READERS` to drain before it gives
+    // back the reference that keeps a host table valid, so what we read
+    // here is valid until we have our own reference.
+    let current = (!table.is_null()).then(|| unsafe { TableRef::retain(&*table) });
+    HOST_READERS.fetch_sub(1, Ordering::SeqCst);
+    current
 }
 
-fn embedded() -> TableRef {
-    EMBEDDED
+fn embedded() -> &'static TableRef {
+    &EMBEDDED
         .get_or_init(|| {
             let runtime = tau_rt::Runtime::new()
                 .unwrap_or_else(|error| panic!("tau: could not start the embedded runtime: {error}"));
-            // SAFETY: the embedded runtime lives in a static and is never dropped.
-            let table = unsafe { TableRef::new(runtime.table(), false) };
+            // SAFETY: the runtime is alive; it lives in a static and is never dropped.
+            let table = unsafe { TableRef::retain(runtime.table()) };
             (runtime, table)
         })
         .1
 }
 
+/// True once the embedded runtime was started (tests of this crate).
+#[cfg(test)]
+pub(crate) fn embedded_started() -> bool {
+    EMBEDDED.get().is_some()
+}
+
 /// Makes `table` the current runtime on this thread until the guard drops.
-pub(crate) fn enter(table: TableRef) -> EnterGuard {
-    let previous = ENTERED.with(|cell| cell.replace(Some(table)));
+/// The caller keeps `table` alive for as long as the guard lives.
+pub(crate) fn enter(table: &TableRef) -> EnterGuard {
+    let previous = ENTERED.with(|cell| cell.replace(table.get()));
     EnterGuard { previous }
 }
 
 pub(crate) struct EnterGuard {
-    previous: Option<TableRef>,
+    previous: *const RuntimeTable,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         ENTERED.with(|cell| cell.set(self.previous));
     }
+}
+
+/// True if this thread drives the runtime it would use now.
+pub(crate) fn is_driving() -> bool {
+    try_current().is_some_and(|table| {
+        let table = table.get();
+        // SAFETY: we hold a reference to the table.
+        unsafe { (table.is_driver_thread)(table.rt) }
+    })
 }
 
 /// Why a host table was refused.
@@ -131,7 +173,7 @@ pub enum HostTableError {
         /// Size this SDK expects at least.
         plugin: u32,
     },
-    /// A host table was already installed.
+    /// A host table was already installed in this copy of the plugin.
     AlreadySet,
 }
 
@@ -146,22 +188,21 @@ impl std::fmt::Display for HostTableError {
                 f,
                 "runtime table of {host} bytes from the host, but this plugin needs {plugin}; rebuild the plugin against the host's tau-sdk"
             ),
-            HostTableError::AlreadySet => write!(f, "a host runtime table is already installed"),
+            HostTableError::AlreadySet => write!(
+                f,
+                "this copy of the plugin already has a host runtime table; a host loads each instance from a fresh copy of the library"
+            ),
         }
     }
 }
 
 impl std::error::Error for HostTableError {}
 
-/// Forgets the host's table (the plugin instance is gone; a new load installs a new one).
-pub(crate) fn clear_host_table() {
-    HOST_TABLE.store(std::ptr::null_mut(), Ordering::Release);
-}
-
-/// Installs the host's runtime table (called by the plugin's generated init).
+/// Installs the host's runtime table (called by the plugin's generated
+/// `create`), keeping a reference to it until [`uninstall_host_table`].
 ///
 /// # Safety
-/// `table` must stay valid until this plugin is unloaded.
+/// `table` points to a live table.
 pub(crate) unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), HostTableError> {
     // SAFETY: per the contract, `table` points to a live table.
     let view = unsafe { &*table };
@@ -172,14 +213,35 @@ pub(crate) unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), Ho
     if view.size < needed {
         return Err(HostTableError::Size { host: view.size, plugin: needed });
     }
-    ffi_waker::register_vtable(view.task_waker_vtable);
+    // SAFETY: the table is live (contract).
+    let reference = unsafe { TableRef::retain(view) };
     HOST_TABLE
         .compare_exchange(
             std::ptr::null_mut(),
             table as *mut RuntimeTable,
-            Ordering::AcqRel,
-            Ordering::Acquire,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
         )
-        .map(|_| ())
-        .map_err(|_| HostTableError::AlreadySet)
+        .map_err(|_| HostTableError::AlreadySet)?;
+    // The reference now belongs to `HOST_TABLE`, given back by `uninstall_host_table`.
+    std::mem::forget(reference);
+    Ok(())
+}
+
+/// Forgets the host's table (the plugin instance is gone): code of this
+/// plugin that still runs gets the gone table from now on, and the
+/// reference `set_host_table` took is given back.
+pub(crate) fn uninstall_host_table() {
+    let gone = tau_rt::gone_table() as *const RuntimeTable as *mut RuntimeTable;
+    let previous = HOST_TABLE.swap(gone, Ordering::SeqCst);
+    if previous.is_null() || previous == gone {
+        return;
+    }
+    // Readers that saw `previous` retain it before they leave; wait for them.
+    while HOST_READERS.load(Ordering::SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+    // SAFETY: `previous` is the table installed by `set_host_table`, whose
+    // reference `HOST_TABLE` held until now; given back once, here.
+    unsafe { ((*previous).release)((*previous).rt) };
 }

@@ -155,19 +155,7 @@ pub(crate) fn with_ffi_waker<R>(waker: &Waker, f: impl FnOnce(&FfiWaker) -> R) -
 
 // --- a borrowed FfiWaker of unknown kind, as a std waker ---------------------
 
-static BORROWED_FFI: RawWakerVTable =
-    RawWakerVTable::new(borrowed_ffi_clone, noop_consume, borrowed_ffi_wake_by_ref, noop);
-
-unsafe fn borrowed_ffi_clone(data: *const ()) -> RawWaker {
-    // SAFETY: data is the borrowed `&FfiWaker`, valid during the poll.
-    let owned = unsafe { &*(data as *const FfiWaker) }.clone();
-    RawWaker::new(Box::into_raw(Box::new(owned)) as *const (), &OWNED_FFI)
-}
-
-unsafe fn borrowed_ffi_wake_by_ref(data: *const ()) {
-    // SAFETY: as above.
-    unsafe { &*(data as *const FfiWaker) }.wake_by_ref()
-}
+static BORROWED_FFI: RawWakerVTable = RawWakerVTable::new(ffi_clone, noop_consume, ffi_wake_by_ref, noop);
 
 unsafe fn noop_consume(_data: *const ()) {
     // Waking a borrowed waker by value cannot release it (we do not own it);
@@ -179,22 +167,23 @@ unsafe fn noop(_data: *const ()) {}
 // --- an owned, boxed FfiWaker as a std waker ----------------------------------
 
 static OWNED_FFI: RawWakerVTable =
-    RawWakerVTable::new(owned_ffi_clone, owned_ffi_wake, owned_ffi_wake_by_ref, owned_ffi_drop);
+    RawWakerVTable::new(ffi_clone, owned_ffi_wake, ffi_wake_by_ref, owned_ffi_drop);
 
-unsafe fn owned_ffi_clone(data: *const ()) -> RawWaker {
-    // SAFETY: data is a live Box<FfiWaker>.
+/// Clones the `FfiWaker` behind `data` (borrowed, or a live box) into a new box.
+unsafe fn ffi_clone(data: *const ()) -> RawWaker {
+    // SAFETY: data points to a live FfiWaker (borrowed during the poll, or boxed).
     let owned = unsafe { &*(data as *const FfiWaker) }.clone();
     RawWaker::new(Box::into_raw(Box::new(owned)) as *const (), &OWNED_FFI)
+}
+
+unsafe fn ffi_wake_by_ref(data: *const ()) {
+    // SAFETY: as above.
+    unsafe { &*(data as *const FfiWaker) }.wake_by_ref()
 }
 
 unsafe fn owned_ffi_wake(data: *const ()) {
     // SAFETY: we own the box; it is consumed here.
     unsafe { Box::from_raw(data as *mut FfiWaker) }.wake()
-}
-
-unsafe fn owned_ffi_wake_by_ref(data: *const ()) {
-    // SAFETY: data is a live Box<FfiWaker>.
-    unsafe { &*(data as *const FfiWaker) }.wake_by_ref()
 }
 
 unsafe fn owned_ffi_drop(data: *const ()) {

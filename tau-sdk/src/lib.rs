@@ -28,9 +28,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod alloc;
 mod context;
 mod ffi_waker;
 pub mod io;
+mod park;
 pub mod plugin;
 pub mod runtime;
 pub mod stream;
@@ -45,7 +47,9 @@ pub use task::spawn;
 pub use tau_macros::{export, main, plugin, test};
 
 /// Runs `future` to completion on the current runtime, driving it from this
-/// thread (see [`runtime::Handle::block_on`]).
+/// thread (see [`runtime::Handle::block_on`]). Outside of any runtime it
+/// uses the embedded one, started on first use: this is how a plugin's own
+/// tests and standalone programs run async code without a host.
 ///
 /// # Panics
 /// Inside a task or another `block_on` on this thread: that would deadlock,
@@ -55,7 +59,7 @@ pub use tau_macros::{export, main, plugin, test};
 /// assert_eq!(tau::block_on(async { 40 + 2 }), 42);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    runtime::block_on(context::current(), future)
+    runtime::block_on(&context::current_or_embedded(), future)
 }
 
 /// Not public API: used by tau's macros and host.
@@ -63,10 +67,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub mod __private {
     use std::future::Future;
 
-    use tau_rt::abi::RuntimeTable;
-
-    use crate::HostTableError;
-
+    pub use crate::alloc::{ForwardingAllocator, ALLOCATOR};
     pub use crate::plugin::check;
     pub use crate::plugin::entry as plugin;
     pub use abi_stable;
@@ -84,14 +85,5 @@ pub mod __private {
     /// Body of `#[tau::test]`: a fresh runtime per test, as `#[tokio::test]`.
     pub fn run_test<F: Future>(future: F) -> F::Output {
         run_main(future)
-    }
-
-    /// Installs the host's runtime table; called by a plugin's generated init.
-    ///
-    /// # Safety
-    /// `table` must stay valid until the plugin is unloaded.
-    pub unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), HostTableError> {
-        // SAFETY: forwarded contract.
-        unsafe { crate::context::set_host_table(table) }
     }
 }

@@ -311,3 +311,38 @@ fn a_remote_spawn_sees_its_own_id() {
     let id = join.id();
     assert_eq!(runtime.block_on(join).unwrap(), id);
 }
+
+/// Issue 11, item 11: the waker a `JoinHandle` was polled with may be
+/// foreign and may panic when woken; the task completing wakes it inside
+/// `extern "C"`, so the panic is contained and the output still arrives.
+#[tau::test]
+async fn a_panicking_join_waker_does_not_take_the_runtime_down() {
+    use std::task::{RawWaker, RawWakerVTable};
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, explode, explode, noop);
+    unsafe fn clone(_: *const ()) -> RawWaker {
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    unsafe fn explode(_: *const ()) {
+        panic!("a foreign waker exploded");
+    }
+    unsafe fn noop(_: *const ()) {}
+
+    let (tx, rx) = tau::sync::oneshot::channel::<()>();
+    let mut handle = tau::spawn(async move {
+        rx.await.unwrap();
+        7
+    });
+    // SAFETY: the vtable upholds the RawWaker contract (wakes panic by design).
+    let exploding = unsafe { std::task::Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let polled = std::future::Future::poll(
+        std::pin::Pin::new(&mut handle),
+        &mut std::task::Context::from_waker(&exploding),
+    );
+    assert!(polled.is_pending());
+    tx.send(()).unwrap();
+    // The task completes while only the exploding waker is registered.
+    while !handle.is_finished() {
+        task::yield_now().await;
+    }
+    assert_eq!(handle.await.unwrap(), 7);
+}

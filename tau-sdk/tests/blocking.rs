@@ -138,3 +138,24 @@ fn try_current_outside_any_runtime_context() {
     let handle = tau::runtime::Handle::try_current().unwrap();
     assert_eq!(handle.metrics().num_alive_tasks(), 0);
 }
+
+/// Issue 11, item 2: with one idle worker, a job that blocks and a second
+/// job queued right after it: the second starts on a thread of its own
+/// instead of waiting behind the first (which waits for it).
+#[tau::test]
+async fn a_second_job_starts_while_the_first_blocks_even_with_one_idle_worker() {
+    task::spawn_blocking(|| ()).await.unwrap();
+    let handle = tau::runtime::Handle::current();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while handle.metrics().num_idle_blocking_threads() < 1 {
+        assert!(std::time::Instant::now() < deadline, "the worker never went idle");
+        task::yield_now().await;
+    }
+    assert_eq!(handle.metrics().num_blocking_threads(), 1);
+    let (started_tx, started_rx) = mpsc::channel();
+    let first = task::spawn_blocking(move || started_rx.recv_timeout(Duration::from_secs(10)).is_ok());
+    let second = task::spawn_blocking(move || started_tx.send(()).unwrap());
+    assert!(first.await.unwrap(), "the second job ran while the first was blocked");
+    second.await.unwrap();
+    assert_eq!(handle.metrics().num_blocking_threads(), 2);
+}

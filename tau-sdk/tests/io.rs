@@ -244,3 +244,23 @@ async fn make_ffi_waker_of_a_task_waker_wakes_the_task() {
     (&mut once).await;
     let _ = once.as_mut().poll(&mut Context::from_waker(Waker::noop()));
 }
+
+/// Issue 11, item 4: once its runtime is gone, an `AsyncFd` reports an
+/// error instead of being ready forever (which made callers spin).
+#[test]
+fn an_async_fd_of_a_runtime_that_is_gone_reports_an_error() {
+    let runtime = tau::runtime::Runtime::new().unwrap();
+    let (_peer, socket) = UnixStream::pair().unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let fd = runtime.block_on(async { AsyncFd::new(socket).unwrap() });
+    drop(runtime);
+    let other = tau::runtime::Runtime::new().unwrap();
+    let error = other.block_on(async { fd.readable().await.map(drop).unwrap_err() });
+    assert_eq!(error.kind(), io::ErrorKind::Other);
+    assert!(error.to_string().contains("after its runtime went away"), "{error}");
+    assert!(
+        other.block_on(async { AsyncFd::new(UnixStream::pair().unwrap().0) }).is_ok(),
+        "the other runtime is unaffected"
+    );
+    drop(fd); // and dropping it is fine
+}

@@ -273,36 +273,40 @@ fn assert_send<T: Send>(value: T) -> T {
 
 #[test]
 fn adapters_are_send_when_their_parts_are() {
-    let pipeline = stream::iter(0..20)
-        .map(|n| n + 1)
-        .filter(|n| n % 2 == 0)
-        .filter_map(|n| Some(n * 2))
-        .map_while(Some)
-        .take_while(|n| *n < 1000)
-        .skip_while(|n| *n < 4)
-        .then(|n| async move { n })
-        .merge(stream::iter(100..102))
-        .take(100)
-        .skip(1)
-        .chain(stream::once(async { 7 }))
-        .zip(stream::repeat(()))
-        .map(|(n, ())| n)
-        .enumerate()
-        .inspect(|_| {})
-        .flat_map(|(_, n)| stream::iter([n]))
-        .map(|n| stream::iter([n]))
-        .flatten()
-        .fuse()
-        .peekable()
-        .chunks(2)
-        .map(|chunk| async move { chunk.len() })
-        .buffered(2)
-        .map(std::future::ready)
-        .buffer_unordered(2)
-        .throttle(Duration::ZERO);
-    let boxed: BoxStream<'static, usize> = assert_send(pipeline).boxed();
-    let total: usize = tau::block_on(boxed.fold(0, |sum, len| sum + len));
-    assert_eq!(total, 12, "12 items survive the pipeline");
+    // Built inside a runtime: `throttle` makes its timer at once, and a timer
+    // outside any runtime panics, as tokio's does.
+    tau::block_on(async {
+        let pipeline = stream::iter(0..20)
+            .map(|n| n + 1)
+            .filter(|n| n % 2 == 0)
+            .filter_map(|n| Some(n * 2))
+            .map_while(Some)
+            .take_while(|n| *n < 1000)
+            .skip_while(|n| *n < 4)
+            .then(|n| async move { n })
+            .merge(stream::iter(100..102))
+            .take(100)
+            .skip(1)
+            .chain(stream::once(async { 7 }))
+            .zip(stream::repeat(()))
+            .map(|(n, ())| n)
+            .enumerate()
+            .inspect(|_| {})
+            .flat_map(|(_, n)| stream::iter([n]))
+            .map(|n| stream::iter([n]))
+            .flatten()
+            .fuse()
+            .peekable()
+            .chunks(2)
+            .map(|chunk| async move { chunk.len() })
+            .buffered(2)
+            .map(std::future::ready)
+            .buffer_unordered(2)
+            .throttle(Duration::ZERO);
+        let boxed: BoxStream<'static, usize> = assert_send(pipeline).boxed();
+        let total: usize = boxed.fold(0, |sum, len| sum + len).await;
+        assert_eq!(total, 12, "12 items survive the pipeline");
+    });
 }
 
 /// The same body, compiled against tokio-stream's `StreamExt` and against

@@ -214,3 +214,86 @@ fn a_sleep_dropped_on_another_thread_removes_its_timer() {
     });
     assert_eq!(left, 0);
 }
+
+/// Issue 11, item 1: a sleep whose timer fired while its task waited on
+/// something else, then reset, waits for the new deadline (tokio's rule).
+#[tau::test]
+async fn a_sleep_reset_after_its_timer_fired_waits_for_the_new_deadline() {
+    let mut nap = pin!(time::sleep(Duration::from_millis(5)));
+    assert!(poll_once(nap.as_mut()).is_pending(), "registered");
+    time::sleep(Duration::from_millis(30)).await; // the runtime fires `nap` meanwhile
+    let reset_at = Instant::now();
+    nap.as_mut().reset(reset_at + Duration::from_millis(150));
+    assert!(!nap.is_elapsed());
+    nap.as_mut().await;
+    assert!(reset_at.elapsed() >= Duration::from_millis(150), "woke after {:?}", reset_at.elapsed());
+}
+
+/// The same through `Interval::reset`: the tick that fired unobserved is
+/// not handed out after the reset.
+#[tau::test]
+async fn interval_reset_after_its_timer_fired_waits_a_whole_period() {
+    let mut ticks = time::interval(Duration::from_millis(20));
+    ticks.tick().await; // the first tick is immediate
+    assert!(poll_once(pin!(ticks.tick())).is_pending(), "the next tick's timer is registered");
+    time::sleep(Duration::from_millis(50)).await; // and fires meanwhile
+    let reset_at = Instant::now();
+    ticks.reset();
+    ticks.tick().await;
+    assert!(reset_at.elapsed() >= Duration::from_millis(20), "ticked after {:?}", reset_at.elapsed());
+}
+
+/// And through `StreamExt::timeout`: the timer armed before an item, firing
+/// while the consumer is busy with that item, is no `Elapsed` for the next gap.
+#[tau::test]
+async fn stream_timeout_counts_each_gap_from_the_last_item_even_when_the_old_timer_fired() {
+    use tau::stream::{self, StreamExt};
+    let limit = Duration::from_millis(200);
+    let first = stream::once(async {
+        time::sleep(Duration::from_millis(120)).await;
+        1
+    });
+    let mut timed = pin!(first.chain(stream::pending()).timeout(limit));
+    assert_eq!(timed.next().await, Some(Ok(1)));
+    let item_at = Instant::now();
+    // Busy with the item past the deadline armed before it (200 ms after
+    // the start), while the runtime runs and fires that timer.
+    time::sleep(Duration::from_millis(120)).await;
+    assert!(timed.next().await.unwrap().is_err(), "the silence after the item times out");
+    assert!(
+        item_at.elapsed() >= limit,
+        "timed out {:?} after the item, before the {limit:?} limit",
+        item_at.elapsed()
+    );
+}
+
+/// Issue 11, item 11: a foreign waker whose clone calls back into the
+/// runtime. The runtime clones (and drops) wakers outside its borrows of the
+/// timer queue, so the re-entry works instead of panicking inside `extern "C"`.
+#[tau::test]
+async fn a_foreign_waker_whose_clone_reenters_the_timer_queue() {
+    use std::cell::RefCell;
+    use std::task::{RawWaker, RawWakerVTable};
+
+    thread_local! {
+        static INNER: RefCell<Option<std::pin::Pin<Box<time::Sleep>>>> = const { RefCell::new(None) };
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    unsafe fn clone(_: *const ()) -> RawWaker {
+        // Re-enters the timer queue: polls another sleep of this runtime.
+        INNER.with(|inner| {
+            if let Some(sleep) = inner.borrow_mut().as_mut() {
+                let _ = sleep.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            }
+        });
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    unsafe fn noop(_: *const ()) {}
+
+    INNER.with(|inner| *inner.borrow_mut() = Some(Box::pin(time::sleep(Duration::from_secs(60)))));
+    // SAFETY: the vtable's functions uphold the RawWaker contract (they do nothing).
+    let reentrant = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let mut nap = pin!(time::sleep(Duration::from_secs(60)));
+    assert!(nap.as_mut().poll(&mut Context::from_waker(&reentrant)).is_pending());
+    INNER.with(|inner| inner.borrow_mut().take());
+}

@@ -107,6 +107,31 @@ impl AbortTest {
         }
     }
 
+    /// Runs a blocking job that says it `started`, waits for `release`,
+    /// then spawns a task and reports on `report` how the spawn went
+    /// (`"cancelled"` once the plugin is unloaded: its runtime scope refuses
+    /// new work).
+    #[tau::export]
+    pub fn spawn_after(
+        &self,
+        started: std::sync::mpsc::Sender<()>,
+        release: std::sync::mpsc::Receiver<()>,
+        report: std::sync::mpsc::Sender<String>,
+    ) {
+        tau::task::spawn_blocking(move || {
+            let _ = started.send(());
+            let _ = release.recv();
+            let handle = tau::spawn(async { 1 });
+            let finished = handle.is_finished();
+            let outcome = match tau::block_on(handle) {
+                Ok(value) => format!("ran: {value}"),
+                Err(error) if error.is_cancelled() => "cancelled".to_string(),
+                Err(error) => format!("failed: {error}"),
+            };
+            let _ = report.send(format!("{outcome} (finished at once: {finished})"));
+        });
+    }
+
     /// Runs a blocking job that meets the caller at `started`, then waits
     /// until this plugin is unloaded (a task of the plugin opens the gate
     /// when unload drops it), then bumps `done`.

@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use tau::sync::oneshot;
 
+/// Instances made from this copy of the library (a `static`: every load
+/// gets a fresh copy, so this is 1 in each).
+static LOADS: AtomicU64 = AtomicU64::new(0);
+
 /// Counts the greetings it gave.
 #[derive(Default)]
 pub struct Greeter {
@@ -18,6 +22,10 @@ pub struct Greeter {
 
 #[tau::plugin]
 impl Greeter {
+    fn on_load(&self) {
+        LOADS.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Says hello to `name`.
     #[tau::export]
     pub fn greet(&self, name: String) -> String {
@@ -54,6 +62,41 @@ impl Greeter {
     #[tau::export]
     pub async fn double(&self, x: i64) -> i64 {
         x * 2
+    }
+
+    /// How many instances this copy of the library has made (its statics are its own).
+    #[tau::export]
+    pub fn loads(&self) -> u64 {
+        LOADS.load(Ordering::SeqCst)
+    }
+
+    /// Drives the shared runtime from the calling thread for `ms`, through
+    /// this plugin's own `Handle::block_on` (as a plugin's blocking code may).
+    #[tau::export]
+    pub fn drive_for(&self, ms: u64) {
+        tau::runtime::Handle::current().block_on(tau::time::sleep(Duration::from_millis(ms)));
+    }
+
+    /// Starts a task of this plugin that ticks every 10 ms, forever.
+    #[tau::export]
+    pub fn tick_forever(&self) -> String {
+        tau::spawn(async {
+            let mut ticks = tau::time::interval(Duration::from_millis(10));
+            loop {
+                ticks.tick().await;
+            }
+        });
+        "ticking".to_string()
+    }
+
+    /// Starts a task of this plugin that prints a line after `ms`.
+    #[tau::export]
+    pub fn wake_later(&self, ms: u64) -> String {
+        tau::spawn(async move {
+            tau::time::sleep(Duration::from_millis(ms)).await;
+            println!("woke after {ms} ms");
+        });
+        "sleeping".to_string()
     }
 
     /// Sends `value` on `reply` after `delay_ms`, from a task of this plugin.

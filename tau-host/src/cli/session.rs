@@ -11,7 +11,7 @@ use super::words;
 /// Reads commands from `input` until its end, one per line, and prints each
 /// result on `out` (errors on stderr); the session goes on after errors.
 /// Returns how many commands failed.
-pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static) -> usize {
+pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static, grace: Duration) -> usize {
     let input = Arc::new(Mutex::new(input));
     host.block_on(async {
         let mut failures = 0;
@@ -51,7 +51,7 @@ pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static) -> usize {
                 }
             }
         }
-        wait_for_tasks(host).await;
+        settle(host, grace).await;
         failures
     })
 }
@@ -105,18 +105,36 @@ fn resolve<'h>(host: &'h Host, target: &'h str) -> Result<(&'h Plugin, &'h str),
 }
 
 /// Drives the runtime until no plugin has a task left (tasks the calls
-/// spawned and left running in the background).
-pub(crate) async fn wait_for_tasks(host: &Host) {
-    loop {
-        let busy = host.plugins().any(|plugin| {
-            host.plugin_metrics(plugin.id()).is_some_and(|metrics| metrics.num_alive_tasks() > 0)
-        });
-        if !busy {
-            return;
+/// spawned and left running in the background), for at most `grace`.
+/// Returns false if some were still running then (unloading cancels them).
+/// Woken by the plugins' last tasks ending, not by polling.
+pub(crate) async fn settle(host: &Host, grace: Duration) -> bool {
+    let all_idle = async {
+        for plugin in host.plugins() {
+            plugin.idle().await;
         }
-        // The runtime has no "plugin idle" event yet; look again shortly.
-        tau::time::sleep(Duration::from_millis(1)).await;
-    }
+    };
+    tau::time::timeout(grace, all_idle).await.is_ok()
+}
+
+/// Parses a duration as `tau run --grace` takes it: `250ms`, `2s`, `1.5s`,
+/// `1m`, or a plain number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. `500ms`, `2s` or `1m`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        other => return Err(format!("`{other}` in `{text}` is not a unit of time; use `ms`, `s` or `m`")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is not a duration tau can wait for"))
 }
 
 fn print_line(text: &str) {
@@ -124,4 +142,21 @@ fn print_line(text: &str) {
     // A closed stdout (e.g. `| head`) ends output, not the session.
     let _ = writeln!(stdout, "{text}");
     let _ = stdout.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_or_as_seconds() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("5h").unwrap_err().contains("`h`"));
+    }
 }

@@ -156,24 +156,21 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
             static DESCRIPTOR: #abi::PluginDescriptor = #abi::PluginDescriptor {
                 name: #std_types::RStr::from_str(::core::env!("CARGO_PKG_NAME")),
                 version: #std_types::RStr::from_str(::core::env!("CARGO_PKG_VERSION")),
-                rustc_version: #std_types::RStr::from_str(#tau::plugin::RUSTC_VERSION),
-                sdk_version: #std_types::RStr::from_str(#tau::plugin::SDK_VERSION),
-                runtime_abi_version: #tau::__private::RUNTIME_ABI_VERSION,
-                panic_unwind: ::core::cfg!(panic = "unwind"),
                 type_name: #std_types::RStr::from_str(#type_name),
                 create,
                 destroy,
                 exports: #std_types::RSlice::from_slice(&EXPORTS),
             };
 
-            /// The one symbol the library exports.
+            /// The one symbol the library exports: versions the host checks
+            /// before it calls anything here, and where it puts its allocator.
             #[unsafe(no_mangle)]
-            pub static TAU_PLUGIN: #abi::PluginHeader = #abi::PluginHeader {
-                magic: #abi::PLUGIN_MAGIC,
-                abi_version: #abi::PLUGIN_ABI_VERSION,
-                layout: <#abi::PluginDescriptor as #tau::__private::abi_stable::StableAbi>::LAYOUT,
-                descriptor: &DESCRIPTOR,
-            };
+            pub static TAU_PLUGIN: #abi::PluginHeader =
+                #runtime::header(&DESCRIPTOR, &#tau::__private::ALLOCATOR, ::core::cfg!(panic = "unwind"));
+
+            /// Every allocation of the library goes to the host's allocator.
+            #[global_allocator]
+            static TAU_ALLOCATOR: #tau::__private::ForwardingAllocator = #tau::__private::ForwardingAllocator;
         };
     }
 }
@@ -314,6 +311,11 @@ impl<'a> ExportTokens<'a> {
         // Mixed-site hygiene: a parameter of the export may itself be called `plugin`.
         let plugin = syn::Ident::new("plugin", Span::mixed_site());
         let body = quote!(|#plugin, (#(#param_names,)*)| #plugin.#method(#(#param_names),*));
+        // The typed entry hands out what the method returns through
+        // `Crossing`, which guards a returned stream (see `tau::plugin::crossing`).
+        let cross = quote! {
+            |value: #output| (&#runtime::Crossing::<#output>::new(::core::env!("CARGO_PKG_NAME"))).cross(value)
+        };
         // The calls are spanned at the method's name: an async export whose
         // future is not `Send` fails their bound, and the error belongs there.
         let span = method.span();
@@ -365,8 +367,10 @@ impl<'a> ExportTokens<'a> {
                 out: *mut ::core::ffi::c_void,
                 error: *mut #std_types::RString,
             ) -> u8 {
+                #[allow(unused_imports)]
+                use #runtime::{CrossAsIs as _, CrossStream as _};
                 // SAFETY: forwarded from the descriptor's contract.
-                unsafe { #call_runtime::#typed_call(instance, args, out, error, #body) }
+                unsafe { #call_runtime::#typed_call(instance, args, out, error, #body, #cross) }
             }
 
             #[doc = #text_doc]

@@ -57,12 +57,26 @@ const _: () = {
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
     ) -> u8 {
+        #[allow(unused_imports)]
+        use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
             ::tau::__private::plugin::call_sync::<
                 Adder,
                 (i64, i64),
                 i64,
-            >(instance, args, out, error, |plugin, (a, b)| plugin.add(a, b))
+            >(
+                instance,
+                args,
+                out,
+                error,
+                |plugin, (a, b)| plugin.add(a, b),
+                |value: i64| {
+                    (&::tau::__private::plugin::Crossing::<
+                        i64,
+                    >::new(::core::env!("CARGO_PKG_NAME")))
+                        .cross(value)
+                },
+            )
         }
     }
     /// Text entry point of `Adder::add`.
@@ -167,25 +181,20 @@ const _: () = {
         version: ::tau::__private::abi_stable::std_types::RStr::from_str(
             ::core::env!("CARGO_PKG_VERSION"),
         ),
-        rustc_version: ::tau::__private::abi_stable::std_types::RStr::from_str(
-            ::tau::plugin::RUSTC_VERSION,
-        ),
-        sdk_version: ::tau::__private::abi_stable::std_types::RStr::from_str(
-            ::tau::plugin::SDK_VERSION,
-        ),
-        runtime_abi_version: ::tau::__private::RUNTIME_ABI_VERSION,
-        panic_unwind: ::core::cfg!(panic = "unwind"),
         type_name: ::tau::__private::abi_stable::std_types::RStr::from_str("Adder"),
         create,
         destroy,
         exports: ::tau::__private::abi_stable::std_types::RSlice::from_slice(&EXPORTS),
     };
-    /// The one symbol the library exports.
+    /// The one symbol the library exports: versions the host checks
+    /// before it calls anything here, and where it puts its allocator.
     #[unsafe(no_mangle)]
-    pub static TAU_PLUGIN: ::tau::plugin::abi::PluginHeader = ::tau::plugin::abi::PluginHeader {
-        magic: ::tau::plugin::abi::PLUGIN_MAGIC,
-        abi_version: ::tau::plugin::abi::PLUGIN_ABI_VERSION,
-        layout: <::tau::plugin::abi::PluginDescriptor as ::tau::__private::abi_stable::StableAbi>::LAYOUT,
-        descriptor: &DESCRIPTOR,
-    };
+    pub static TAU_PLUGIN: ::tau::plugin::abi::PluginHeader = ::tau::__private::plugin::header(
+        &DESCRIPTOR,
+        &::tau::__private::ALLOCATOR,
+        ::core::cfg!(panic = "unwind"),
+    );
+    /// Every allocation of the library goes to the host's allocator.
+    #[global_allocator]
+    static TAU_ALLOCATOR: ::tau::__private::ForwardingAllocator = ::tau::__private::ForwardingAllocator;
 };

@@ -93,12 +93,26 @@ const _: () = {
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
     ) -> u8 {
+        #[allow(unused_imports)]
+        use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
             ::tau::__private::plugin::call_sync::<
                 Greeter,
                 (String,),
                 String,
-            >(instance, args, out, error, |plugin, (name,)| plugin.greet(name))
+            >(
+                instance,
+                args,
+                out,
+                error,
+                |plugin, (name,)| plugin.greet(name),
+                |value: String| {
+                    (&::tau::__private::plugin::Crossing::<
+                        String,
+                    >::new(::core::env!("CARGO_PKG_NAME")))
+                        .cross(value)
+                },
+            )
         }
     }
     /// Text entry point of `Greeter::greet`.
@@ -157,6 +171,8 @@ const _: () = {
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
     ) -> u8 {
+        #[allow(unused_imports)]
+        use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
             ::tau::__private::plugin::call_async::<
                 Greeter,
@@ -168,6 +184,12 @@ const _: () = {
                 out,
                 error,
                 |plugin, (x, delay_ms)| plugin.slow_double(x, delay_ms),
+                |value: i64| {
+                    (&::tau::__private::plugin::Crossing::<
+                        i64,
+                    >::new(::core::env!("CARGO_PKG_NAME")))
+                        .cross(value)
+                },
             )
         }
     }
@@ -230,12 +252,26 @@ const _: () = {
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
     ) -> u8 {
+        #[allow(unused_imports)]
+        use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
             ::tau::__private::plugin::call_sync::<
                 Greeter,
                 (Option<String>,),
                 Result<Vec<u8>, String>,
-            >(instance, args, out, error, |plugin, (key,)| plugin.lookup(key))
+            >(
+                instance,
+                args,
+                out,
+                error,
+                |plugin, (key,)| plugin.lookup(key),
+                |value: Result<Vec<u8>, String>| {
+                    (&::tau::__private::plugin::Crossing::<
+                        Result<Vec<u8>, String>,
+                    >::new(::core::env!("CARGO_PKG_NAME")))
+                        .cross(value)
+                },
+            )
         }
     }
     /// Text entry point of `Greeter::lookup`.
@@ -295,12 +331,26 @@ const _: () = {
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
     ) -> u8 {
+        #[allow(unused_imports)]
+        use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
             ::tau::__private::plugin::call_sync::<
                 Greeter,
                 (),
                 (),
-            >(instance, args, out, error, |plugin, ()| plugin.reset())
+            >(
+                instance,
+                args,
+                out,
+                error,
+                |plugin, ()| plugin.reset(),
+                |value: ()| {
+                    (&::tau::__private::plugin::Crossing::<
+                        (),
+                    >::new(::core::env!("CARGO_PKG_NAME")))
+                        .cross(value)
+                },
+            )
         }
     }
     /// Text entry point of `Greeter::reset`.
@@ -470,25 +520,20 @@ const _: () = {
         version: ::tau::__private::abi_stable::std_types::RStr::from_str(
             ::core::env!("CARGO_PKG_VERSION"),
         ),
-        rustc_version: ::tau::__private::abi_stable::std_types::RStr::from_str(
-            ::tau::plugin::RUSTC_VERSION,
-        ),
-        sdk_version: ::tau::__private::abi_stable::std_types::RStr::from_str(
-            ::tau::plugin::SDK_VERSION,
-        ),
-        runtime_abi_version: ::tau::__private::RUNTIME_ABI_VERSION,
-        panic_unwind: ::core::cfg!(panic = "unwind"),
         type_name: ::tau::__private::abi_stable::std_types::RStr::from_str("Greeter"),
         create,
         destroy,
         exports: ::tau::__private::abi_stable::std_types::RSlice::from_slice(&EXPORTS),
     };
-    /// The one symbol the library exports.
+    /// The one symbol the library exports: versions the host checks
+    /// before it calls anything here, and where it puts its allocator.
     #[unsafe(no_mangle)]
-    pub static TAU_PLUGIN: ::tau::plugin::abi::PluginHeader = ::tau::plugin::abi::PluginHeader {
-        magic: ::tau::plugin::abi::PLUGIN_MAGIC,
-        abi_version: ::tau::plugin::abi::PLUGIN_ABI_VERSION,
-        layout: <::tau::plugin::abi::PluginDescriptor as ::tau::__private::abi_stable::StableAbi>::LAYOUT,
-        descriptor: &DESCRIPTOR,
-    };
+    pub static TAU_PLUGIN: ::tau::plugin::abi::PluginHeader = ::tau::__private::plugin::header(
+        &DESCRIPTOR,
+        &::tau::__private::ALLOCATOR,
+        ::core::cfg!(panic = "unwind"),
+    );
+    /// Every allocation of the library goes to the host's allocator.
+    #[global_allocator]
+    static TAU_ALLOCATOR: ::tau::__private::ForwardingAllocator = ::tau::__private::ForwardingAllocator;
 };

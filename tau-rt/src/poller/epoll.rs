@@ -59,7 +59,7 @@ impl Epoll {
         check(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), operation, fd, &mut event) }).map(drop)
     }
 
-    pub(crate) fn add(&self, fd: RawFd, key: usize, readable: bool, writable: bool) -> io::Result<()> {
+    pub(crate) fn add(&self, fd: RawFd, key: u64, readable: bool, writable: bool) -> io::Result<()> {
         let mut flags = libc::EPOLLET;
         if readable {
             flags |= libc::EPOLLIN | libc::EPOLLRDHUP;
@@ -67,7 +67,7 @@ impl Epoll {
         if writable {
             flags |= libc::EPOLLOUT;
         }
-        self.control(libc::EPOLL_CTL_ADD, fd, flags, key as u64)
+        self.control(libc::EPOLL_CTL_ADD, fd, flags, key)
     }
 
     pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
@@ -100,7 +100,7 @@ impl Epoll {
             }
             let broken = flags & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
             events.push(Event {
-                key: key as usize,
+                key,
                 readable: broken || flags & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI) != 0,
                 writable: broken || flags & libc::EPOLLOUT != 0,
             });

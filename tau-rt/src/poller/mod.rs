@@ -19,7 +19,7 @@ use std::time::Duration;
 /// A readiness event: the registration key and which directions are ready.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Event {
-    pub(crate) key: usize,
+    pub(crate) key: u64,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
 }
@@ -40,7 +40,7 @@ impl Poller {
     }
 
     /// Registers `fd` (edge-triggered) under `key`.
-    pub(crate) fn add(&self, fd: RawFd, key: usize, readable: bool, writable: bool) -> io::Result<()> {
+    pub(crate) fn add(&self, fd: RawFd, key: u64, readable: bool, writable: bool) -> io::Result<()> {
         match self {
             #[cfg(target_os = "linux")]
             Poller::Epoll(epoll) => epoll.add(fd, key, readable, writable),

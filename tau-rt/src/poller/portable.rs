@@ -28,12 +28,18 @@ impl Portable {
         Ok(Portable { poller, events: RefCell::new(Events::with_capacity(NonZeroUsize::new(1024).unwrap())) })
     }
 
-    pub(crate) fn add(&self, fd: RawFd, key: usize, readable: bool, writable: bool) -> io::Result<()> {
+    pub(crate) fn add(&self, fd: RawFd, key: u64, readable: bool, writable: bool) -> io::Result<()> {
         if fd < 0 {
             return Err(io::Error::from_raw_os_error(libc::EBADF));
         }
         // SAFETY: the reactor's owner (AsyncFd) deregisters before the fd closes.
-        unsafe { self.poller.add_with_mode(fd, polling::Event::new(key, readable, writable), PollMode::Edge) }
+        unsafe {
+            self.poller.add_with_mode(
+                fd,
+                polling::Event::new(key as usize, readable, writable),
+                PollMode::Edge,
+            )
+        }
     }
 
     pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
@@ -52,7 +58,7 @@ impl Portable {
             Err(error) => return Err(error),
         }
         events.extend(ready.iter().map(|event| Event {
-            key: event.key,
+            key: event.key as u64,
             readable: event.readable,
             writable: event.writable,
         }));

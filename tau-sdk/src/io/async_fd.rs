@@ -4,8 +4,9 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
-use tau_rt::abi::{INTEREST_READ, INTEREST_WRITE, POLL_PENDING, POLL_READY};
-use tau_rt::ERR_NOT_DRIVER_THREAD;
+use tau_rt::abi::{
+    ERR_GONE, ERR_NOT_DRIVER, INTEREST_READ, INTEREST_WRITE, POLL_GONE, POLL_PENDING, POLL_READY,
+};
 
 use super::Interest;
 use crate::context::{self, TableRef};
@@ -23,6 +24,11 @@ use crate::runtime::Handle;
 /// Readiness is edge-triggered: once an operation returns `WouldBlock`, clear
 /// the readiness ([`AsyncFdReadyGuard::clear_ready`] or
 /// [`clear_read_ready`](Self::clear_read_ready)) and wait again.
+///
+/// Once its runtime is gone (the plugin that made it was unloaded, or the
+/// runtime dropped) the fd is out of the reactor and every readiness poll
+/// returns an error of kind `Other` saying so; dropping the `AsyncFd` is
+/// still fine, from any thread.
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -46,7 +52,7 @@ pub struct AsyncFd<T: AsRawFd> {
     fd: RawFd,
     key: u64,
     interest: Interest,
-    /// Retained for the registration's life.
+    /// The runtime whose reactor it is registered with.
     table: TableRef,
 }
 
@@ -57,11 +63,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// The OS error for an invalid or closed fd (`EBADF`), one that cannot be
     /// polled (`EPERM` for regular files), or one already registered
     /// (`EEXIST`); an error if called off the runtime's thread.
+    #[track_caller]
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
         AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
-    /// Registers `inner`'s fd for the given interest.
+    /// Registers `inner`'s fd for the given interest; see [`new`](Self::new).
+    #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
         AsyncFd::with_interest_on(inner, interest, context::current())
     }
@@ -70,13 +78,13 @@ impl<T: AsRawFd> AsyncFd<T> {
         let fd = inner.as_raw_fd();
         let runtime = table.get();
         let mut key = 0;
-        // SAFETY: the table is alive; `key` is a valid out-pointer. The fd
-        // stays open while `inner` lives, and we deregister before dropping it.
+        // SAFETY: we hold a reference to the table; `key` is a valid
+        // out-pointer. The fd stays open while `inner` lives, and we
+        // deregister before dropping it.
         let code = unsafe { (runtime.io_register)(runtime.rt, fd, interest.bits(), &mut key) };
         if code != 0 {
             return Err(register_error(code));
         }
-        table.retain();
         Ok(AsyncFd { inner: Some(inner), fd, key, interest, table })
     }
 
@@ -103,18 +111,19 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// A handle to the runtime whose reactor this fd is registered with.
     pub fn handle(&self) -> Handle {
-        crate::runtime::Handle::from_table_ref(self.table)
+        crate::runtime::Handle::from_table(self.table.clone())
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: u8) -> Poll<io::Result<()>> {
         let runtime = self.table.get();
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: the table is alive and `waker` is borrowed for the call.
+            // SAFETY: we hold a reference to the table; `waker` is borrowed for the call.
             unsafe { (runtime.io_poll_ready)(runtime.rt, self.key, direction, waker) }
         });
         match status {
             POLL_READY => Poll::Ready(Ok(())),
             POLL_PENDING => Poll::Pending,
+            POLL_GONE => Poll::Ready(Err(gone_error())),
             _ => Poll::Ready(Err(off_thread_error())),
         }
     }
@@ -183,12 +192,12 @@ impl<T: AsRawFd> AsyncFd<T> {
             return;
         }
         let runtime = self.table.get();
-        // SAFETY: the table is alive; the fd is still open (inner not dropped yet).
-        // An error means the fd was closed behind our back or we are off the
-        // runtime's thread; the reactor forgets a closed fd by itself.
-        unsafe { (runtime.io_deregister)(runtime.rt, self.key) };
+        // SAFETY: we hold a reference to the table; the fd is still open
+        // (inner not dropped yet), so off the driver thread it leaves the
+        // poller before it can be closed. An error means the fd was closed
+        // behind our back; the kernel forgets a closed fd by itself.
+        unsafe { (runtime.io_deregister)(runtime.rt, self.key, self.fd) };
         self.key = 0;
-        self.table.release();
     }
 }
 
@@ -255,10 +264,16 @@ fn off_thread_error() -> io::Error {
     )
 }
 
+fn gone_error() -> io::Error {
+    io::Error::other(
+        "tau AsyncFd used after its runtime went away: the plugin whose code registered it was unloaded, or the runtime was dropped",
+    )
+}
+
 fn register_error(code: i32) -> io::Error {
-    if code == ERR_NOT_DRIVER_THREAD {
-        off_thread_error()
-    } else {
-        io::Error::from_raw_os_error(code)
+    match code {
+        ERR_NOT_DRIVER => off_thread_error(),
+        ERR_GONE => gone_error(),
+        errno => io::Error::from_raw_os_error(errno),
     }
 }

@@ -17,8 +17,10 @@ use abi_stable::std_types::{RSlice, RStr, RString};
 use tau_rt::abi::{FfiWaker, RuntimeTable};
 
 use super::abi::{
-    CallHandle, CallHandleVTable, CALL_CANCELLED, CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING,
+    AllocatorSlot, CallHandle, CallHandleVTable, FixedStr, PluginDescriptor, PluginHeader, CALL_CANCELLED,
+    CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING, PLUGIN_ABI_VERSION, PLUGIN_MAGIC,
 };
+pub use super::crossing::{CrossAsIs, CrossStream, Crossing};
 use crate::ffi_waker;
 use crate::task::JoinHandle;
 
@@ -66,18 +68,40 @@ unsafe fn guarded(error: *mut RString, context: impl FnOnce() -> String, body: i
     }
 }
 
+/// The header `#[tau::plugin]` exports, for `descriptor`: this SDK's
+/// versions, and the slot the host installs its allocator in.
+pub const fn header(
+    descriptor: &'static PluginDescriptor,
+    allocator: &'static AllocatorSlot,
+    panic_unwind: bool,
+) -> PluginHeader {
+    PluginHeader {
+        magic: PLUGIN_MAGIC,
+        abi_version: PLUGIN_ABI_VERSION,
+        header_size: std::mem::size_of::<PluginHeader>() as u32,
+        runtime_abi_version: tau_rt::abi::ABI_VERSION,
+        panic_unwind,
+        rustc_version: FixedStr::new(super::RUSTC_VERSION),
+        sdk_version: FixedStr::new(super::SDK_VERSION),
+        allocator,
+        layout: <PluginDescriptor as abi_stable::StableAbi>::LAYOUT,
+        descriptor,
+    }
+}
+
 /// The identity of `T` in the plugin's build (a descriptor's `identity` entry).
-pub extern "C" fn identity<T>() -> super::abi::TypeIdentity {
+pub extern "C" fn identity<T: 'static>() -> super::abi::TypeIdentity {
     super::abi::TypeIdentity::of::<T>()
 }
 
 // ----- instance life cycle ------------------------------------------------------------
 
 /// Body of the descriptor's `create`: installs the host's table, builds the
-/// plugin with `construct`, runs `on_load`.
+/// plugin with `construct`, runs `on_load`. On failure it undoes only what
+/// it did: a table it did not install stays as it was.
 ///
 /// # Safety
-/// `table` is a live `RuntimeTable` that outlives the instance; `error` a valid slot.
+/// `table` is a live `RuntimeTable`; `error` a valid slot.
 pub unsafe fn create<P: Send + Sync + 'static>(
     table: *const c_void,
     error: *mut RString,
@@ -86,17 +110,19 @@ pub unsafe fn create<P: Send + Sync + 'static>(
     on_load: fn(&P) -> Result<(), String>,
 ) -> *mut c_void {
     let mut instance = std::ptr::null_mut();
+    let mut installed = false;
     // SAFETY: `error` per the contract.
     let status = unsafe {
         guarded(
             error,
             || format!("building `{type_name}`"),
             || {
-                // SAFETY: per the contract, `table` outlives the instance.
+                // SAFETY: per the contract, `table` is live.
                 if let Err(refused) = crate::context::set_host_table(table as *const RuntimeTable) {
                     set_error(error, refused.to_string());
                     return CALL_FAILED;
                 }
+                installed = true;
                 let plugin = construct();
                 if let Err(message) = on_load(&plugin) {
                     set_error(error, format!("`{type_name}::on_load` failed: {message}"));
@@ -108,15 +134,16 @@ pub unsafe fn create<P: Send + Sync + 'static>(
             },
         )
     };
-    if status != CALL_OK {
-        crate::context::clear_host_table();
+    if status != CALL_OK && installed {
+        crate::context::uninstall_host_table();
     }
     instance
 }
 
 /// Body of the descriptor's `destroy`: runs `on_unload`, drops the instance
-/// and forgets the host's table. The instance is gone afterwards whatever
-/// the status.
+/// and uninstalls the host's table: code of the plugin that still runs (a
+/// stream the host kept) gets the gone table from then on. The instance is
+/// gone afterwards whatever the status.
 ///
 /// # Safety
 /// `instance` came from [`create`] with the same `P` and is not used again.
@@ -153,7 +180,7 @@ pub unsafe fn destroy<P>(
             },
         )
     };
-    crate::context::clear_host_table();
+    crate::context::uninstall_host_table();
     if status != CALL_OK {
         status
     } else {
@@ -163,7 +190,8 @@ pub unsafe fn destroy<P>(
 
 // ----- typed calls ----------------------------------------------------------------------
 
-/// Body of a sync export's typed entry point.
+/// Body of a sync export's typed entry point: calls `body`, hands its
+/// result out through `cross` (see [`Crossing`]).
 ///
 /// # Safety
 /// `instance` is a live `P` from [`create`]; `args` points to an `A` that
@@ -175,13 +203,14 @@ pub unsafe fn call_sync<P, A, R>(
     out: *mut c_void,
     error: *mut RString,
     body: impl FnOnce(&P, A) -> R,
+    cross: impl FnOnce(R) -> R,
 ) -> u8 {
     // SAFETY: per the contract (moved out first, so the caller's copy is dead whatever happens).
     let (plugin, args) = unsafe { (&*(instance as *const P), std::ptr::read(args as *mut A)) };
     // SAFETY: `error` per the contract.
     unsafe {
         guarded(error, String::new, move || {
-            let value = body(plugin, args);
+            let value = cross(body(plugin, args));
             // SAFETY: `out` has room for an `R`.
             std::ptr::write(out as *mut R, value);
             CALL_OK
@@ -190,7 +219,8 @@ pub unsafe fn call_sync<P, A, R>(
 }
 
 /// Body of an async export's typed entry point: spawns the call as a task
-/// of this plugin and writes a [`CallHandle`] for it.
+/// of this plugin and writes a [`CallHandle`] for it; the result is handed
+/// out through `cross` (see [`Crossing`]).
 ///
 /// # Safety
 /// As for [`call_sync`], with `out` room for a `CallHandle`. The instance
@@ -202,6 +232,7 @@ pub unsafe fn call_async<P: Sync + 'static, A, F>(
     out: *mut c_void,
     error: *mut RString,
     body: impl FnOnce(&'static P, A) -> F,
+    cross: impl FnOnce(F::Output) -> F::Output + Send + 'static,
 ) -> u8
 where
     F: Future + Send + 'static,
@@ -214,7 +245,7 @@ where
     unsafe {
         guarded(error, String::new, move || {
             let future = body(plugin, args);
-            let handle = crate::spawn(async move { Typed(future.await) });
+            let handle = crate::spawn(async move { Typed(cross(future.await)) });
             std::ptr::write(out as *mut CallHandle, CallHandle::new(handle));
             CALL_OK
         })

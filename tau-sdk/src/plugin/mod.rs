@@ -69,6 +69,8 @@
 
 pub mod abi;
 #[doc(hidden)]
+pub mod crossing;
+#[doc(hidden)]
 pub mod entry;
 mod text;
 

@@ -35,9 +35,9 @@ impl Runtime {
     /// Starts a new runtime.
     pub fn new() -> io::Result<Runtime> {
         let runtime = tau_rt::Runtime::new()?;
-        // SAFETY: the handle retains the table, which keeps it valid.
-        let table = unsafe { TableRef::new(runtime.table(), true) };
-        Ok(Runtime { handle: Handle::from_table(table), owner: runtime })
+        // SAFETY: the runtime is alive; the handle's reference keeps its table valid.
+        let table = unsafe { TableRef::retain(runtime.table()) };
+        Ok(Runtime { handle: Handle { table }, owner: runtime })
     }
 
     /// Runs `future` to completion, driving the runtime on this thread.
@@ -45,6 +45,8 @@ impl Runtime {
     /// # Panics
     /// When called from inside a task or another `block_on` on this thread
     /// (the thread is already driving a runtime); when `future` panics.
+    /// Dropping the runtime on the thread that drives it (inside a task or
+    /// this `block_on`) panics too, as tokio's does.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
@@ -95,26 +97,29 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// A cloneable, `Send + Sync` reference to a runtime.
+/// A cloneable, `Send + Sync` reference to a runtime. It keeps the
+/// runtime's table valid, not the runtime running: after the runtime is
+/// dropped (or, in a plugin, after the plugin's unload) spawns through it
+/// are cancelled and timers and IO report the runtime gone.
 pub struct Handle {
     table: TableRef,
 }
 
 impl Handle {
-    fn from_table(table: TableRef) -> Handle {
-        table.retain();
-        Handle { table }
-    }
-
-    /// The runtime code on this thread uses: the host's when loaded as a
-    /// plugin, the entered one, or the embedded runtime (started on first use).
+    /// The runtime code on this thread uses: the one entered on this thread
+    /// (inside `block_on`, a task, a blocking closure or an
+    /// [`enter`](Self::enter) guard), else the host's when loaded as a plugin.
+    ///
+    /// # Panics
+    /// Outside of any runtime, like tokio's: "there is no reactor running".
+    #[track_caller]
     pub fn current() -> Handle {
-        Handle::from_table(context::current())
+        Handle { table: context::current() }
     }
 
-    /// Like [`current`](Self::current), but never starts the embedded runtime.
+    /// Like [`current`](Self::current), but an error instead of a panic.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::try_current().map(Handle::from_table).ok_or(TryCurrentError { _private: () })
+        context::try_current().map(|table| Handle { table }).ok_or(TryCurrentError { _private: () })
     }
 
     /// Spawns a task on this runtime, from any thread.
@@ -123,7 +128,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn_on(self.table, future)
+        task::spawn_on(self.table.clone(), future)
     }
 
     /// Runs a blocking closure on this runtime's pool.
@@ -132,7 +137,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        task::spawn_blocking_on(self.table, f)
+        task::spawn_blocking_on(self.table.clone(), f)
     }
 
     /// Runs `future` to completion on this thread.
@@ -146,12 +151,12 @@ impl Handle {
     /// When this thread is already driving a runtime (inside a task or another
     /// `block_on`): that would deadlock.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(self.table, future)
+        block_on(&self.table, future)
     }
 
     /// Makes this the current runtime on this thread until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter(self.table), _handle: std::marker::PhantomData }
+        EnterGuard { _guard: context::enter(&self.table), _handle: std::marker::PhantomData }
     }
 
     /// A snapshot of the runtime's counts: exact when called on the
@@ -171,20 +176,14 @@ impl Handle {
         RuntimeMetrics { inner: metrics }
     }
 
-    pub(crate) fn from_table_ref(table: TableRef) -> Handle {
-        Handle::from_table(table)
+    pub(crate) fn from_table(table: TableRef) -> Handle {
+        Handle { table }
     }
 }
 
 impl Clone for Handle {
     fn clone(&self) -> Self {
-        Handle::from_table(self.table)
-    }
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.table.release();
+        Handle { table: self.table.clone() }
     }
 }
 
@@ -226,6 +225,23 @@ impl RuntimeMetrics {
     pub fn remote_notify_count(&self) -> u64 {
         self.inner.remote_notifies
     }
+
+    /// Operations other threads queued for the runtime's thread (spawns,
+    /// wakes, aborts) that it has not taken yet; many wakes of one task
+    /// coalesce into one. tokio's `global_queue_depth`.
+    pub fn global_queue_depth(&self) -> usize {
+        self.inner.remote_queue_depth as usize
+    }
+
+    /// Threads in the blocking pool (tokio's `num_blocking_threads`).
+    pub fn num_blocking_threads(&self) -> usize {
+        self.inner.blocking_threads as usize
+    }
+
+    /// Blocking-pool threads waiting for work (tokio's `num_idle_blocking_threads`).
+    pub fn num_idle_blocking_threads(&self) -> usize {
+        self.inner.idle_blocking_threads as usize
+    }
 }
 
 /// Returned by [`Runtime::enter`] and [`Handle::enter`]; leaves the runtime when dropped.
@@ -234,7 +250,7 @@ pub struct EnterGuard<'a> {
     _handle: std::marker::PhantomData<&'a Handle>,
 }
 
-/// No runtime is entered, loaded by a host, or started on this thread.
+/// No runtime is entered on this thread, and this code is not a plugin loaded by a host.
 #[derive(Debug)]
 pub struct TryCurrentError {
     _private: (),
@@ -242,7 +258,9 @@ pub struct TryCurrentError {
 
 impl fmt::Display for TryCurrentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no tau runtime: not loaded by a host, not inside `block_on`, and the embedded runtime was not started")
+        f.write_str(
+            "no tau runtime: not inside `block_on`, a task or an entered runtime, and not loaded by a host",
+        )
     }
 }
 

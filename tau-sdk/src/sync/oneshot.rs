@@ -35,12 +35,13 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::task::{Context, Poll};
+use std::thread;
 
 use atomic_waker::AtomicWaker;
 
 use self::error::{RecvError, TryRecvError};
+use crate::park::Unparker;
 
 /// Errors of a one-shot channel's receiving side.
 pub mod error {
@@ -370,12 +371,12 @@ impl<T> Receiver<T> {
     /// ```
     pub fn blocking_recv(mut self) -> Result<T, RecvError> {
         assert!(
-            !is_driving_runtime(),
+            !crate::context::is_driving(),
             "Cannot block the current thread from within a runtime: `blocking_recv` was called \
              while this thread drives asynchronous tasks. Use `.await` instead, or call it from \
              `tau::task::spawn_blocking`."
         );
-        let waker = Waker::from(Arc::new(Unparker(thread::current())));
+        let waker = Unparker::current().waker();
         let mut cx = Context::from_waker(&waker);
         loop {
             if let Poll::Ready(result) = Pin::new(&mut self).poll(&mut cx) {
@@ -459,30 +460,5 @@ impl<T> Drop for Receiver<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("is_terminated", &self.is_terminated()).finish_non_exhaustive()
-    }
-}
-
-/// True if this thread is driving the current runtime right now (running a
-/// task or a `block_on`), where [`Receiver::blocking_recv`] must not block.
-fn is_driving_runtime() -> bool {
-    crate::context::try_current().is_some_and(|table| {
-        let table = table.get();
-        // SAFETY: a table from `try_current` stays valid while this thread
-        // uses it (entered by a live guard, the host's, or the embedded one's),
-        // and `rt` is that table's own context, as the ABI requires.
-        unsafe { (table.is_driver_thread)(table.rt) }
-    })
-}
-
-/// Wakes a thread parked in [`Receiver::blocking_recv`].
-struct Unparker(Thread);
-
-impl Wake for Unparker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }

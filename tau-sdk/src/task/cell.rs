@@ -1,12 +1,11 @@
 //! The task cell: one allocation holding a spawned future (or a blocking
 //! closure), then its output, shared by the runtime, the `JoinHandle` and any
-//! `AbortHandle`s.
+//! `AbortHandle`s. Who may touch what is the state word's rule (`state.rs`).
 //!
-//! State word: flag bits plus a reference count. The runtime (or blocking
-//! pool) holds one reference until it releases the task, the `JoinHandle` one,
-//! each `AbortHandle` one. The stage is touched only by the runtime's driver
-//! thread until `COMPLETE` is set (Release), and afterwards only by whoever
-//! owns the output (the `JoinHandle`, or the completer if there is none).
+//! The cell holds a reference to the table it was spawned through, so
+//! that `abort` stays safe for as long as any handle lives, even after the
+//! plugin that spawned it was unloaded (its scope is then revoked, and
+//! `abort` of a finished task does nothing).
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -15,28 +14,19 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use atomic_waker::AtomicWaker;
 use tau_rt::abi::{BlockingJob, FfiWaker, RawTask, TaskVTable, POLL_PENDING, POLL_READY};
 
+use super::state::State;
 use super::{current, Id, JoinError};
 use crate::context::{self, TableRef};
 use crate::ffi_waker;
 
-/// The output is stored (or was dropped); the future is gone.
-const COMPLETE: usize = 1;
-/// Abort was requested.
-const ABORT: usize = 1 << 1;
-/// A `JoinHandle` exists and will read the output.
-const JOIN_INTEREST: usize = 1 << 2;
-/// A blocking closure has started running (abort no longer stops it).
-const STARTED: usize = 1 << 3;
-const REF_ONE: usize = 1 << 4;
-
 pub(crate) struct Header {
-    state: AtomicUsize,
+    state: State,
     join_waker: AtomicWaker,
     /// The runtime's key for `abort` (0 until the runtime binds the task).
     key: AtomicU64,
@@ -88,10 +78,9 @@ fn cell<'a, Body, T>(header: NonNull<Header>) -> &'a Cell<Body, T> {
 
 impl<Body, T> Cell<Body, T> {
     fn allocate(table: TableRef, body: Body, refs: usize) -> NonNull<Header> {
-        table.retain();
         let cell = Box::new(Cell::<Body, T> {
             header: Header {
-                state: AtomicUsize::new(JOIN_INTEREST | (refs * REF_ONE)),
+                state: State::new(refs),
                 join_waker: AtomicWaker::new(),
                 key: AtomicU64::new(0),
                 id: AtomicU64::new(0),
@@ -135,15 +124,16 @@ impl<Body, T> Cell<Body, T> {
     unsafe fn complete(&self, result: Result<T, JoinError>) {
         // SAFETY: not COMPLETE yet, so we own the stage.
         *unsafe { self.stage() } = Stage::Finished(result);
-        let previous = self.header.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        if previous & JOIN_INTEREST == 0 {
+        if self.header.state.complete() {
+            // The JoinHandle's waker may be anyone's (a foreign executor's),
+            // and this runs inside `extern "C"`: contain a panic.
+            let _ = catch_unwind(AssertUnwindSafe(|| self.header.join_waker.wake()));
+        } else {
             // Nobody will read it: drop it now (its Drop may panic; contain that).
             let _ = catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: with no JoinHandle, the completer owns the output.
                 *unsafe { self.stage() } = Stage::Consumed;
             }));
-        } else {
-            self.header.join_waker.wake();
         }
     }
 
@@ -188,11 +178,10 @@ unsafe fn drop_output<Body, T>(header: NonNull<Header>) {
 }
 
 unsafe fn dealloc<Body, T>(header: NonNull<Header>) {
-    let table = cell::<Body, T>(header).header.table;
     // SAFETY: the last reference is gone; the cell was made by Box in `allocate`.
     let boxed = unsafe { Box::from_raw(header.cast::<Cell<Body, T>>().as_ptr()) };
+    // Drops the stage (a panic in it is contained) and the table reference.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
-    table.release();
 }
 
 // ----- the handles' side ----------------------------------------------------------
@@ -215,27 +204,25 @@ impl RawRef {
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+        self.header().state.is_complete()
     }
 
     pub(crate) fn clone_ref(&self) -> RawRef {
-        self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        self.header().state.ref_inc();
         RawRef { header: self.header }
     }
 
     /// Requests abort: see `JoinHandle::abort`.
     pub(crate) fn abort(&self) {
         let header = self.header();
-        let previous = header.state.fetch_or(ABORT, Ordering::AcqRel);
-        if previous & (COMPLETE | ABORT) != 0 {
+        if !header.state.request_abort() {
             return;
         }
         let key = header.key.load(Ordering::Acquire);
         if key != 0 {
             let table = header.table.get();
-            // SAFETY: the task is not complete, so its runtime is alive (a
-            // runtime completes every task before it goes away), and the cell
-            // retains the table.
+            // SAFETY: the cell holds a reference to the table, so it is valid
+            // (a revoked scope, or a shut-down runtime, ignores the abort).
             unsafe { (table.abort)(table.rt, key) };
         }
         // key == 0: a spawn not yet accepted (it sees ABORT at its first poll)
@@ -245,9 +232,9 @@ impl RawRef {
     /// Polls for the output; registers `waker` while it is not there.
     pub(crate) fn poll_output<T>(&self, waker: &Waker) -> Poll<Result<T, JoinError>> {
         let header = self.header();
-        if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
+        if !header.state.is_complete() {
             header.join_waker.register(waker);
-            if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
+            if !header.state.is_complete() {
                 return Poll::Pending;
             }
         }
@@ -262,22 +249,9 @@ impl RawRef {
     /// by whoever sees it last.
     pub(crate) fn drop_join_interest(&self) {
         let header = self.header();
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & COMPLETE != 0 {
-                // SAFETY: COMPLETE with JOIN_INTEREST still set: we own the output.
-                unsafe { (header.vtable.drop_output)(self.header) };
-                return;
-            }
-            match header.state.compare_exchange_weak(
-                state,
-                state & !JOIN_INTEREST,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                Err(actual) => state = actual,
-            }
+        if header.state.drop_join_interest() {
+            // SAFETY: COMPLETE with JOIN_INTEREST still set: we own the output.
+            unsafe { (header.vtable.drop_output)(self.header) };
         }
     }
 }
@@ -291,8 +265,7 @@ impl Drop for RawRef {
 fn release_ref(header: NonNull<Header>) {
     // SAFETY: the caller holds one reference.
     let header_ref = unsafe { header.as_ref() };
-    let previous = header_ref.state.fetch_sub(REF_ONE, Ordering::AcqRel);
-    if previous / REF_ONE == 1 {
+    if header_ref.state.ref_dec() {
         // SAFETY: that was the last reference.
         unsafe { (header_ref.vtable.dealloc)(header) };
     }
@@ -308,8 +281,10 @@ where
 {
     let header = Cell::<F, F::Output>::allocate(table, future, 2);
     let task = RawTask { data: header.as_ptr() as *const c_void, vtable: &VTables::<F, F::Output>::TASK };
-    let runtime = table.get();
-    // SAFETY: the table is alive; the runtime takes one of the two references.
+    // SAFETY: the header is alive (we hold the JoinHandle's reference).
+    let runtime = unsafe { header.as_ref() }.table.get();
+    // SAFETY: the cell's reference keeps the table alive; the runtime takes
+    // one of the cell's two references.
     let id = unsafe { (runtime.spawn)(runtime.rt, task) };
     // SAFETY: header is alive (we still hold the JoinHandle's reference). The
     // runtime also hands the id to `bind` before the first poll; this store
@@ -321,7 +296,7 @@ where
 unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const FfiWaker) -> u8 {
     let header = NonNull::new(task as *mut Header).expect("null task");
     let cell = cell::<F, F::Output>(header);
-    if cell.header.state.load(Ordering::Acquire) & ABORT != 0 {
+    if cell.header.state.is_aborted() {
         // SAFETY: the runtime polls on the driver thread; not complete yet.
         unsafe { cell.cancel() };
         return POLL_READY;
@@ -334,13 +309,16 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
     let future = unsafe { Pin::new_unchecked(future) };
     // SAFETY: `waker` is borrowed for this call.
     let polled = ffi_waker::with_std_waker(unsafe { &*waker }, |waker| {
+        // The task's own runtime is current while it runs, whoever drives:
+        // what it spawns goes where it was spawned.
+        let _runtime = context::enter(&cell.header.table);
         let _task = current::enter(cell.id());
         let mut cx = Context::from_waker(waker);
         catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
     });
     let result = match polled {
         Ok(Poll::Pending) => {
-            if cell.header.state.load(Ordering::Acquire) & ABORT != 0 {
+            if cell.header.state.is_aborted() {
                 // SAFETY: as above.
                 unsafe { cell.cancel() };
                 return POLL_READY;
@@ -392,8 +370,10 @@ where
         run: run_blocking::<F, R>,
         drop: drop_blocking::<F, R>,
     };
-    let runtime = table.get();
-    // SAFETY: the table is alive; the pool takes one of the two references.
+    // SAFETY: the header is alive (we hold the JoinHandle's reference).
+    let runtime = unsafe { header.as_ref() }.table.get();
+    // SAFETY: the cell's reference keeps the table alive; the pool takes
+    // one of the cell's two references.
     let id = unsafe { (runtime.spawn_blocking)(runtime.rt, job) };
     // The pool hands the id to `run`; a job dropped unrun (shutdown) keeps this one.
     // SAFETY: header is alive (we hold the JoinHandle's reference).
@@ -405,8 +385,7 @@ unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void, id: u64
     let header = NonNull::new(job as *mut Header).expect("null job");
     let cell = cell::<F, R>(header);
     cell.header.id.store(id, Ordering::Relaxed);
-    let previous = cell.header.state.fetch_or(STARTED, Ordering::AcqRel);
-    if previous & ABORT != 0 {
+    if !cell.header.state.start() {
         // Aborted before it started: it never runs (tokio's rule).
         // SAFETY: the pool thread owns the stage until COMPLETE.
         unsafe { cell.cancel() };
@@ -415,7 +394,7 @@ unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void, id: u64
         let Stage::Running(f) = std::mem::replace(unsafe { cell.stage() }, Stage::Consumed) else {
             unreachable!("blocking job run twice")
         };
-        let _runtime = context::enter(cell.header.table);
+        let _runtime = context::enter(&cell.header.table);
         let _task = current::enter(cell.id());
         let result =
             catch_unwind(AssertUnwindSafe(f)).map_err(|payload| JoinError::panic(cell.id(), payload));

@@ -11,6 +11,7 @@ mod id;
 mod join_error;
 mod join_handle;
 mod join_set;
+mod state;
 mod yield_now;
 
 use std::future::Future;
@@ -25,11 +26,16 @@ pub use yield_now::yield_now;
 
 use crate::context::{self, TableRef};
 
-/// Spawns a task on the current runtime (the host's when loaded as a plugin,
-/// else the one entered on this thread, else the embedded runtime).
+/// Spawns a task on the current runtime: the one entered on this thread (in
+/// `block_on`, a task, a blocking closure, a `Handle::enter` guard), else the
+/// host's when loaded as a plugin.
 ///
 /// Callable from any thread: from outside the runtime's thread the task is
-/// queued and the runtime is woken.
+/// queued and the runtime is woken. Use [`Handle::spawn`](crate::runtime::Handle::spawn)
+/// to spawn onto a given runtime from anywhere.
+///
+/// # Panics
+/// Outside of any runtime, like tokio's: "there is no reactor running".
 ///
 /// ```
 /// tau::__private::run_test(async {
@@ -37,6 +43,7 @@ use crate::context::{self, TableRef};
 ///     assert_eq!(handle.await.unwrap(), "done");
 /// });
 /// ```
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -55,7 +62,7 @@ where
 }
 
 /// Runs a blocking closure on the runtime's blocking pool and returns a
-/// handle to its result.
+/// handle to its result. Panics outside of any runtime, as [`spawn`] does.
 ///
 /// As in tokio, abort stops it only if it has not started yet; a panic in the
 /// closure becomes [`JoinError::is_panic`]. The closure runs with the
@@ -67,6 +74,7 @@ where
 ///     assert_eq!(sum, 55);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,

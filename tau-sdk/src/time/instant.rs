@@ -3,8 +3,6 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::context;
-
 /// A point in time on the monotonic clock, as `tokio::time::Instant`: a thin
 /// wrapper over `std::time::Instant` that converts both ways.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,16 +83,12 @@ fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// One reading of both clocks, std first, so that converted deadlines err late, never early.
+/// One reading of both clocks, std first, so that converted deadlines err
+/// late, never early. The runtime's clock is the OS monotonic clock, read the
+/// same way by every copy of tau-rt in the process, so no runtime is needed.
 fn anchor() -> (std::time::Instant, u64) {
     static ANCHOR: OnceLock<(std::time::Instant, u64)> = OnceLock::new();
-    *ANCHOR.get_or_init(|| {
-        let std_now = std::time::Instant::now();
-        let table = context::current().get();
-        // SAFETY: the current table is alive.
-        let runtime_now = unsafe { (table.now_ns)(table.rt) };
-        (std_now, runtime_now)
-    })
+    *ANCHOR.get_or_init(|| (std::time::Instant::now(), tau_rt::now_ns()))
 }
 
 impl From<std::time::Instant> for Instant {
@@ -145,5 +139,21 @@ impl Sub<Instant> for Instant {
 impl fmt::Debug for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.std.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, item 11: converting an instant for the runtime's timer
+    /// reads the OS clock itself; it starts no runtime to ask one.
+    #[test]
+    fn converting_to_the_runtime_clock_starts_no_runtime() {
+        let soon = Instant::now() + Duration::from_millis(5);
+        let now = tau_rt::now_ns();
+        let converted = soon.to_runtime_ns();
+        assert!(converted >= now + 4_000_000 && converted < now + 1_000_000_000, "{converted} vs {now}");
+        assert!(!crate::context::embedded_started());
     }
 }

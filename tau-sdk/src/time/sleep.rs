@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tau_rt::abi::{POLL_PENDING, POLL_READY};
+use tau_rt::abi::{POLL_GONE, POLL_NOT_DRIVER, POLL_PENDING, POLL_READY};
 
 use super::Instant;
 use crate::context::{self, TableRef};
@@ -14,6 +14,16 @@ use crate::task::JoinHandle;
 /// Waits until `duration` has elapsed. `Duration::MAX` (or any duration past
 /// the clock's range) sleeps forever rather than overflowing.
 ///
+/// Once its runtime is gone (the plugin whose code made it was unloaded, or
+/// the runtime dropped) its timer can never fire, and the `Sleep` completes
+/// at its next poll: tokio panics there, but a panic in a plugin's code
+/// polled by the host cannot unwind into the host (another copy of std), so
+/// tau ends the wait instead. (A stream an export returns does not get that
+/// far: it ends when its plugin is unloaded.)
+///
+/// # Panics
+/// Outside of any runtime, like tokio's (see [`crate::runtime::Handle::current`]).
+///
 /// ```
 /// use std::time::Duration;
 /// tau::__private::run_test(async {
@@ -22,6 +32,7 @@ use crate::task::JoinHandle;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     match Instant::after(duration) {
         Some(deadline) => Sleep::new(deadline, false),
@@ -29,7 +40,8 @@ pub fn sleep(duration: Duration) -> Sleep {
     }
 }
 
-/// Waits until `deadline`.
+/// Waits until `deadline`. Panics as [`sleep`] does.
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline, false)
 }
@@ -43,7 +55,7 @@ pub struct Sleep {
     deadline: Instant,
     /// The deadline on the runtime clock; `NEVER` for a sleep that never ends.
     deadline_ns: u64,
-    /// Retained for the sleep's life.
+    /// The runtime whose timer this is.
     table: TableRef,
     /// The runtime's timer key (0: not registered).
     key: u64,
@@ -54,11 +66,10 @@ pub struct Sleep {
 }
 
 impl Sleep {
+    #[track_caller]
     fn new(deadline: Instant, never: bool) -> Sleep {
         let deadline_ns = if never { tau_rt::NEVER } else { deadline.to_runtime_ns() };
-        let table = context::current();
-        table.retain();
-        Sleep { deadline, deadline_ns, table, key: 0, elapsed: false, remote: None }
+        Sleep { deadline, deadline_ns, table: context::current(), key: 0, elapsed: false, remote: None }
     }
 
     /// The instant at which this sleep completes.
@@ -101,16 +112,16 @@ impl Sleep {
         let helper = self.remote.get_or_insert_with(|| {
             let deadline = self.deadline;
             let never = self.deadline_ns == tau_rt::NEVER;
-            crate::task::spawn_on(self.table, async move {
+            crate::task::spawn_on(self.table.clone(), async move {
                 if never {
                     std::future::pending::<()>().await;
                 }
                 sleep_until(deadline).await;
             })
         });
-        if Pin::new(helper).poll(cx).is_pending() {
-            return Poll::Pending;
-        }
+        // A helper refused or cancelled means the runtime went away: that ends
+        // the wait too (see `sleep`).
+        let Poll::Ready(_slept) = Pin::new(helper).poll(cx) else { return Poll::Pending };
         self.remote = None;
         self.elapsed = true;
         Poll::Ready(())
@@ -130,16 +141,18 @@ impl Future for Sleep {
         }
         let table = this.table.get();
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: the table is alive (our runtime), `key` and `waker` are valid.
+            // SAFETY: we hold a reference to the table; `key` and `waker` are valid.
             unsafe { (table.timer_poll)(table.rt, &mut this.key, this.deadline_ns, waker) }
         });
         match status {
-            POLL_READY => {
+            // Gone: the timer can never fire; the wait ends (see `sleep`).
+            POLL_READY | POLL_GONE => {
                 this.elapsed = true;
                 Poll::Ready(())
             }
             POLL_PENDING => Poll::Pending,
-            _ => this.poll_remote(cx), // polled off the runtime's thread
+            POLL_NOT_DRIVER => this.poll_remote(cx),
+            other => unreachable!("unknown timer_poll status {other}"),
         }
     }
 }
@@ -148,11 +161,10 @@ impl Drop for Sleep {
     fn drop(&mut self) {
         if self.key != 0 {
             let table = self.table.get();
-            // SAFETY: the timer belongs to this live table.
+            // SAFETY: the timer belongs to this table, which we hold a reference to.
             unsafe { (table.timer_cancel)(table.rt, self.key) };
         }
         self.cancel_remote();
-        self.table.release();
     }
 }
 

@@ -3,6 +3,8 @@
 //! the host or another plugin (`stream-test-consumer`) to consume.
 
 use std::collections::VecDeque;
+use std::io::Read;
+use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -58,6 +60,32 @@ impl Producer {
             .boxed()
     }
 
+    /// The byte counts of what arrives on `socket`, read through an
+    /// `AsyncFd` this plugin registers at the first poll; the first error
+    /// (as text) ends the stream.
+    #[tau::export]
+    pub fn reads(&self, socket: UnixStream) -> BoxStream<'static, Result<usize, String>> {
+        socket.set_nonblocking(true).expect("a socket");
+        stream::unfold(Reads::Unregistered(socket), |state| async move {
+            let fd = match state {
+                Reads::Unregistered(socket) => match tau::io::AsyncFd::new(socket) {
+                    Ok(fd) => fd,
+                    Err(error) => return Some((Err(error.to_string()), Reads::Done)),
+                },
+                Reads::Registered(fd) => fd,
+                Reads::Done => return None,
+            };
+            let read = fd
+                .async_io(tau::io::Interest::READABLE, |socket| (&*socket).read(&mut [0u8; 64]))
+                .await;
+            match read {
+                Ok(count) => Some((Ok(count), Reads::Registered(fd))),
+                Err(error) => Some((Err(error.to_string()), Reads::Done)),
+            }
+        })
+        .boxed()
+    }
+
     /// `"fed-0"` to `"fed-{count - 1}"`, sent 1 ms apart by a task of this
     /// plugin; dropping the stream aborts that task.
     #[tau::export]
@@ -91,6 +119,13 @@ impl Producer {
         })
         .boxed()
     }
+}
+
+/// Where `reads` is.
+enum Reads {
+    Unregistered(UnixStream),
+    Registered(tau::io::AsyncFd<UnixStream>),
+    Done,
 }
 
 /// What `fed`'s task has sent and the stream has not taken yet (`None`:

@@ -1,0 +1,198 @@
+//! Scopes: the views of one runtime through which each owner (the host, or
+//! one plugin) reaches it. Every task, timer, IO registration and blocking
+//! job is tagged with the scope it came through, so that one owner's work
+//! can be counted, awaited and revoked.
+//!
+//! A scope is reference-counted: the table handed to the owner's code is
+//! the scope itself (its `rt` points here), and every value that keeps the
+//! table (a task, a `Sleep`, an `AsyncFd`, a `Handle`) holds a reference
+//! taken with `retain`. Revoking a scope (a plugin's unload) does not free
+//! it: it refuses new work through it and ends what it had, and its memory
+//! lives as long as anything can reach it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::abi::{FfiWaker, RtContext, RuntimeMetrics, RuntimeTable};
+use crate::runtime::Shared;
+
+pub(crate) struct Scope {
+    /// The table handed to the owner's code; its `rt` is this scope.
+    table: RuntimeTable,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) owner: u32,
+    /// Set by `revoke`: nothing more is accepted through this scope.
+    revoked: AtomicBool,
+    /// Tasks spawned through this scope and not finished, counting spawns
+    /// still queued from other threads.
+    tasks: AtomicUsize,
+    /// Woken when `tasks` drops to zero.
+    idle_waiters: Mutex<Vec<FfiWaker>>,
+}
+
+impl Scope {
+    pub(crate) fn new(shared: Arc<Shared>, owner: u32) -> Arc<Scope> {
+        Arc::new_cyclic(|weak| Scope {
+            table: crate::table::build(weak.as_ptr() as *const RtContext),
+            shared,
+            owner,
+            revoked: AtomicBool::new(false),
+            tasks: AtomicUsize::new(0),
+            idle_waiters: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// # Safety
+    /// `rt` is the context of a live scope's table (the caller holds a reference).
+    pub(crate) unsafe fn from_rt<'a>(rt: *const RtContext) -> &'a Scope {
+        // SAFETY: per the contract, `rt` points to a live `Scope`.
+        unsafe { &*(rt as *const Scope) }
+    }
+
+    pub(crate) fn table(&self) -> &RuntimeTable {
+        &self.table
+    }
+
+    /// True once nothing more is accepted through this scope: it was
+    /// revoked, or its runtime shut down.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.revoked.load(Ordering::Acquire) || self.shared.is_shut_down()
+    }
+
+    pub(crate) fn alive_tasks(&self) -> usize {
+        self.tasks.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn task_started(&self) {
+        self.tasks.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A task of this scope finished or was cancelled (or a spawn was refused).
+    pub(crate) fn task_ended(&self) {
+        if self.tasks.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let waiters = std::mem::take(&mut *self.lock_waiters());
+            for waiter in waiters {
+                waiter.wake();
+            }
+        }
+    }
+
+    fn lock_waiters(&self) -> std::sync::MutexGuard<'_, Vec<FfiWaker>> {
+        self.idle_waiters.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// True if no task of this scope is alive; otherwise keeps `waker` to
+    /// be woken when the last one ends. Any thread.
+    pub(crate) fn poll_idle(&self, waker: &FfiWaker) -> bool {
+        let known = {
+            let waiters = self.lock_waiters();
+            if self.tasks.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            waiters.iter().any(|stored| stored.will_wake(waker))
+        };
+        if known {
+            return false;
+        }
+        // Cloned outside the lock: a foreign waker's clone is foreign code.
+        let clone = waker.clone();
+        let mut waiters = self.lock_waiters();
+        if self.tasks.load(Ordering::Acquire) == 0 {
+            drop(waiters);
+            drop(clone);
+            return true;
+        }
+        waiters.push(clone);
+        false
+    }
+}
+
+/// A table through which one owner's code (a plugin's) reaches a runtime,
+/// made by [`Runtime::scope`](crate::Runtime::scope). Tasks spawned, timers
+/// and IO registered and blocking jobs run through it are tagged with its
+/// owner, so that they can be counted ([`metrics`](Self::metrics)), awaited
+/// ([`poll_idle`](Self::poll_idle)) and ended ([`revoke`](Self::revoke)).
+///
+/// The table stays valid while this value, or any reference taken through
+/// the table's `retain`, lives: values the owner's code made (a stream
+/// handed to the host, a `Sleep`, a task's handle) keep it alive past the
+/// owner's unload and see it revoked.
+pub struct RuntimeScope {
+    scope: Arc<Scope>,
+}
+
+impl RuntimeScope {
+    pub(crate) fn new(scope: Arc<Scope>) -> RuntimeScope {
+        RuntimeScope { scope }
+    }
+
+    /// The table to hand to the owner's code.
+    pub fn table(&self) -> &RuntimeTable {
+        self.scope.table()
+    }
+
+    /// The owner this scope tags.
+    pub fn owner(&self) -> u32 {
+        self.scope.owner
+    }
+
+    /// True once [`revoke`](Self::revoke) was called (or the runtime shut down).
+    pub fn is_revoked(&self) -> bool {
+        self.scope.is_gone()
+    }
+
+    /// Ends the owner's work: from now on spawns through the scope are
+    /// cancelled at once, blocking jobs refused, timers and IO registrations
+    /// report the scope gone; then its tasks are cancelled (their futures
+    /// dropped on the driver thread, a task in the middle of a poll right
+    /// after it), and its timers and IO registrations are removed, their
+    /// waiters woken so that they see it. Returns how many tasks were
+    /// cancelled.
+    ///
+    /// Runs on the thread that drives the runtime: handed to it if another
+    /// thread drives (this call waits for it), on this thread if none does.
+    /// Blocking jobs are not waited for here: see
+    /// [`cancel_blocking`](Self::cancel_blocking).
+    pub fn revoke(&self) -> usize {
+        self.scope.revoked.store(true, Ordering::Release);
+        let scope = Arc::clone(&self.scope);
+        self.scope.shared.on_driver(move |shared| shared.revoke(&scope)).unwrap_or(0)
+    }
+
+    /// Drops the owner's blocking jobs that have not started and waits up
+    /// to `timeout` for its running ones; returns how many still run.
+    pub fn cancel_blocking(&self, timeout: Duration) -> usize {
+        self.scope.shared.blocking().cancel_owned(self.scope.owner, timeout)
+    }
+
+    /// Counts of what the owner has alive in the runtime (`remote_notifies`
+    /// and the blocking-pool counts are the runtime's). Exact: handed to the
+    /// driver like [`revoke`](Self::revoke).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let scope = Arc::clone(&self.scope);
+        self.scope.shared.on_driver(move |shared| shared.owned_metrics(&scope)).unwrap_or_default()
+    }
+
+    /// Tasks of the owner alive now (spawned, not finished, including spawns
+    /// queued from other threads). Any thread, without waiting.
+    pub fn alive_tasks(&self) -> usize {
+        self.scope.alive_tasks()
+    }
+
+    /// True if the owner has no task alive; otherwise keeps `waker`, to be
+    /// woken when its last task ends. Any thread.
+    pub fn poll_idle(&self, waker: &FfiWaker) -> bool {
+        self.scope.poll_idle(waker)
+    }
+}
+
+impl std::fmt::Debug for RuntimeScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeScope")
+            .field("owner", &self.scope.owner)
+            .field("revoked", &self.is_revoked())
+            .field("alive_tasks", &self.alive_tasks())
+            .finish()
+    }
+}
