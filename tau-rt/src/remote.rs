@@ -8,20 +8,20 @@
 //! any number of wakes of one task between two driver turns cost one entry.
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
-use std::sync::Arc;
 
 use crate::abi::RawTask;
 use crate::driver::Operation;
 use crate::key::{Key, WakerWord};
 use crate::runtime::Shared;
-use crate::scope::Scope;
+use crate::scope::ScopePtr;
 
 /// Work that must run on the driver while another thread waits for it.
 pub(crate) type Job = Box<dyn FnOnce(&Shared) + Send>;
 
 pub(crate) enum RemoteOp {
-    /// A task spawned off the driver thread, with its id and scope.
-    Spawn { task: RawTask, id: u64, scope: Arc<Scope> },
+    /// A task spawned off the driver thread, with its id and the scope it
+    /// is counted in.
+    Spawn { task: RawTask, id: u64, scope: ScopePtr },
     /// A task woken off the driver thread.
     Wake(WakerWord),
     /// `JoinHandle::abort` off the driver thread.
@@ -88,8 +88,7 @@ impl WakeFlags {
         let (bucket, offset) = locate(key.index);
         let mut base = self.buckets[bucket].load(Ordering::Acquire);
         if base.is_null() {
-            let words: Box<[AtomicU32]> = (0..FIRST << bucket).map(|_| AtomicU32::new(0)).collect();
-            base = Box::into_raw(words).cast::<AtomicU32>();
+            base = zeroed_words(FIRST << bucket);
             self.buckets[bucket].store(base, Ordering::Release);
         }
         // SAFETY: as in `word`.
@@ -131,13 +130,27 @@ impl WakeFlags {
     }
 }
 
+/// `len` words of zero, from zeroed memory (the pages are touched as the
+/// slab grows into them, not up front).
+fn zeroed_words(len: usize) -> *mut AtomicU32 {
+    let layout = std::alloc::Layout::array::<AtomicU32>(len).expect("a bucket's layout");
+    // SAFETY: a non-zero layout; zeroed bytes are a valid `AtomicU32` each.
+    let words = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicU32>();
+    if words.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    words
+}
+
 impl Drop for WakeFlags {
     fn drop(&mut self) {
         for (bucket, slot) in self.buckets.iter().enumerate() {
             let base = slot.load(Ordering::Acquire);
             if !base.is_null() {
-                // SAFETY: made by `occupy` from a boxed slice of this length.
-                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, FIRST << bucket)) });
+                let layout =
+                    std::alloc::Layout::array::<AtomicU32>(FIRST << bucket).expect("a bucket's layout");
+                // SAFETY: made by `zeroed_words` with this layout.
+                unsafe { std::alloc::dealloc(base.cast(), layout) };
             }
         }
     }

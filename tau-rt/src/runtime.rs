@@ -28,7 +28,7 @@ use crate::poller::Poller;
 use crate::reactor::{Reactor, ReadyPoll};
 use crate::remote::{RemoteOp, WakeFlags};
 use crate::scheduler::{Retired, Scheduler, TaskSlot};
-use crate::scope::{RuntimeScope, Scope};
+use crate::scope::{RuntimeScope, Scope, ScopePtr};
 use crate::timer::{TimerPoll, Timers};
 use crate::waker::{self, MAIN_INDEX};
 
@@ -234,17 +234,18 @@ impl Shared {
 
     // ----- tasks -------------------------------------------------------------
 
-    pub(crate) fn spawn(&self, task: RawTask, scope: &Arc<Scope>) -> u64 {
+    pub(crate) fn spawn(&self, task: RawTask, scope: &Scope) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
         if scope.is_gone() {
             cancel_and_release(task);
             return id;
         }
         scope.task_started();
+        let counted = ScopePtr::of(scope);
         if self.is_driver_thread() {
-            self.spawn_local(task, id, Arc::clone(scope));
-        } else if let Err(RemoteOp::Spawn { task, scope, .. }) =
-            self.push_remote(RemoteOp::Spawn { task, id, scope: Arc::clone(scope) })
+            self.spawn_local(task, id, counted);
+        } else if let Err(RemoteOp::Spawn { task, .. }) =
+            self.push_remote(RemoteOp::Spawn { task, id, scope: counted })
         {
             // Shut down: no driver will ever run it; it completes as cancelled here.
             cancel_and_release(task);
@@ -254,10 +255,10 @@ impl Shared {
     }
 
     /// Driver only: accepts a task counted in its scope by `spawn`.
-    fn spawn_local(&self, task: RawTask, id: u64, scope: Arc<Scope>) {
-        if scope.is_gone() {
+    fn spawn_local(&self, task: RawTask, id: u64, scope: ScopePtr) {
+        if scope.get().is_gone() {
             cancel_and_release(task);
-            scope.task_ended();
+            scope.get().task_ended();
             return;
         }
         let key = self.core.scheduler.insert(task, scope);
@@ -274,7 +275,7 @@ impl Shared {
         } else {
             cancel_and_release(slot.task);
         }
-        slot.scope.task_ended();
+        slot.scope.get().task_ended();
     }
 
     pub(crate) fn wake_local(&self, word: WakerWord) {
@@ -361,7 +362,8 @@ impl Shared {
         let cancelled = scope.alive_tasks();
         self.accept_remote();
         loop {
-            let (idle, _running) = self.core.scheduler.abort_where(|slot| Arc::ptr_eq(&slot.scope, scope));
+            let mine = ScopePtr::of(scope);
+            let (idle, _running) = self.core.scheduler.abort_where(|slot| slot.scope == mine);
             if idle.is_empty() {
                 break;
             }
@@ -583,6 +585,7 @@ impl Shared {
             ReadyPoll::Pending => POLL_PENDING,
             ReadyPoll::Gone => POLL_GONE,
             ReadyPoll::NeedsWaker => {
+                // As in `timer_poll`: the clone runs before the borrow.
                 let clone = waker.clone();
                 let replaced = self.core.reactor.borrow_mut().set_waker(key, direction, clone);
                 drop(replaced);

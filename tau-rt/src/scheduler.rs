@@ -12,19 +12,17 @@
 //! `cancel` and `release`, its scope's count) is the runtime's, done
 //! outside the scheduler's borrows because it runs plugin code.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::sync::Arc;
-
 use crate::abi::RawTask;
 use crate::key::Key;
-use crate::scope::Scope;
+use crate::scope::ScopePtr;
 use crate::slab::Slab;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 pub(crate) struct TaskSlot {
     pub(crate) task: RawTask,
-    /// The scope it was spawned through; the runtime's reference to it.
-    pub(crate) scope: Arc<Scope>,
+    /// The scope it was spawned through (and counted in).
+    pub(crate) scope: ScopePtr,
     scheduled: bool,
     running: bool,
     abort_requested: bool,
@@ -50,7 +48,7 @@ impl Scheduler {
     }
 
     /// Adds a task, scheduled to run.
-    pub(crate) fn insert(&self, task: RawTask, scope: Arc<Scope>) -> Key {
+    pub(crate) fn insert(&self, task: RawTask, scope: ScopePtr) -> Key {
         let slot = TaskSlot { task, scope, scheduled: true, running: false, abort_requested: false };
         let key = self.tasks.borrow_mut().insert(slot);
         self.run_queue.borrow_mut().push_back(key.index);
@@ -79,8 +77,7 @@ impl Scheduler {
         let mut tasks = self.tasks.borrow_mut();
         loop {
             let index = self.run_queue.borrow_mut().pop_front()?;
-            let Some(key) = tasks.key_at(index) else { continue };
-            let slot = tasks.get_mut(key).expect("occupied");
+            let Some((key, slot)) = tasks.get_mut_at(index) else { continue };
             if !slot.scheduled {
                 continue; // a stale queue entry
             }

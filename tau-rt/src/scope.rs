@@ -24,8 +24,16 @@ pub(crate) struct Scope {
     pub(crate) owner: u32,
     /// Set by `revoke`: nothing more is accepted through this scope.
     revoked: AtomicBool,
+    /// Whether `tasks` is kept: for owners' scopes, which are counted,
+    /// awaited and revoked. The runtime's own scope is kept alive by the
+    /// `Runtime` for as long as it can have tasks, and nothing asks for
+    /// its count, so its tasks skip the two atomic operations.
+    counts_tasks: bool,
     /// Tasks spawned through this scope and not finished, counting spawns
-    /// still queued from other threads.
+    /// still queued from other threads. While it is not zero the scope holds
+    /// a reference to itself (taken as it leaves zero, given back as it
+    /// returns to zero), which keeps it alive for the runtime's task slots
+    /// and queued spawns: they point at it without a reference each.
     tasks: AtomicUsize,
     /// Woken when `tasks` drops to zero.
     idle_waiters: Mutex<Vec<FfiWaker>>,
@@ -38,6 +46,7 @@ impl Scope {
             shared,
             owner,
             revoked: AtomicBool::new(false),
+            counts_tasks: owner != crate::RUNTIME_OWNER,
             tasks: AtomicUsize::new(0),
             idle_waiters: Mutex::new(Vec::new()),
         })
@@ -64,17 +73,26 @@ impl Scope {
         self.tasks.load(Ordering::Acquire)
     }
 
+    /// Counts a new task. The caller holds a reference to the scope.
     pub(crate) fn task_started(&self) {
-        self.tasks.fetch_add(1, Ordering::AcqRel);
+        if self.counts_tasks && self.tasks.fetch_add(1, Ordering::AcqRel) == 0 {
+            // SAFETY: `self` lives in an `Arc` (every scope does), kept
+            // alive now by the caller's reference.
+            unsafe { Arc::increment_strong_count(self as *const Scope) };
+        }
     }
 
-    /// A task of this scope finished or was cancelled (or a spawn was refused).
+    /// A task of this scope finished or was cancelled (or a spawn was
+    /// refused). May free the scope: the caller must not use it afterwards.
     pub(crate) fn task_ended(&self) {
-        if self.tasks.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.counts_tasks && self.tasks.fetch_sub(1, Ordering::AcqRel) == 1 {
             let waiters = std::mem::take(&mut *self.lock_waiters());
             for waiter in waiters {
                 waiter.wake();
             }
+            // SAFETY: gives back the reference `task_started` took as the
+            // count left zero; nothing of `self` is used after it.
+            unsafe { Arc::decrement_strong_count(self as *const Scope) };
         }
     }
 
@@ -194,5 +212,30 @@ impl std::fmt::Debug for RuntimeScope {
             .field("revoked", &self.is_revoked())
             .field("alive_tasks", &self.alive_tasks())
             .finish()
+    }
+}
+
+/// A scope named by the runtime's task slots and queued spawns, without a
+/// reference of its own: valid while its task count is not zero (see
+/// `Scope::tasks`), which is as long as the slot or queued spawn exists;
+/// the runtime's own scope, uncounted, lives as long as the `Runtime`,
+/// whose shutdown ends every slot and queued spawn first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ScopePtr(*const Scope);
+
+// SAFETY: a pointer to a `Scope`, which is Send + Sync.
+unsafe impl Send for ScopePtr {}
+// SAFETY: as above.
+unsafe impl Sync for ScopePtr {}
+
+impl ScopePtr {
+    pub(crate) fn of(scope: &Scope) -> ScopePtr {
+        ScopePtr(scope)
+    }
+
+    /// The scope; valid while a task it counts exists (see the type's docs).
+    pub(crate) fn get(&self) -> &Scope {
+        // SAFETY: per the type's invariant, the pointee is alive.
+        unsafe { &*self.0 }
     }
 }

@@ -82,10 +82,12 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The key of the entry at `index`, if it is occupied.
-    pub(crate) fn key_at(&self, index: u32) -> Option<Key> {
-        match self.entries.get(index as usize) {
-            Some(Entry::Occupied { generation, .. }) => Some(Key { index, generation: *generation }),
+    /// The entry at `index` and its key, if it is occupied.
+    pub(crate) fn get_mut_at(&mut self, index: u32) -> Option<(Key, &mut T)> {
+        match self.entries.get_mut(index as usize) {
+            Some(Entry::Occupied { generation, value }) => {
+                Some((Key { index, generation: *generation }, value))
+            }
             _ => None,
         }
     }

@@ -72,20 +72,9 @@ unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
 }
 
 unsafe extern "C" fn spawn(rt: *const RtContext, task: RawTask) -> u64 {
-    // SAFETY: table contract; the caller's reference keeps the scope alive,
-    // and `retain` gives the scheduler its own.
-    let scope = unsafe { scope_arc(rt) };
-    scope.shared.spawn(task, &scope)
-}
-
-/// A counted handle on the scope behind `rt`, without touching the caller's reference.
-///
-/// # Safety
-/// As for [`scope`].
-unsafe fn scope_arc(rt: *const RtContext) -> std::mem::ManuallyDrop<Arc<Scope>> {
-    // SAFETY: `rt` is a live `Arc<Scope>` pointer; ManuallyDrop keeps the
-    // count as it was (the caller's reference is borrowed, not consumed).
-    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(rt as *const Scope) })
+    // SAFETY: table contract; the caller's reference keeps the scope alive.
+    let scope = unsafe { scope(rt) };
+    scope.shared.spawn(task, scope)
 }
 
 unsafe extern "C" fn abort(rt: *const RtContext, key: u64) {

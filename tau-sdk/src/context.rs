@@ -36,7 +36,6 @@ impl TableRef {
     pub(crate) unsafe fn retain(table: &RuntimeTable) -> TableRef {
         // SAFETY: per the contract; `rt` is the table's own context.
         unsafe { (table.retain)(table.rt) };
-        ffi_waker::register_vtable(table.task_waker_vtable);
         // SAFETY: our reference keeps the table valid until `Drop`.
         TableRef { table: unsafe { &*(table as *const RuntimeTable) } }
     }
@@ -117,6 +116,7 @@ fn embedded() -> &'static TableRef {
         .get_or_init(|| {
             let runtime = tau_rt::Runtime::new()
                 .unwrap_or_else(|error| panic!("tau: could not start the embedded runtime: {error}"));
+            ffi_waker::register_vtable(runtime.table().task_waker_vtable);
             // SAFETY: the runtime is alive; it lives in a static and is never dropped.
             let table = unsafe { TableRef::retain(runtime.table()) };
             (runtime, table)
@@ -213,6 +213,7 @@ pub(crate) unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), Ho
     if view.size < needed {
         return Err(HostTableError::Size { host: view.size, plugin: needed });
     }
+    ffi_waker::register_vtable(view.task_waker_vtable);
     // SAFETY: the table is live (contract).
     let reference = unsafe { TableRef::retain(view) };
     HOST_TABLE

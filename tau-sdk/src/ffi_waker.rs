@@ -65,6 +65,9 @@ unsafe fn known_drop<const SLOT: usize>(data: *const ()) {
 
 /// Remembers a runtime's waker vtable so its wakers convert without allocating.
 pub(crate) fn register_vtable(vtable: *const FfiWakerVTable) {
+    if slot_of_ffi(vtable).is_some() {
+        return;
+    }
     for slot in &KNOWN {
         match slot.compare_exchange(
             std::ptr::null_mut(),

@@ -89,6 +89,13 @@ impl Greeter {
         "ticking".to_string()
     }
 
+    /// Allocation-heavy work, for the allocator benchmark: `n` keys and
+    /// values made, kept in a map, then freed; returns their total length.
+    #[tau::export]
+    pub fn churn(&self, n: u64) -> u64 {
+        churn(n)
+    }
+
     /// Starts a task of this plugin that prints a line after `ms`.
     #[tau::export]
     pub fn wake_later(&self, ms: u64) -> String {
@@ -108,6 +115,15 @@ impl Greeter {
             let _ = reply.send(value);
         });
     }
+}
+
+/// The body of `churn`; `tau-host`'s plugin benchmark has a copy.
+pub fn churn(n: u64) -> u64 {
+    let mut map = std::collections::BTreeMap::new();
+    for i in 0..n {
+        map.insert(format!("key-{i}"), vec![i; 4]);
+    }
+    map.iter().map(|(key, value)| (key.len() + value.len()) as u64).sum()
 }
 
 #[cfg(test)]

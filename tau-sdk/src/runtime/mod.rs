@@ -35,6 +35,7 @@ impl Runtime {
     /// Starts a new runtime.
     pub fn new() -> io::Result<Runtime> {
         let runtime = tau_rt::Runtime::new()?;
+        crate::ffi_waker::register_vtable(runtime.table().task_waker_vtable);
         // SAFETY: the runtime is alive; the handle's reference keeps its table valid.
         let table = unsafe { TableRef::retain(runtime.table()) };
         Ok(Runtime { handle: Handle { table }, owner: runtime })

@@ -20,9 +20,9 @@
 //!   one until it releases the task, the `JoinHandle` one, each
 //!   `AbortHandle` one. The cell is freed by the release that takes it to 0.
 
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 use loom::sync::atomic::{AtomicUsize, Ordering};
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const COMPLETE: usize = 1;
