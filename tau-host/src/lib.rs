@@ -28,22 +28,36 @@
 //! ```
 //!
 //! What the host guarantees:
-//! - A library is validated before any of its code runs: tau's magic and
-//!   descriptor ABI version, the descriptor's layout (`abi_stable`), and the
-//!   rustc, tau-sdk and runtime-ABI versions. A mismatch is an error naming
-//!   what differs.
-//! - A panic in a plugin (constructor, `on_load`, an export, a task) is
-//!   caught in the plugin and reported as an error; the host and the other
-//!   plugins carry on.
-//! - Each plugin reaches the runtime through its own table, so the runtime
+//! - A library is checked before any of its functions runs: `TAU_PLUGIN`
+//!   is a data object the size of a tau header (on Linux, the loader says);
+//!   tau's magic and descriptor ABI version; the header's inline rustc,
+//!   tau-sdk and runtime-ABI versions and panic strategy; then the
+//!   descriptor's layout (`abi_stable`, which calls into the library). A
+//!   mismatch is an error naming what differs. `dlopen` runs the library's
+//!   static constructors before any check: this guards against accidents,
+//!   not against a malicious library.
+//! - Plugins allocate with the host's global allocator (installed in the
+//!   plugin before anything else runs), so a `String` or a `Box` may be
+//!   freed on either side, whatever `#[global_allocator]` the host has.
+//! - A panic in a plugin (constructor, `on_load`, an export, a task, a
+//!   stream it returned) is caught in the plugin and reported; the host and
+//!   the other plugins carry on.
+//! - Each plugin reaches the runtime through its own scope, so the runtime
 //!   knows which plugin owns every task, timer, IO registration and blocking
-//!   job. Unload cancels them (dropping their futures, with their `Drop`),
-//!   then runs `on_unload` and drops the instance. The library's code stays
-//!   mapped (`RTLD_NODELETE`), because its std registered thread-exit
-//!   destructors on threads that ran plugin code; loading the plugin again
-//!   later works, and a second load of a file already open, or of a file
-//!   rebuilt in place since it was mapped, loads a private copy, so two
-//!   instances never share statics and a rebuilt plugin runs its new code.
+//!   job. Unload revokes the scope: it cancels them (dropping their futures,
+//!   with their `Drop`), refuses new ones, wakes whoever waits on the
+//!   plugin's timers and IO, then runs `on_unload` and drops the instance.
+//!   Values of the plugin the host kept stay safe (see [`Host::unload`]).
+//!   Unload, metrics and dropping the host work whichever thread drives the
+//!   runtime.
+//! - The library's code stays mapped (`RTLD_NODELETE`), because its std
+//!   registered thread-exit destructors on threads that ran plugin code.
+//!   A file is mapped under its own name once; every later instance (a
+//!   second load, a reload, a hard link, a rebuild in place) is a private
+//!   copy, made in a directory only this user can write, so no two
+//!   instances share statics and a rebuilt plugin runs its new code.
+//! - Typed calls check each type's name, layout and build (see
+//!   `tau::plugin::abi::TypeIdentity`).
 //! - A crate directory is built through the build cache ([`build`]): an
 //!   unchanged plugin is reused without running cargo.
 

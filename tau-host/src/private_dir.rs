@@ -8,7 +8,8 @@
 //! `tau-<uid>` in the temporary directory. It is created with mode 0700;
 //! an existing one must be a real directory (not a symbolic link), owned by
 //! this user, with no access for group or others, or it is refused. The copy
-//! itself is created new (`O_EXCL`, no symbolic links followed), mode 0600.
+//! itself is created new (`O_EXCL`, no symbolic links followed), mode 0600,
+//! and removed as soon as it is mapped.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -102,8 +103,9 @@ pub(crate) fn copy_new(from: &Path, to: &Path) -> io::Result<()> {
     }
     let mut target = options.open(to)?;
     let mut source = File::open(from)?;
-    io::copy(&mut source, &mut target)?;
-    target.sync_data()
+    // No fsync: the copy is mapped by this process, through the page cache,
+    // and removed right after.
+    io::copy(&mut source, &mut target).map(drop)
 }
 
 #[cfg(all(test, unix))]

@@ -55,8 +55,15 @@
 //!   `Vec<u8>`, `Option<T>` and `Result<T, E>` of those, types that derive
 //!   `abi_stable::StableAbi`, and any other owned `Send + 'static` value
 //!   (channels, boxed streams): host and plugins are built by the same
-//!   compiler with the same allocator, so Rust values cross as they are.
-//!   Typed calls check each type's name, size and alignment.
+//!   compiler, and the plugin allocates with the host's allocator (the
+//!   macro installs a forwarding `#[global_allocator]`), so Rust values
+//!   cross as they are. Typed calls check each type's name, size, alignment
+//!   and build ([`abi::TypeIdentity`] says exactly what is compared). A
+//!   stream an export returns ends when the plugin is unloaded, and a panic
+//!   in it ends it too (see `crossing`).
+//! - Because of the forwarding allocator, a crate with `#[tau::plugin]`
+//!   cannot be linked into a program that has a `#[global_allocator]` of its
+//!   own (its `rlib` in a test binary that sets one, say).
 //! - Text calls (the command line) parse arguments and render results with
 //!   the rules of [`TextValue`].
 //! - Optional hooks in the impl: `fn on_load(&self)` and
