@@ -35,6 +35,12 @@ echo "== tau run (commands on stdin)"
 output=$(printf 'add 2 3\ngreet "two words"\nslow_double 5\ngreetings\n' | "$tau" run "$library")
 expect $'5\nhello, two words\n10\n1' "$output" "a session of four commands"
 
+echo "== a plugin that leaves a task running: tau waits up to --grace for it, then cancels it"
+output=$("$tau" call --grace 100ms "$library" tick_forever 2>/tmp/tau-demo-grace)
+expect "ticking" "$output" "tick_forever"
+expect "tau: cancelled 1 task of plugin \`example-plugin\` still running 100ms after the last call (raise --grace to wait longer)" \
+    "$(cat /tmp/tau-demo-grace)" "what tau says"
+
 echo "== a bad argument: an error, and the exit code says so"
 if "$tau" call "$library" add one 2 2>/tmp/tau-demo-error; then
     echo "demo: a bad argument was accepted" >&2

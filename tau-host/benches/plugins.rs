@@ -387,14 +387,20 @@ fn main() {
         ("(c) unload, median", format!("{:.1} µs", micros(load.unload_p50)), "-".to_string(), ""),
         ("(c) unload, p99", format!("{:.1} µs", micros(load.unload_p99)), "-".to_string(), ""),
         (
-            "(e) churn(1000), direct system allocator",
-            format!("{:.1} µs", churned.direct_us),
+            "(e) churn(1000), direct system allocator, best / median",
+            format!("{:.1} / {:.1} µs", churned.direct_best_us, churned.direct_us),
             "-".to_string(),
             "",
         ),
         (
-            "(e) churn(1000) in the plugin, forwarded",
-            format!("{:.1} µs ({:.3}x)", churned.forwarded_us, churned.forwarded_us / churned.direct_us),
+            "(e) churn(1000) in the plugin, forwarded, best / median",
+            format!(
+                "{:.1} / {:.1} µs ({:.3}x / {:.3}x)",
+                churned.forwarded_best_us,
+                churned.forwarded_us,
+                churned.forwarded_best_us / churned.direct_best_us,
+                churned.forwarded_us / churned.direct_us
+            ),
             "-".to_string(),
             "",
         ),
