@@ -196,11 +196,12 @@ async fn timeout_reports_one_elapsed_per_gap_and_goes_on() {
     let feed = Feed::default();
     let mut watched = pin!(feed.stream().timeout(GAP));
     feed.push(1);
+    // Before the item: the adapter measures the gap from when it hands it out.
+    let before_item = Instant::now();
     assert_eq!(watched.next().await, Some(Ok(1)));
-    let after_item = Instant::now();
     let elapsed: Option<Result<i32, Elapsed>> = watched.next().await;
     assert!(matches!(elapsed, Some(Err(_))), "{elapsed:?}");
-    assert!(after_item.elapsed() >= GAP, "the gap is measured from the item");
+    assert!(before_item.elapsed() >= GAP, "the gap is measured from the item");
     assert!(watched.next().now_or_never().is_none(), "one error per gap");
     feed.push(2);
     feed.push(3);
@@ -224,12 +225,15 @@ async fn timeout_measures_the_first_gap_from_creation_and_never_fires_for_ready_
 #[tau::test]
 async fn throttle_spaces_items_without_dropping_any() {
     let mut throttled = pin!(stream::iter(0..4).throttle(GAP));
+    // Each item's delay runs from when the previous one was handed out,
+    // which is after the call that handed it out began.
+    let mut previous_asked = Instant::now();
     assert_eq!(throttled.next().now_or_never(), Some(Some(0)), "the first item is not delayed");
-    let mut last = Instant::now();
     for expected in 1..4 {
+        let asked = Instant::now();
         assert_eq!(throttled.next().await, Some(expected));
-        assert!(last.elapsed() >= GAP, "item {expected} came too early");
-        last = Instant::now();
+        assert!(previous_asked.elapsed() >= GAP, "item {expected} came too early");
+        previous_asked = asked;
     }
     assert_eq!(throttled.next().await, None);
     let unthrottled: Vec<_> = stream::iter(0..100).throttle(Duration::ZERO).collect().now_or_never().unwrap();
@@ -494,9 +498,11 @@ fn stale_wakers_of_reused_slots_do_no_harm() {
 #[tau::test]
 async fn timeout_repeating_reports_an_error_per_tick_until_an_item_comes() {
     let feed = Feed::default();
-    let ticks = tau::time::interval_at(Instant::now() + GAP, GAP);
-    let mut watched = pin!(feed.stream().timeout_repeating(ticks));
+    // Taken before the interval is made: its ticks are due `GAP` and `2 * GAP`
+    // after this, never earlier (under valgrind, making it takes a while).
     let start = Instant::now();
+    let ticks = tau::time::interval_at(start + GAP, GAP);
+    let mut watched = pin!(feed.stream().timeout_repeating(ticks));
     assert!(watched.next().await.unwrap().is_err());
     assert!(watched.next().await.unwrap().is_err());
     assert!(start.elapsed() >= 2 * GAP, "one error per period");
