@@ -24,6 +24,20 @@ fn resident_bytes() -> u64 {
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
 
+/// Resident anonymous and file-backed memory, from /proc/self/status, in KiB.
+fn resident_split() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("RssAnon:"), field("RssFile:"))
+}
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
 }
@@ -55,19 +69,23 @@ fn a_thousand_reloads_with_each_instances_stream_kept_across_its_unload() {
         host.unload(id).unwrap();
         kept = Some(tokens);
         if cycle == 99 || cycle == cycles - 1 {
-            resident.push(resident_bytes());
+            resident.push((resident_bytes(), resident_split()));
         }
     }
     drop(kept);
     let elapsed = started.elapsed();
     assert!(open_fds() <= fds_before + 2, "fds leaked: {} before, {} after", fds_before, open_fds());
-    let per_cycle = resident[1].saturating_sub(resident[0]) as f64 / (cycles - 100) as f64;
+    let ((first, (anon_first, file_first)), (last, (anon_last, file_last))) = (resident[0], resident[1]);
+    let per_cycle = |from: u64, to: u64| to.saturating_sub(from) as f64 / (cycles - 100) as f64;
     println!(
-        "soak: {cycles} cycles in {:.2} s ({:.2} ms each); resident memory {:.1} MiB after 100 cycles, {:.1} MiB after {cycles}: {:.1} KiB per cycle",
+        "soak: {cycles} cycles in {:.2} s ({:.2} ms each); resident memory {:.1} MiB after 100 cycles, {:.1} MiB after {cycles}: \
+         {:.1} KiB per cycle ({:.1} KiB anonymous, {:.1} KiB file-backed)",
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / cycles as f64,
-        resident[0] as f64 / 1048576.0,
-        resident[1] as f64 / 1048576.0,
-        per_cycle / 1024.0
+        first as f64 / 1048576.0,
+        last as f64 / 1048576.0,
+        per_cycle(first, last) / 1024.0,
+        per_cycle(anon_first, anon_last),
+        per_cycle(file_first, file_last),
     );
 }
