@@ -140,6 +140,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let shared = &self.main.shared;
         if shared.is_driver_thread() {
+            // No shutdown here: its tasks live on, and their slots name the
+            // runtime's own scope without a reference, so it must stay.
+            std::mem::forget(Arc::clone(&self.main));
             if std::thread::panicking() {
                 return; // already unwinding: leave the runtime to its other owners
             }
@@ -257,8 +260,12 @@ impl Shared {
     /// Driver only: accepts a task counted in its scope by `spawn`.
     fn spawn_local(&self, task: RawTask, id: u64, scope: ScopePtr) {
         if scope.get().is_gone() {
-            cancel_and_release(task);
+            // As in `retire`: the scope is told before the task may let go of it.
+            // SAFETY: the task was handed to us and never accepted.
+            unsafe { ((*task.vtable).cancel)(task.data) };
             scope.get().task_ended();
+            // SAFETY: as above; released once, here.
+            unsafe { ((*task.vtable).release)(task.data) };
             return;
         }
         let key = self.core.scheduler.insert(task, scope);
@@ -267,15 +274,17 @@ impl Shared {
         unsafe { ((*task.vtable).bind)(task.data, key.into_raw(), id) };
     }
 
-    /// Driver only: what ends a task the scheduler gave up.
+    /// Driver only: what ends a task the scheduler gave up. The scope is
+    /// told before the task is released: the task may hold the last
+    /// reference to it (the runtime's own scope counts none of its own).
     fn retire(&self, slot: TaskSlot, completed: bool) {
-        if completed {
-            // SAFETY: the task finished; this is the runtime's one release.
-            unsafe { ((*slot.task.vtable).release)(slot.task.data) };
-        } else {
-            cancel_and_release(slot.task);
+        if !completed {
+            // SAFETY: the runtime holds the task's reference; it is not complete.
+            unsafe { ((*slot.task.vtable).cancel)(slot.task.data) };
         }
         slot.scope.get().task_ended();
+        // SAFETY: the task is done; this is the runtime's one release.
+        unsafe { ((*slot.task.vtable).release)(slot.task.data) };
     }
 
     pub(crate) fn wake_local(&self, word: WakerWord) {

@@ -167,11 +167,9 @@ unsafe extern "C" fn io_clear_ready(rt: *const RtContext, key: u64, direction: u
 unsafe extern "C" fn io_deregister(rt: *const RtContext, key: u64, fd: i32) -> i32 {
     // SAFETY: table contract.
     let scope = unsafe { scope(rt) };
-    if scope.is_gone() {
-        // The revoke or shutdown that made it gone removed the registration
-        // (and the fd from the poller) already.
-        return 0;
-    }
+    // Through a revoked scope too: the revoke may still be on its way to the
+    // driver, and then the registration (and the fd in the poller) is still
+    // there. A key the revoke or shutdown already removed finds nothing.
     match scope.shared.io_deregister(Key::from_raw(key), fd) {
         Ok(()) => 0,
         Err(error) => error.raw_os_error().unwrap_or(libc::ENOENT),

@@ -4,10 +4,12 @@
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use tau_rt::abi::{
-    FfiWaker, RawFuture, RawTask, RuntimeTable, TaskVTable, BLOCK_ON_DONE, POLL_PENDING, POLL_READY,
-};
+use tau_rt::abi::{FfiWaker, RawFuture, RawTask, RuntimeTable, TaskVTable, POLL_PENDING, POLL_READY};
 use tau_rt::Runtime;
+
+mod common;
+
+use common::{drive, tau_park_waker};
 
 /// A task that is pending on its first poll and ready on its second.
 #[derive(Default)]
@@ -49,38 +51,6 @@ unsafe extern "C" fn bind(task: *const c_void, key: u64, id: u64) {
 }
 
 static VTABLE: TaskVTable = TaskVTable { poll, cancel, release, bind };
-
-/// Drives `table`'s runtime until `done` returns true, calling `step` on each poll.
-fn drive(table: &RuntimeTable, mut step: impl FnMut() -> bool) {
-    struct Main<'a>(&'a mut dyn FnMut() -> bool);
-    unsafe extern "C" fn poll_main(data: *mut c_void, waker: *const FfiWaker) -> u8 {
-        // SAFETY: `data` is the `Main` below, borrowed for the block_on call.
-        let main = unsafe { &mut *(data as *mut Main<'_>) };
-        if (main.0)() {
-            POLL_READY
-        } else {
-            // SAFETY: borrowed for this call.
-            unsafe { &*waker }.wake_by_ref();
-            POLL_PENDING
-        }
-    }
-    let mut main = Main(&mut step);
-    let future = RawFuture { data: (&mut main as *mut Main<'_>).cast(), poll: poll_main };
-    let park = tau_park_waker();
-    // SAFETY: the table is alive; `main` and `park` outlive the call.
-    assert_eq!(unsafe { (table.block_on)(table.rt, future, &park) }, BLOCK_ON_DONE);
-}
-
-/// A waker that does nothing (block_on only uses it when another thread drives).
-fn tau_park_waker() -> FfiWaker {
-    unsafe extern "C" fn clone(data: *const c_void) -> FfiWaker {
-        FfiWaker { data, vtable: &NOOP }
-    }
-    unsafe extern "C" fn noop(_: *const c_void) {}
-    static NOOP: tau_rt::abi::FfiWakerVTable =
-        tau_rt::abi::FfiWakerVTable { clone, wake: noop, wake_by_ref: noop, drop: noop };
-    FfiWaker { data: std::ptr::null(), vtable: &NOOP }
-}
 
 #[test]
 fn a_raw_task_is_bound_polled_twice_and_released_once() {
@@ -385,4 +355,48 @@ fn revoking_a_scope_from_inside_one_of_its_tasks_cancels_that_task_after_its_pol
     assert_eq!(task.polls.load(Ordering::SeqCst), 1, "not polled again after the revoke");
     assert_eq!(task.cancels.load(Ordering::SeqCst), 1);
     assert_eq!(task.cancelled_by_revoke.load(Ordering::SeqCst), 1, "the running task was counted");
+}
+
+/// A thread driving runtime X takes idle runtime Y's role for a revoke;
+/// a task of Y, cancelled by it, asks X for its metrics: X is driven by
+/// this very thread, so that runs at once (before, it queued the work for
+/// X's driver, itself, and waited forever).
+#[test]
+fn work_for_an_outer_runtime_from_inside_an_inner_one_runs_at_once() {
+    struct AsksOuter {
+        outer: tau_rt::RuntimeScope,
+        asked: AtomicUsize,
+    }
+    unsafe extern "C" fn poll(_task: *const c_void, _waker: *const FfiWaker) -> u8 {
+        POLL_PENDING
+    }
+    unsafe extern "C" fn cancel(task: *const c_void) {
+        // SAFETY: `task` is the leaked `AsksOuter`.
+        let task = unsafe { &*(task as *const AsksOuter) };
+        task.outer.metrics();
+        task.asked.fetch_add(1, Ordering::SeqCst);
+    }
+    unsafe extern "C" fn nothing(_task: *const c_void) {}
+    unsafe extern "C" fn bind(_task: *const c_void, _key: u64, _id: u64) {}
+    static ASKS_OUTER: TaskVTable = TaskVTable { poll, cancel, release: nothing, bind };
+
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outer = Runtime::new().unwrap();
+        let inner = Runtime::new().unwrap();
+        let inner_scope = inner.scope(1);
+        let task: &'static AsksOuter =
+            Box::leak(Box::new(AsksOuter { outer: outer.scope(2), asked: AtomicUsize::new(0) }));
+        let raw = RawTask { data: (task as *const AsksOuter).cast(), vtable: &ASKS_OUTER };
+        // SAFETY: the scope's table is alive; the task is leaked.
+        unsafe { (inner_scope.table().spawn)(inner_scope.table().rt, raw) };
+        drive(outer.table(), || {
+            inner_scope.revoke();
+            true
+        });
+        let _ = done.send(task.asked.load(Ordering::SeqCst));
+    });
+    let asked =
+        finished.recv_timeout(std::time::Duration::from_secs(30)).expect("the thread waited for itself");
+    assert_eq!(asked, 1);
 }

@@ -59,10 +59,52 @@ impl Drop for TableRef {
     }
 }
 
+/// What is entered on a thread.
+#[derive(Default)]
+enum Entered {
+    #[default]
+    Nothing,
+    /// By a scope that cannot end out of order (a task's poll, `block_on`, a
+    /// blocking job): borrowed from it, valid until it ends, and then
+    /// replaced by what it found.
+    Scoped(*const RuntimeTable),
+    /// By a public guard, which may be dropped in any order or forgotten:
+    /// owned by the thread-local.
+    Guarded(TableRef),
+}
+
+impl Entered {
+    /// An owned form of the same: a scoped table gets a reference of its own.
+    fn to_owned(&self) -> Entered {
+        match self {
+            Entered::Nothing => Entered::Nothing,
+            // SAFETY: a scoped table is valid while it is entered, which it is now.
+            Entered::Scoped(table) => Entered::Guarded(unsafe { TableRef::retain(&**table) }),
+            Entered::Guarded(table) => Entered::Guarded(table.clone()),
+        }
+    }
+
+    fn table(&self) -> Option<TableRef> {
+        match self.to_owned() {
+            Entered::Guarded(table) => Some(table),
+            _ => None,
+        }
+    }
+}
+
 thread_local! {
-    /// The table entered on this thread; borrowed from the guard's owner,
-    /// which holds a reference for as long as it is entered.
-    static ENTERED: Cell<*const RuntimeTable> = const { Cell::new(std::ptr::null()) };
+    /// The table entered on this thread.
+    static ENTERED: Cell<Entered> = const { Cell::new(Entered::Nothing) };
+}
+
+/// Runs `f` with what is entered on this thread.
+fn with_entered<R>(f: impl FnOnce(&Entered) -> R) -> R {
+    ENTERED.with(|cell| {
+        let entered = cell.take();
+        let result = f(&entered);
+        cell.set(entered);
+        result
+    })
 }
 
 /// The host's table (null: not loaded by a host; the gone table after the unload).
@@ -87,12 +129,7 @@ pub(crate) fn current() -> TableRef {
 
 /// The entered or host table, if there is one.
 pub(crate) fn try_current() -> Option<TableRef> {
-    let entered = ENTERED.with(Cell::get);
-    if !entered.is_null() {
-        // SAFETY: an entered table is kept alive by its guard's owner.
-        return Some(unsafe { TableRef::retain(&*entered) });
-    }
-    host()
+    with_entered(Entered::table).or_else(host)
 }
 
 /// The current table, or the embedded runtime's (started on first use).
@@ -130,20 +167,47 @@ pub(crate) fn embedded_started() -> bool {
     EMBEDDED.get().is_some()
 }
 
-/// Makes `table` the current runtime on this thread until the guard drops.
-/// The caller keeps `table` alive for as long as the guard lives.
+/// Makes `table` the current runtime on this thread for a scope that ends
+/// in order (the returned value is dropped before `table`'s owner lets it
+/// go, and never outlives the code that made it): no reference is taken.
+pub(crate) fn enter_scoped(table: &TableRef) -> ScopedEnter {
+    let previous = ENTERED.with(|cell| cell.replace(Entered::Scoped(table.get())));
+    ScopedEnter { previous: Some(previous) }
+}
+
+pub(crate) struct ScopedEnter {
+    previous: Option<Entered>,
+}
+
+impl Drop for ScopedEnter {
+    fn drop(&mut self) {
+        let inner = ENTERED.with(|cell| cell.replace(self.previous.take().unwrap_or_default()));
+        drop(inner); // a guard's table entered inside the scope and not left: released
+    }
+}
+
+/// Makes `table` the current runtime on this thread until the guard drops,
+/// in whatever order guards are dropped (or if it is forgotten): the
+/// thread-local owns a reference to what it holds, and the guard to what it
+/// will put back.
 pub(crate) fn enter(table: &TableRef) -> EnterGuard {
-    let previous = ENTERED.with(|cell| cell.replace(table.get()));
-    EnterGuard { previous }
+    let previous = ENTERED.with(|cell| {
+        let previous = cell.take();
+        let owned = previous.to_owned();
+        cell.set(Entered::Guarded(table.clone()));
+        owned
+    });
+    EnterGuard { previous: Some(previous) }
 }
 
 pub(crate) struct EnterGuard {
-    previous: *const RuntimeTable,
+    previous: Option<Entered>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        ENTERED.with(|cell| cell.set(self.previous));
+        let inner = ENTERED.with(|cell| cell.replace(self.previous.take().unwrap_or_default()));
+        drop(inner);
     }
 }
 

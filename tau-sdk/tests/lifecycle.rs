@@ -140,3 +140,28 @@ fn values_made_in_a_runtime_can_be_dropped_and_aborted_from_anywhere() {
     assert_eq!(runtime.metrics().num_alive_tasks(), 0);
     assert_eq!(runtime.metrics().num_timers(), 0);
 }
+
+/// `enter` guards dropped out of order, or forgotten, while the runtimes
+/// they entered go away: what is left entered is still a valid table (of a
+/// runtime that is gone, so spawns through it are cancelled), never freed
+/// memory.
+#[test]
+fn enter_guards_dropped_out_of_order_or_forgotten_leave_nothing_dangling() {
+    std::thread::spawn(|| {
+        let a = Runtime::new().unwrap();
+        let b = Runtime::new().unwrap();
+        let entered_a = a.enter();
+        let entered_b = b.enter();
+        drop(entered_a); // out of order: `b`'s guard will put `a` back
+        drop(a);
+        drop(entered_b);
+        let orphan = tau::spawn(async { 1 });
+        assert!(orphan.is_finished(), "refused by the runtime that is gone");
+        std::mem::forget(b.enter());
+        drop(b);
+        let orphan = tau::spawn(async { 2 });
+        assert!(orphan.is_finished());
+    })
+    .join()
+    .unwrap();
+}

@@ -17,19 +17,31 @@ pub(crate) use registry::{lookup, register, unregister};
 
 use crate::runtime::Shared;
 
+/// How many runtimes one thread may hold the role of at once (it drives
+/// one, and an urgent operation of it runs one of another idle runtime...).
+const MAX_HELD: usize = 4;
+
 thread_local! {
-    /// The runtime this thread is driving right now, if any.
-    static DRIVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+    /// The runtimes whose role this thread holds, innermost last.
+    static HELD: Cell<([*const Shared; MAX_HELD], usize)> =
+        const { Cell::new(([std::ptr::null(); MAX_HELD], 0)) };
 }
 
-/// The runtime this thread drives (null: none).
+/// The runtime this thread drives innermost (null: none).
 pub(crate) fn driving() -> *const Shared {
-    DRIVING.with(Cell::get)
+    let (held, len) = HELD.with(Cell::get);
+    if len == 0 {
+        std::ptr::null()
+    } else {
+        held[len - 1]
+    }
 }
 
-/// True if this thread drives `shared` now.
+/// True if this thread holds `shared`'s role, innermost or not (work an
+/// inner runtime runs may reach an outer one, which this thread drives).
 pub(crate) fn is_driving(shared: &Shared) -> bool {
-    std::ptr::eq(driving(), shared)
+    let (held, len) = HELD.with(Cell::get);
+    held[..len].iter().any(|&driven| std::ptr::eq(driven, shared))
 }
 
 /// The driver role of `shared`, held by this thread until dropped. Dropping
@@ -37,7 +49,6 @@ pub(crate) fn is_driving(shared: &Shared) -> bool {
 /// the threads parked waiting for it.
 pub(crate) struct DriverGuard<'a> {
     shared: &'a Shared,
-    previous: *const Shared,
 }
 
 impl<'a> DriverGuard<'a> {
@@ -48,15 +59,27 @@ impl<'a> DriverGuard<'a> {
 
     /// For a thread that has just taken the role through the hand-over.
     pub(crate) fn acquired(shared: &'a Shared) -> DriverGuard<'a> {
-        let previous = DRIVING.with(|cell| cell.replace(shared));
-        DriverGuard { shared, previous }
+        HELD.with(|cell| {
+            let (mut held, len) = cell.get();
+            assert!(len < MAX_HELD, "a thread drives more than {MAX_HELD} tau runtimes at once");
+            held[len] = shared;
+            cell.set((held, len + 1));
+        });
+        DriverGuard { shared }
     }
 }
 
 impl Drop for DriverGuard<'_> {
     fn drop(&mut self) {
         let parked = self.shared.handover().release(|ops| self.shared.run_remote_ops(ops));
-        DRIVING.with(|cell| cell.set(self.previous));
+        HELD.with(|cell| {
+            let (held, len) = cell.get();
+            debug_assert!(
+                len > 0 && std::ptr::eq(held[len - 1], self.shared),
+                "driver roles let go out of order"
+            );
+            cell.set((held, len - 1));
+        });
         for waker in parked {
             waker.wake();
         }

@@ -52,7 +52,7 @@ unsafe extern "C" fn poll_main<F: Future>(data: *mut c_void, waker: *const FfiWa
 }
 
 pub(crate) fn block_on<F: Future>(table: &TableRef, future: F) -> F::Output {
-    let _entered = context::enter(table);
+    let _entered = context::enter_scoped(table);
     let mut main = Main { future: pin!(future), output: None, panic: None };
     let parker = Unparker::current();
     let park_waker = parker.ffi_waker();

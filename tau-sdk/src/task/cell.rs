@@ -311,7 +311,7 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
     let polled = ffi_waker::with_std_waker(unsafe { &*waker }, |waker| {
         // The task's own runtime is current while it runs, whoever drives:
         // what it spawns goes where it was spawned.
-        let _runtime = context::enter(&cell.header.table);
+        let _runtime = context::enter_scoped(&cell.header.table);
         let _task = current::enter(cell.id());
         let mut cx = Context::from_waker(waker);
         catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
@@ -394,7 +394,7 @@ unsafe extern "C" fn run_blocking<F: FnOnce() -> R, R>(job: *mut c_void, id: u64
         let Stage::Running(f) = std::mem::replace(unsafe { cell.stage() }, Stage::Consumed) else {
             unreachable!("blocking job run twice")
         };
-        let _runtime = context::enter(&cell.header.table);
+        let _runtime = context::enter_scoped(&cell.header.table);
         let _task = current::enter(cell.id());
         let result =
             catch_unwind(AssertUnwindSafe(f)).map_err(|payload| JoinError::panic(cell.id(), payload));
