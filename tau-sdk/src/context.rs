@@ -43,6 +43,22 @@ impl TableRef {
     pub(crate) fn get(&self) -> &RuntimeTable {
         self.table
     }
+
+    /// The table, keeping the reference (see [`from_raw`](Self::from_raw)).
+    fn into_raw(self) -> *const RuntimeTable {
+        let table = self.table as *const RuntimeTable;
+        std::mem::forget(self);
+        table
+    }
+
+    /// Takes back a reference given up by [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    /// `table` came from `into_raw`, and is taken back once.
+    unsafe fn from_raw(table: *const RuntimeTable) -> TableRef {
+        // SAFETY: per the contract, the reference is still held, so the table is valid.
+        TableRef { table: unsafe { &*table } }
+    }
 }
 
 impl Clone for TableRef {
@@ -59,52 +75,50 @@ impl Drop for TableRef {
     }
 }
 
-/// What is entered on a thread.
-#[derive(Default)]
-enum Entered {
-    #[default]
-    Nothing,
-    /// By a scope that cannot end out of order (a task's poll, `block_on`, a
-    /// blocking job): borrowed from it, valid until it ends, and then
-    /// replaced by what it found.
-    Scoped(*const RuntimeTable),
-    /// By a public guard, which may be dropped in any order or forgotten:
-    /// owned by the thread-local.
-    Guarded(TableRef),
+/// What is entered on a thread: a table, and whether the thread-local holds
+/// a reference to it (entered by a public guard, which may be dropped in any
+/// order, or forgotten) or borrows it (entered by a scope that ends in
+/// order: a task's poll, `block_on`, a blocking job, which puts back what it
+/// found before its table can go). Plain data, so that the thread-local
+/// needs no destructor and stays a fast one.
+#[derive(Clone, Copy)]
+struct Entered {
+    table: *const RuntimeTable,
+    owned: bool,
 }
 
+const NOTHING: Entered = Entered { table: std::ptr::null(), owned: false };
+
 impl Entered {
-    /// An owned form of the same: a scoped table gets a reference of its own.
-    fn to_owned(&self) -> Entered {
-        match self {
-            Entered::Nothing => Entered::Nothing,
-            // SAFETY: a scoped table is valid while it is entered, which it is now.
-            Entered::Scoped(table) => Entered::Guarded(unsafe { TableRef::retain(&**table) }),
-            Entered::Guarded(table) => Entered::Guarded(table.clone()),
-        }
+    /// A reference to the entered table, if there is one.
+    fn table(self) -> Option<TableRef> {
+        // SAFETY: an entered table is valid while it is entered (owned by
+        // the thread-local, or by the scope that entered it).
+        (!self.table.is_null()).then(|| unsafe { TableRef::retain(&*self.table) })
     }
 
-    fn table(&self) -> Option<TableRef> {
-        match self.to_owned() {
-            Entered::Guarded(table) => Some(table),
-            _ => None,
+    /// The same, with a reference of its own: what a guard keeps to put back.
+    fn into_owned(self) -> Entered {
+        if self.owned || self.table.is_null() {
+            return self;
+        }
+        // SAFETY: as in `table`; the new reference is the guard's.
+        let table = unsafe { TableRef::retain(&*self.table) };
+        Entered { table: table.into_raw(), owned: true }
+    }
+
+    /// Gives back the reference this holds, if it owns one.
+    fn release(self) {
+        if self.owned {
+            // SAFETY: an owned entry holds one reference, given back once, here.
+            drop(unsafe { TableRef::from_raw(self.table) });
         }
     }
 }
 
 thread_local! {
     /// The table entered on this thread.
-    static ENTERED: Cell<Entered> = const { Cell::new(Entered::Nothing) };
-}
-
-/// Runs `f` with what is entered on this thread.
-fn with_entered<R>(f: impl FnOnce(&Entered) -> R) -> R {
-    ENTERED.with(|cell| {
-        let entered = cell.take();
-        let result = f(&entered);
-        cell.set(entered);
-        result
-    })
+    static ENTERED: Cell<Entered> = const { Cell::new(NOTHING) };
 }
 
 /// The host's table (null: not loaded by a host; the gone table after the unload).
@@ -129,7 +143,7 @@ pub(crate) fn current() -> TableRef {
 
 /// The entered or host table, if there is one.
 pub(crate) fn try_current() -> Option<TableRef> {
-    with_entered(Entered::table).or_else(host)
+    ENTERED.with(Cell::get).table().or_else(host)
 }
 
 /// The current table, or the embedded runtime's (started on first use).
@@ -170,44 +184,49 @@ pub(crate) fn embedded_started() -> bool {
 /// Makes `table` the current runtime on this thread for a scope that ends
 /// in order (the returned value is dropped before `table`'s owner lets it
 /// go, and never outlives the code that made it): no reference is taken.
+#[inline]
 pub(crate) fn enter_scoped(table: &TableRef) -> ScopedEnter {
-    let previous = ENTERED.with(|cell| cell.replace(Entered::Scoped(table.get())));
-    ScopedEnter { previous: Some(previous) }
+    let wanted: *const RuntimeTable = table.get();
+    let previous = ENTERED.with(|cell| {
+        // Entered already (a host task polled in the host's `block_on`): nothing to do.
+        let current = cell.get();
+        (!std::ptr::eq(current.table, wanted)).then(|| cell.replace(Entered { table: wanted, owned: false }))
+    });
+    ScopedEnter { previous }
 }
 
 pub(crate) struct ScopedEnter {
+    /// What to put back (`None`: the table was entered already).
     previous: Option<Entered>,
 }
 
 impl Drop for ScopedEnter {
+    #[inline]
     fn drop(&mut self) {
-        let inner = ENTERED.with(|cell| cell.replace(self.previous.take().unwrap_or_default()));
-        drop(inner); // a guard's table entered inside the scope and not left: released
+        if let Some(previous) = self.previous {
+            // A guard's table entered inside the scope and not left yet is released.
+            ENTERED.with(|cell| cell.replace(previous)).release();
+        }
     }
 }
 
 /// Makes `table` the current runtime on this thread until the guard drops,
-/// in whatever order guards are dropped (or if it is forgotten): the
-/// thread-local owns a reference to what it holds, and the guard to what it
-/// will put back.
+/// in whatever order guards are dropped (or if one is forgotten): the
+/// thread-local owns a reference to what a guard entered, and the guard one
+/// to what it will put back.
 pub(crate) fn enter(table: &TableRef) -> EnterGuard {
-    let previous = ENTERED.with(|cell| {
-        let previous = cell.take();
-        let owned = previous.to_owned();
-        cell.set(Entered::Guarded(table.clone()));
-        owned
-    });
-    EnterGuard { previous: Some(previous) }
+    let entered = Entered { table: table.clone().into_raw(), owned: true };
+    let previous = ENTERED.with(|cell| cell.replace(entered)).into_owned();
+    EnterGuard { previous }
 }
 
 pub(crate) struct EnterGuard {
-    previous: Option<Entered>,
+    previous: Entered,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let inner = ENTERED.with(|cell| cell.replace(self.previous.take().unwrap_or_default()));
-        drop(inner);
+        ENTERED.with(|cell| cell.replace(self.previous)).release();
     }
 }
 

@@ -17,31 +17,31 @@ pub(crate) use registry::{lookup, register, unregister};
 
 use crate::runtime::Shared;
 
-/// How many runtimes one thread may hold the role of at once (it drives
-/// one, and an urgent operation of it runs one of another idle runtime...).
-const MAX_HELD: usize = 4;
+/// How many more runtimes one thread may hold the role of while it drives
+/// one (an urgent operation run for an idle runtime from a task, say).
+const MAX_OUTER: usize = 3;
 
 thread_local! {
-    /// The runtimes whose role this thread holds, innermost last.
-    static HELD: Cell<([*const Shared; MAX_HELD], usize)> =
-        const { Cell::new(([std::ptr::null(); MAX_HELD], 0)) };
+    /// The runtime this thread drives innermost, if any.
+    static DRIVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+    /// The runtimes whose role this thread holds outside `DRIVING`, and how many.
+    static OUTER: Cell<([*const Shared; MAX_OUTER], usize)> =
+        const { Cell::new(([std::ptr::null(); MAX_OUTER], 0)) };
 }
 
 /// The runtime this thread drives innermost (null: none).
 pub(crate) fn driving() -> *const Shared {
-    let (held, len) = HELD.with(Cell::get);
-    if len == 0 {
-        std::ptr::null()
-    } else {
-        held[len - 1]
-    }
+    DRIVING.with(Cell::get)
 }
 
 /// True if this thread holds `shared`'s role, innermost or not (work an
 /// inner runtime runs may reach an outer one, which this thread drives).
 pub(crate) fn is_driving(shared: &Shared) -> bool {
-    let (held, len) = HELD.with(Cell::get);
-    held[..len].iter().any(|&driven| std::ptr::eq(driven, shared))
+    if std::ptr::eq(driving(), shared) {
+        return true;
+    }
+    let (outer, len) = OUTER.with(Cell::get);
+    outer[..len].iter().any(|&driven| std::ptr::eq(driven, shared))
 }
 
 /// The driver role of `shared`, held by this thread until dropped. Dropping
@@ -59,12 +59,15 @@ impl<'a> DriverGuard<'a> {
 
     /// For a thread that has just taken the role through the hand-over.
     pub(crate) fn acquired(shared: &'a Shared) -> DriverGuard<'a> {
-        HELD.with(|cell| {
-            let (mut held, len) = cell.get();
-            assert!(len < MAX_HELD, "a thread drives more than {MAX_HELD} tau runtimes at once");
-            held[len] = shared;
-            cell.set((held, len + 1));
-        });
+        let previous = DRIVING.with(|cell| cell.replace(shared));
+        if !previous.is_null() {
+            OUTER.with(|cell| {
+                let (mut outer, len) = cell.get();
+                assert!(len < MAX_OUTER, "a thread drives more than {} tau runtimes at once", MAX_OUTER + 1);
+                outer[len] = previous;
+                cell.set((outer, len + 1));
+            });
+        }
         DriverGuard { shared }
     }
 }
@@ -72,14 +75,16 @@ impl<'a> DriverGuard<'a> {
 impl Drop for DriverGuard<'_> {
     fn drop(&mut self) {
         let parked = self.shared.handover().release(|ops| self.shared.run_remote_ops(ops));
-        HELD.with(|cell| {
-            let (held, len) = cell.get();
-            debug_assert!(
-                len > 0 && std::ptr::eq(held[len - 1], self.shared),
-                "driver roles let go out of order"
-            );
-            cell.set((held, len - 1));
+        debug_assert!(std::ptr::eq(driving(), self.shared), "driver roles let go out of order");
+        let previous = OUTER.with(|cell| {
+            let (outer, len) = cell.get();
+            if len == 0 {
+                return std::ptr::null();
+            }
+            cell.set((outer, len - 1));
+            outer[len - 1]
         });
+        DRIVING.with(|cell| cell.set(previous));
         for waker in parked {
             waker.wake();
         }
