@@ -50,6 +50,11 @@ struct Core {
     spare_ops: RefCell<Vec<RemoteOp>>,
 }
 
+/// The own scopes of runtimes dropped on their own driver thread, which are
+/// not shut down (the thread is busy running the code that drops them):
+/// kept for the life of the process, so that their tasks' slots stay valid.
+static ABANDONED: Mutex<Vec<Arc<Scope>>> = Mutex::new(Vec::new());
+
 /// The owner of what is reached through [`Runtime::table`].
 pub const RUNTIME_OWNER: u32 = 0;
 
@@ -142,7 +147,7 @@ impl Drop for Runtime {
         if shared.is_driver_thread() {
             // No shutdown here: its tasks live on, and their slots name the
             // runtime's own scope without a reference, so it must stay.
-            std::mem::forget(Arc::clone(&self.main));
+            ABANDONED.lock().unwrap_or_else(|poison| poison.into_inner()).push(Arc::clone(&self.main));
             if std::thread::panicking() {
                 return; // already unwinding: leave the runtime to its other owners
             }

@@ -119,6 +119,18 @@ impl Entered {
 thread_local! {
     /// The table entered on this thread.
     static ENTERED: Cell<Entered> = const { Cell::new(NOTHING) };
+    /// Gives back, when the thread ends, a reference a guard left entered
+    /// (a guard forgotten, or one that put back a table entered before it).
+    /// A thread-local of its own, so that `ENTERED` needs no destructor.
+    static RELEASE_AT_EXIT: ReleaseAtExit = const { ReleaseAtExit };
+}
+
+struct ReleaseAtExit;
+
+impl Drop for ReleaseAtExit {
+    fn drop(&mut self) {
+        let _ = ENTERED.try_with(|cell| cell.replace(NOTHING).release());
+    }
 }
 
 /// The host's table (null: not loaded by a host; the gone table after the unload).
@@ -215,6 +227,7 @@ impl Drop for ScopedEnter {
 /// thread-local owns a reference to what a guard entered, and the guard one
 /// to what it will put back.
 pub(crate) fn enter(table: &TableRef) -> EnterGuard {
+    RELEASE_AT_EXIT.with(|_| {}); // registers its destructor
     let entered = Entered { table: table.clone().into_raw(), owned: true };
     let previous = ENTERED.with(|cell| cell.replace(entered)).into_owned();
     EnterGuard { previous }
