@@ -214,9 +214,15 @@ fn hard_links_and_reloads_get_statics_of_their_own() {
 fn a_host_task_driven_by_a_plugins_block_on_spawns_where_it_belongs() {
     let mut host = host();
     let id = load(&mut host, "example-plugin");
-    let task = host.handle().spawn(async { tau::spawn(async { 42 }).await.unwrap() });
+    let (done, finished) = tau::sync::oneshot::channel::<()>();
+    let task = host.handle().spawn(async move {
+        let value = tau::spawn(async { 42 }).await.unwrap();
+        let _ = done.send(());
+        value
+    });
     // Nobody drives: the plugin's block_on takes the role on this thread.
-    host.plugin(id).unwrap().call::<(), _>("drive_for", (50u64,)).unwrap();
+    let came = host.plugin(id).unwrap().call::<bool, _>("drive_until", (finished, 10_000u64)).unwrap();
+    assert!(came, "the host's task finished within the limit");
     assert!(task.is_finished(), "the plugin's block_on ran the host's task and its child");
     assert_eq!(host.block_on(task).unwrap(), 42);
 }

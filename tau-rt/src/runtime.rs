@@ -245,19 +245,20 @@ impl Shared {
     pub(crate) fn spawn(&self, task: RawTask, scope: &Scope) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
         if scope.is_gone() {
-            cancel_and_release(task);
+            // SAFETY: handed to us, never accepted nor counted.
+            unsafe { end_task(task, None, false) };
             return id;
         }
         scope.task_started();
         let counted = ScopePtr::of(scope);
         if self.is_driver_thread() {
             self.spawn_local(task, id, counted);
-        } else if let Err(RemoteOp::Spawn { task, .. }) =
+        } else if let Err(RemoteOp::Spawn { task, scope, .. }) =
             self.push_remote(RemoteOp::Spawn { task, id, scope: counted })
         {
             // Shut down: no driver will ever run it; it completes as cancelled here.
-            cancel_and_release(task);
-            scope.task_ended();
+            // SAFETY: handed back unaccepted, counted in `scope` above.
+            unsafe { end_task(task, Some(scope), false) };
         }
         id
     }
@@ -265,12 +266,8 @@ impl Shared {
     /// Driver only: accepts a task counted in its scope by `spawn`.
     fn spawn_local(&self, task: RawTask, id: u64, scope: ScopePtr) {
         if scope.get().is_gone() {
-            // As in `retire`: the scope is told before the task may let go of it.
-            // SAFETY: the task was handed to us and never accepted.
-            unsafe { ((*task.vtable).cancel)(task.data) };
-            scope.get().task_ended();
-            // SAFETY: as above; released once, here.
-            unsafe { ((*task.vtable).release)(task.data) };
+            // SAFETY: handed to us by `spawn`, counted in `scope`, never accepted.
+            unsafe { end_task(task, Some(scope), false) };
             return;
         }
         let key = self.core.scheduler.insert(task, scope);
@@ -279,17 +276,10 @@ impl Shared {
         unsafe { ((*task.vtable).bind)(task.data, key.into_raw(), id) };
     }
 
-    /// Driver only: what ends a task the scheduler gave up. The scope is
-    /// told before the task is released: the task may hold the last
-    /// reference to it (the runtime's own scope counts none of its own).
+    /// Driver only: ends a task the scheduler gave up.
     fn retire(&self, slot: TaskSlot, completed: bool) {
-        if !completed {
-            // SAFETY: the runtime holds the task's reference; it is not complete.
-            unsafe { ((*slot.task.vtable).cancel)(slot.task.data) };
-        }
-        slot.scope.get().task_ended();
-        // SAFETY: the task is done; this is the runtime's one release.
-        unsafe { ((*slot.task.vtable).release)(slot.task.data) };
+        // SAFETY: the slot held the runtime's reference and its count in its scope.
+        unsafe { end_task(slot.task, Some(slot.scope), completed) };
     }
 
     pub(crate) fn wake_local(&self, word: WakerWord) {
@@ -319,41 +309,40 @@ impl Shared {
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
-        if self.is_driver_thread() {
-            return self.current_metrics();
-        }
-        let snapshot = *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner());
+        let counts = if self.is_driver_thread() {
+            self.driver_counts()
+        } else {
+            *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner())
+        };
+        self.with_live_counts(counts)
+    }
+
+    /// The counts only the driver can read; other threads see the ones it
+    /// published at its last park.
+    fn driver_counts(&self) -> RuntimeMetrics {
         RuntimeMetrics {
-            alive_tasks: snapshot.alive_tasks,
-            timers: snapshot.timers,
-            io_registrations: snapshot.io_registrations,
-            ..self.live_metrics()
+            alive_tasks: self.core.scheduler.len() as u64,
+            timers: self.core.timers.borrow().len() as u64,
+            io_registrations: self.core.reactor.borrow().len() as u64,
+            ..RuntimeMetrics::default()
         }
     }
 
-    /// The counts any thread can read exactly.
-    fn live_metrics(&self) -> RuntimeMetrics {
+    /// `counts` with the counts any thread can read exactly filled in.
+    fn with_live_counts(&self, counts: RuntimeMetrics) -> RuntimeMetrics {
         let (blocking_threads, idle_blocking_threads) = self.blocking.counts();
         RuntimeMetrics {
             remote_notifies: self.remote_notifies.load(Ordering::Relaxed),
             remote_queue_depth: self.handover.len() as u64,
             blocking_threads: blocking_threads as u64,
             idle_blocking_threads: idle_blocking_threads as u64,
-            ..RuntimeMetrics::default()
+            ..counts
         }
     }
 
-    fn current_metrics(&self) -> RuntimeMetrics {
-        RuntimeMetrics {
-            alive_tasks: self.core.scheduler.len() as u64,
-            timers: self.core.timers.borrow().len() as u64,
-            io_registrations: self.core.reactor.borrow().len() as u64,
-            ..self.live_metrics()
-        }
-    }
-
+    /// Driver only, at each park: cheap, it locks nothing but the snapshot.
     fn publish_metrics(&self) {
-        *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.current_metrics();
+        *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.driver_counts();
     }
 
     pub(crate) fn spawn_blocking(&self, job: BlockingJob, scope: &Scope) -> u64 {
@@ -368,7 +357,7 @@ impl Shared {
     }
 
     /// Driver only: see [`RuntimeScope::revoke`]; the scope is marked revoked already.
-    pub(crate) fn revoke(&self, scope: &Arc<Scope>) -> usize {
+    pub(crate) fn revoke(&self, scope: &Scope) -> usize {
         // Everything alive now is cancelled: the idle tasks below, the ones
         // queued from other threads (refused as they are taken in), and a
         // running one right after its poll. Spawns after the revoke began
@@ -394,15 +383,15 @@ impl Shared {
     }
 
     /// Driver only: see [`RuntimeScope::metrics`].
-    pub(crate) fn owned_metrics(&self, scope: &Arc<Scope>) -> RuntimeMetrics {
+    pub(crate) fn owned_metrics(&self, scope: &Scope) -> RuntimeMetrics {
         // Count spawns made before this call, even from other threads.
         self.accept_remote();
-        RuntimeMetrics {
+        self.with_live_counts(RuntimeMetrics {
             alive_tasks: scope.alive_tasks() as u64,
             timers: self.core.timers.borrow().count_owned(scope.owner) as u64,
             io_registrations: self.core.reactor.borrow().count_owned(scope.owner) as u64,
-            ..self.current_metrics()
-        }
+            ..RuntimeMetrics::default()
+        })
     }
 
     /// Polls up to `budget` scheduled tasks; returns how many ran.
@@ -653,13 +642,26 @@ impl Shared {
     }
 }
 
-fn cancel_and_release(task: RawTask) {
-    // SAFETY: the runtime (or the spawner, for a task it refused) still
-    // holds its reference; after `release` it never touches the task again.
-    unsafe {
-        ((*task.vtable).cancel)(task.data);
-        ((*task.vtable).release)(task.data);
+/// Ends a task handed to the runtime: cancels it unless it completed,
+/// tells the scope it was counted in, then gives back the runtime's
+/// reference. The scope is told first: the task may hold the last
+/// reference to it (the runtime's own scope counts none of its own).
+///
+/// # Safety
+///
+/// The caller holds the runtime's reference to `task` (it was handed to
+/// the runtime and not released) and uses neither afterwards; `counted_in`
+/// is the scope the task was counted in by `spawn`, if any.
+pub(crate) unsafe fn end_task(task: RawTask, counted_in: Option<ScopePtr>, completed: bool) {
+    if !completed {
+        // SAFETY: the caller holds the task's reference; it is not complete.
+        unsafe { ((*task.vtable).cancel)(task.data) };
     }
+    if let Some(scope) = counted_in {
+        scope.get().task_ended();
+    }
+    // SAFETY: the runtime's one release of the task, per the contract.
+    unsafe { ((*task.vtable).release)(task.data) };
 }
 
 fn wake_all(wakers: impl IntoIterator<Item = FfiWaker>) {

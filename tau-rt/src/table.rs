@@ -40,13 +40,6 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
     }
 }
 
-/// # Safety
-/// `rt` comes from a table of a live scope (the caller holds a reference).
-unsafe fn scope<'a>(rt: *const RtContext) -> &'a Scope {
-    // SAFETY: per the function contract.
-    unsafe { Scope::from_rt(rt) }
-}
-
 unsafe extern "C" fn retain(rt: *const RtContext) {
     // SAFETY: `rt` is the pointer of a live `Arc<Scope>` (table contract).
     unsafe { Arc::increment_strong_count(rt as *const Scope) }
@@ -59,12 +52,12 @@ unsafe extern "C" fn release(rt: *const RtContext) {
 
 unsafe extern "C" fn is_driver_thread(rt: *const RtContext) -> bool {
     // SAFETY: table contract.
-    unsafe { scope(rt) }.shared.is_driver_thread()
+    unsafe { Scope::from_rt(rt) }.shared.is_driver_thread()
 }
 
 unsafe extern "C" fn is_gone(rt: *const RtContext) -> bool {
     // SAFETY: table contract.
-    unsafe { scope(rt) }.is_gone()
+    unsafe { Scope::from_rt(rt) }.is_gone()
 }
 
 unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
@@ -73,28 +66,28 @@ unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
 
 unsafe extern "C" fn spawn(rt: *const RtContext, task: RawTask) -> u64 {
     // SAFETY: table contract; the caller's reference keeps the scope alive.
-    let scope = unsafe { scope(rt) };
+    let scope = unsafe { Scope::from_rt(rt) };
     scope.shared.spawn(task, scope)
 }
 
 unsafe extern "C" fn abort(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
-    unsafe { scope(rt) }.shared.abort(Key::from_raw(key))
+    unsafe { Scope::from_rt(rt) }.shared.abort(Key::from_raw(key))
 }
 
 unsafe extern "C" fn metrics(rt: *const RtContext, out: *mut RuntimeMetrics) {
     // SAFETY: table contract; `out` is a valid out-pointer.
-    unsafe { *out = scope(rt).shared.metrics() }
+    unsafe { *out = Scope::from_rt(rt).shared.metrics() }
 }
 
 unsafe extern "C" fn block_on(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8 {
     // SAFETY: table contract; `park` is borrowed for the call.
-    unsafe { scope(rt).shared.block_on(future, &*park) }
+    unsafe { Scope::from_rt(rt).shared.block_on(future, &*park) }
 }
 
 unsafe extern "C" fn spawn_blocking(rt: *const RtContext, job: BlockingJob) -> u64 {
     // SAFETY: table contract.
-    let scope = unsafe { scope(rt) };
+    let scope = unsafe { Scope::from_rt(rt) };
     scope.shared.spawn_blocking(job, scope)
 }
 
@@ -105,7 +98,7 @@ unsafe extern "C" fn timer_poll(
     waker: *const FfiWaker,
 ) -> u8 {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
-    let (scope, key, waker) = unsafe { (scope(rt), &mut *key, &*waker) };
+    let (scope, key, waker) = unsafe { (Scope::from_rt(rt), &mut *key, &*waker) };
     if scope.is_gone() {
         return POLL_GONE;
     }
@@ -117,12 +110,12 @@ unsafe extern "C" fn timer_poll(
 
 unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
-    unsafe { scope(rt) }.shared.timer_cancel_anywhere(Key::from_raw(key));
+    unsafe { Scope::from_rt(rt) }.shared.timer_cancel_anywhere(Key::from_raw(key));
 }
 
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {
     // SAFETY: table contract.
-    let scope = unsafe { scope(rt) };
+    let scope = unsafe { Scope::from_rt(rt) };
     if scope.is_gone() {
         return ERR_GONE;
     }
@@ -146,7 +139,7 @@ unsafe extern "C" fn io_poll_ready(
     waker: *const FfiWaker,
 ) -> u8 {
     // SAFETY: table contract; `waker` is borrowed for the call.
-    let (scope, waker) = unsafe { (scope(rt), &*waker) };
+    let (scope, waker) = unsafe { (Scope::from_rt(rt), &*waker) };
     if scope.is_gone() {
         return POLL_GONE;
     }
@@ -158,7 +151,7 @@ unsafe extern "C" fn io_poll_ready(
 
 unsafe extern "C" fn io_clear_ready(rt: *const RtContext, key: u64, direction: u8) {
     // SAFETY: table contract.
-    let scope = unsafe { scope(rt) };
+    let scope = unsafe { Scope::from_rt(rt) };
     if scope.shared.is_driver_thread() {
         scope.shared.io_clear_ready(Key::from_raw(key), direction);
     }
@@ -166,7 +159,7 @@ unsafe extern "C" fn io_clear_ready(rt: *const RtContext, key: u64, direction: u
 
 unsafe extern "C" fn io_deregister(rt: *const RtContext, key: u64, fd: i32) -> i32 {
     // SAFETY: table contract.
-    let scope = unsafe { scope(rt) };
+    let scope = unsafe { Scope::from_rt(rt) };
     // Through a revoked scope too: the revoke may still be on its way to the
     // driver, and then the registration (and the fd in the poller) is still
     // there. A key the revoke or shutdown already removed finds nothing.
@@ -223,12 +216,9 @@ unsafe extern "C" fn gone_true(_rt: *const RtContext) -> bool {
 }
 
 unsafe extern "C" fn gone_spawn(_rt: *const RtContext, task: RawTask) -> u64 {
-    // SAFETY: the task was handed to us, never accepted: cancelled and
-    // released once, here, as a refused spawn is.
-    unsafe {
-        ((*task.vtable).cancel)(task.data);
-        ((*task.vtable).release)(task.data);
-    }
+    // SAFETY: handed to us, never accepted nor counted: refused as a spawn
+    // onto a gone scope is.
+    unsafe { crate::runtime::end_task(task, None, false) };
     0
 }
 

@@ -72,9 +72,6 @@ pub mod __private {
     pub use crate::plugin::entry as plugin;
     pub use abi_stable;
 
-    /// The runtime table ABI version this SDK speaks.
-    pub const RUNTIME_ABI_VERSION: u32 = tau_rt::abi::ABI_VERSION;
-
     /// Body of `#[tau::main]`: a fresh runtime for the program.
     pub fn run_main<F: Future>(future: F) -> F::Output {
         crate::runtime::Runtime::new()

@@ -221,7 +221,8 @@ fn a_sleep_dropped_on_another_thread_removes_its_timer() {
 async fn a_sleep_reset_after_its_timer_fired_waits_for_the_new_deadline() {
     let mut nap = pin!(time::sleep(Duration::from_millis(5)));
     assert!(poll_once(nap.as_mut()).is_pending(), "registered");
-    time::sleep(Duration::from_millis(30)).await; // the runtime fires `nap` meanwhile
+    // A timer with the same deadline wakes this task on the turn that fires `nap`.
+    time::sleep_until(nap.deadline()).await;
     let reset_at = Instant::now();
     nap.as_mut().reset(reset_at + Duration::from_millis(150));
     assert!(!nap.is_elapsed());
@@ -233,14 +234,15 @@ async fn a_sleep_reset_after_its_timer_fired_waits_for_the_new_deadline() {
 /// not handed out after the reset.
 #[tau::test]
 async fn interval_reset_after_its_timer_fired_waits_a_whole_period() {
-    let mut ticks = time::interval(Duration::from_millis(20));
-    ticks.tick().await; // the first tick is immediate
+    let period = Duration::from_millis(20);
+    let mut ticks = time::interval(period);
+    let first = ticks.tick().await; // the first tick is immediate
     assert!(poll_once(pin!(ticks.tick())).is_pending(), "the next tick's timer is registered");
-    time::sleep(Duration::from_millis(50)).await; // and fires meanwhile
+    time::sleep_until(first + period).await; // the turn that fires it wakes this task too
     let reset_at = Instant::now();
     ticks.reset();
     ticks.tick().await;
-    assert!(reset_at.elapsed() >= Duration::from_millis(20), "ticked after {:?}", reset_at.elapsed());
+    assert!(reset_at.elapsed() >= period, "ticked after {:?}", reset_at.elapsed());
 }
 
 /// And through `StreamExt::timeout`: the timer armed before an item, firing
@@ -255,10 +257,12 @@ async fn stream_timeout_counts_each_gap_from_the_last_item_even_when_the_old_tim
     });
     let mut timed = pin!(first.chain(stream::pending()).timeout(limit));
     let start = Instant::now();
+    assert!(poll_once(pin!(timed.next())).is_pending(), "the first gap's timer is armed");
+    let armed = Instant::now(); // no sooner than the timer's own start
     assert_eq!(timed.next().await, Some(Ok(1))); // at least 120 ms after `start`
-                                                 // Busy with the item past the deadline armed before it (200 ms after
-                                                 // the start), while the runtime runs and fires that timer.
-    time::sleep(Duration::from_millis(120)).await;
+                                                 // Busy with the item past the deadline armed before it, while the
+                                                 // runtime runs and fires that timer.
+    time::sleep_until(armed + limit).await;
     assert!(timed.next().await.unwrap().is_err(), "the silence after the item times out");
     // The item came no sooner than 120 ms after `start`, the error no sooner
     // than `limit` after the item.

@@ -70,11 +70,14 @@ impl Greeter {
         LOADS.load(Ordering::SeqCst)
     }
 
-    /// Drives the shared runtime from the calling thread for `ms`, through
-    /// this plugin's own `Handle::block_on` (as a plugin's blocking code may).
+    /// Drives the shared runtime from the calling thread until `done` is
+    /// sent (or dropped), through this plugin's own `Handle::block_on` (as a
+    /// plugin's blocking code may). Gives up after `limit_ms`; says whether
+    /// `done` came first.
     #[tau::export]
-    pub fn drive_for(&self, ms: u64) {
-        tau::runtime::Handle::current().block_on(tau::time::sleep(Duration::from_millis(ms)));
+    pub fn drive_until(&self, done: oneshot::Receiver<()>, limit_ms: u64) -> bool {
+        let limit = Duration::from_millis(limit_ms);
+        tau::runtime::Handle::current().block_on(tau::time::timeout(limit, done)).is_ok()
     }
 
     /// Starts a task of this plugin that ticks every 10 ms, forever.
