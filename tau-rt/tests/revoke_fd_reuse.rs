@@ -29,10 +29,7 @@ fn a_revoke_on_its_way_does_not_delete_a_reused_fd_number() {
     let number = socket.into_raw_fd();
     let park = tau_park_waker();
 
-    let revoker = {
-        let scope = std::sync::Arc::clone(&scope);
-        std::thread::spawn(move || scope.revoke())
-    };
+    let mut revoker = None;
     let mut reused = None;
     let mut step = 0;
     drive(main, || {
@@ -44,7 +41,10 @@ fn a_revoke_on_its_way_does_not_delete_a_reused_fd_number() {
                     ((*plugin).io_register)((*plugin).rt, number, tau_rt::abi::INTEREST_READ, &mut key),
                     0
                 );
-                // Within one poll, so the revoke cannot have run yet.
+                // Revoked only now that the fd is registered, and within
+                // one poll, so the revoke's work cannot have run yet.
+                let revoking = std::sync::Arc::clone(&scope);
+                revoker = Some(std::thread::spawn(move || revoking.revoke()));
                 while !scope.is_revoked() {
                     std::hint::spin_loop();
                 }
@@ -72,6 +72,6 @@ fn a_revoke_on_its_way_does_not_delete_a_reused_fd_number() {
             (main.io_poll_ready)(main.rt, *key, tau_rt::abi::INTEREST_READ, &park) == POLL_READY
         }
     });
-    revoker.join().unwrap();
+    revoker.expect("the revoke started").join().unwrap();
     drop(peer);
 }
