@@ -163,7 +163,7 @@ pub(crate) fn current_or_embedded() -> TableRef {
     try_current().unwrap_or_else(|| embedded().clone())
 }
 
-fn host() -> Option<TableRef> {
+pub(crate) fn host() -> Option<TableRef> {
     HOST_READERS.fetch_add(1, Ordering::SeqCst);
     let table = HOST_TABLE.load(Ordering::SeqCst);
     // SAFETY: the unload waits for `HOST_READERS` to drain before it gives

@@ -72,6 +72,18 @@ pub mod __private {
     pub use crate::plugin::entry as plugin;
     pub use abi_stable;
 
+    /// The runtime of the host that loaded this plugin, if one did (the
+    /// tokio shim's `Runtime::new` inside a plugin is a handle to it).
+    pub fn host_runtime() -> Option<crate::runtime::Handle> {
+        crate::context::host().map(crate::runtime::Handle::from_table)
+    }
+
+    /// True if this thread drives the runtime it would use now: blocking
+    /// here would deadlock it (the tokio shim's `blocking_*` check).
+    pub fn is_driving() -> bool {
+        crate::context::is_driving()
+    }
+
     /// Body of `#[tau::main]`: a fresh runtime for the program.
     pub fn run_main<F: Future>(future: F) -> F::Output {
         crate::runtime::Runtime::new()

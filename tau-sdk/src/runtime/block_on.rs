@@ -36,6 +36,7 @@ unsafe extern "C" fn poll_main<F: Future>(data: *mut c_void, waker: *const FfiWa
     // SAFETY: `waker` is borrowed for this call.
     let polled = ffi_waker::with_std_waker(unsafe { &*waker }, |waker| {
         let mut cx = Context::from_waker(waker);
+        let _budget = crate::task::coop::start_poll();
         catch_unwind(AssertUnwindSafe(|| main.future.as_mut().poll(&mut cx)))
     });
     match polled {
@@ -71,7 +72,10 @@ pub(crate) fn block_on<F: Future>(table: &TableRef, future: F) -> F::Output {
                 // future is woken or the driver lets go, then try again.
                 let waker = parker.waker();
                 let mut cx = Context::from_waker(&waker);
-                if let Poll::Ready(output) = main.future.as_mut().poll(&mut cx) {
+                let budget = crate::task::coop::start_poll();
+                let polled = main.future.as_mut().poll(&mut cx);
+                drop(budget);
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
                 std::thread::park();

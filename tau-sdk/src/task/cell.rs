@@ -313,6 +313,7 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
         // what it spawns goes where it was spawned.
         let _runtime = context::enter_scoped(&cell.header.table);
         let _task = current::enter(cell.id());
+        let _budget = super::coop::start_poll();
         let mut cx = Context::from_waker(waker);
         catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
     });

@@ -6,6 +6,7 @@
 
 mod abort_handle;
 mod cell;
+pub mod coop;
 mod current;
 mod id;
 mod join_error;

@@ -1,0 +1,210 @@
+//! The reactor registration every socket type is built on: tau's `AsyncFd`
+//! for the raw fd, polled per direction, with tokio's budget at each ready
+//! operation.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::RawFd;
+use std::task::{ready, Context, Poll};
+
+use super::{Interest, Ready};
+
+pub(crate) struct Registration {
+    fd: tau::io::AsyncFd<RawFd>,
+}
+
+impl Registration {
+    /// Registers `fd`, which the caller keeps open until this is dropped.
+    #[track_caller]
+    pub(crate) fn new(fd: RawFd, interest: Interest) -> io::Result<Registration> {
+        Ok(Registration { fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())? })
+    }
+
+    /// Readiness in the directions of `interest` (`Ready` once any is ready).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        let mut found = Ready::EMPTY;
+        if interest.waits_readable() {
+            match self.fd.poll_read_ready(cx) {
+                Poll::Ready(Ok(_guard)) => found |= Ready::READABLE,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {}
+            }
+        }
+        if interest.is_writable() {
+            match self.fd.poll_write_ready(cx) {
+                Poll::Ready(Ok(_guard)) => found |= Ready::WRITABLE,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {}
+            }
+        }
+        if found.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(found))
+        }
+    }
+
+    pub(crate) async fn readiness(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready(cx, interest)).await
+    }
+
+    /// Forgets `ready` until the reactor reports it again.
+    pub(crate) fn clear(&self, ready: Ready) {
+        if ready.is_readable() || ready.is_priority() || ready.is_error() {
+            self.fd.clear_read_ready();
+        }
+        if ready.is_writable() {
+            self.fd.clear_write_ready();
+        }
+    }
+
+    /// Runs `f` once ready in `interest`'s direction, clearing the readiness
+    /// and waiting again on `WouldBlock`. Spends a unit of the budget.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let restore = ready!(tau::task::coop::poll_proceed(cx));
+        loop {
+            let ready = ready!(self.poll_ready(cx, interest))?;
+            match f() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.clear(ready),
+                result => {
+                    restore.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Runs `f` now; on `WouldBlock` clears `interest`'s readiness.
+    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let result = f();
+        if matches!(&result, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
+            self.clear(direction_ready(interest));
+        }
+        result
+    }
+
+    /// Waits for `interest` and runs `f` until it does not return `WouldBlock`.
+    pub(crate) async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
+    }
+}
+
+/// The readiness `interest`'s directions stand for.
+pub(crate) fn direction_ready(interest: Interest) -> Ready {
+    let mut ready = Ready::EMPTY;
+    if interest.waits_readable() {
+        ready |= Ready::READABLE;
+    }
+    if interest.is_writable() {
+        ready |= Ready::WRITABLE;
+    }
+    ready
+}
+
+/// A nonblocking std IO object registered with the reactor; the socket
+/// types of `net` are one each. `io` is dropped (closing the fd) after the
+/// registration is.
+pub(crate) struct PollEvented<E: std::os::fd::AsRawFd> {
+    registration: Registration,
+    io: Option<E>,
+}
+
+impl<E: std::os::fd::AsRawFd> PollEvented<E> {
+    /// Registers `io` (already nonblocking) for reads and writes.
+    #[track_caller]
+    pub(crate) fn new(io: E) -> io::Result<PollEvented<E>> {
+        PollEvented::with_interest(io, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    #[track_caller]
+    pub(crate) fn with_interest(io: E, interest: Interest) -> io::Result<PollEvented<E>> {
+        let registration = Registration::new(io.as_raw_fd(), interest)?;
+        Ok(PollEvented { registration, io: Some(io) })
+    }
+
+    pub(crate) fn io(&self) -> &E {
+        self.io.as_ref().expect("io taken")
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Leaves the reactor and gives the std object back.
+    pub(crate) fn into_inner(mut self) -> E {
+        self.io.take().expect("io taken")
+    }
+
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        self.registration.poll_ready(cx, interest)
+    }
+
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.registration.readiness(interest).await
+    }
+
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut f: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.io();
+        self.registration.poll_io(cx, interest, || f(io))
+    }
+
+    pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&E) -> io::Result<R>) -> io::Result<R> {
+        let io = self.io();
+        self.registration.try_io(interest, || f(io))
+    }
+
+    pub(crate) async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+        let io = self.io();
+        self.registration.async_io(interest, || f(io)).await
+    }
+}
+
+impl<E: std::os::fd::AsRawFd> PollEvented<E>
+where
+    for<'a> &'a E: io::Read + io::Write,
+{
+    /// `AsyncRead::poll_read` for a stream socket.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut upstream::io::ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let read = ready!(self.poll_io(cx, Interest::READABLE, |mut io| {
+            // SAFETY: `read` only writes initialised bytes into the slice it
+            // is given, and we advance by exactly what it reports.
+            let unfilled = unsafe { &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            io::Read::read(&mut io, unfilled)
+        }))?;
+        // SAFETY: `read` bytes were written by the kernel.
+        unsafe { buf.assume_init(read) };
+        buf.advance(read);
+        Poll::Ready(Ok(()))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Interest::WRITABLE, |mut io| io::Write::write(&mut io, buf))
+    }
+
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Interest::WRITABLE, |mut io| io::Write::write_vectored(&mut io, bufs))
+    }
+}
+
+impl<E: std::os::fd::AsRawFd> Drop for PollEvented<E> {
+    fn drop(&mut self) {
+        // The registration (a field) drops first and leaves the reactor;
+        // `io` closes the fd after. Nothing else to do: the order of the
+        // fields is what matters, and this impl keeps it from changing by
+        // accident (a `Drop` type cannot be destructured).
+    }
+}

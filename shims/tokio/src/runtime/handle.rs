@@ -1,0 +1,144 @@
+use std::fmt;
+use std::future::Future;
+
+use crate::task::JoinHandle;
+
+/// A handle to a runtime, as `tokio::runtime::Handle`: cheap to clone, and
+/// usable from any thread — a `Handle::current()` captured in a task and
+/// moved to another OS thread spawns onto the same (the host's) runtime.
+///
+/// ```
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// let handle = runtime.handle().clone();
+/// let answer = std::thread::spawn(move || handle.block_on(handle.spawn(async { 7 })))
+///     .join()
+///     .unwrap();
+/// assert_eq!(answer.unwrap(), 7);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: tau::runtime::Handle,
+    pub(crate) flavor: RuntimeFlavor,
+}
+
+/// The flavour of a runtime, as tokio's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// A current-thread runtime (and the host's runtime, seen from a plugin).
+    CurrentThread,
+    /// Built with `new_multi_thread`; it runs on tau's one thread too.
+    MultiThread,
+}
+
+/// Returned by [`Handle::try_current`] outside of any runtime.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _private: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no reactor running, must be called from the context of a Tokio 1.x runtime",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl TryCurrentError {
+    /// True: the only way there can be no current runtime here.
+    pub fn is_missing_context(&self) -> bool {
+        true
+    }
+
+    /// False: a thread's runtime context is never destroyed before its users.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        false
+    }
+}
+
+/// Makes a runtime current on this thread until dropped, as tokio's.
+#[must_use = "the runtime stops being current when this is dropped"]
+pub struct EnterGuard<'a> {
+    _inner: tau::runtime::EnterGuard<'a>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The current runtime: the one entered on this thread (in `block_on`,
+    /// a task, an [`enter`](Self::enter) guard), else, in a plugin, the host's.
+    ///
+    /// # Panics
+    /// Outside of any runtime, with tokio's message.
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The current runtime, or an error outside of any.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        tau::runtime::Handle::try_current()
+            .map(|inner| Handle { inner, flavor: RuntimeFlavor::CurrentThread })
+            .map_err(|_| TryCurrentError { _private: () })
+    }
+
+    /// Spawns a task onto this runtime, from any thread.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.spawn_blocking(f)
+    }
+
+    /// Runs `future` to completion on this thread, driving the runtime if
+    /// no other thread does.
+    ///
+    /// # Panics
+    /// On the runtime's own thread (inside a task or another `block_on`),
+    /// with tokio's "Cannot start a runtime from within a runtime" message.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _inner: self.inner.enter() }
+    }
+
+    /// The flavour this runtime was built with (`CurrentThread` for the
+    /// host's runtime and for [`Handle::current`]).
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        self.flavor
+    }
+
+    /// The runtime's metrics.
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics { inner: self.inner.metrics() }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("flavor", &self.flavor).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,29 @@
+//! The runtime, as `tokio::runtime`: in a plugin it is the host's one
+//! runtime; elsewhere (a plugin's own `cargo test`, a program) each
+//! [`Runtime`] is a fresh tau runtime driven by the thread that calls
+//! [`Runtime::block_on`].
+//!
+//! Both flavours run on tau's single executor thread. A multi-thread
+//! runtime is accepted (its worker count is ignored) so that code written
+//! for one runs unchanged; what only real worker threads can do —
+//! [`task::block_in_place`](crate::task::block_in_place) — panics with a
+//! message that names the alternative. [`Handle::runtime_flavor`] reports
+//! the flavour the runtime was built with.
+//!
+//! ```
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! let answer = runtime.block_on(async { tokio::spawn(async { 42 }).await.unwrap() });
+//! assert_eq!(answer, 42);
+//! ```
+
+mod builder;
+mod handle;
+#[allow(clippy::module_inception)]
+mod runtime;
+
+pub use builder::{Builder, LocalOptions, UnhandledPanic};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use runtime::{LocalRuntime, Runtime, RuntimeMetrics};
+
+/// A task's id, as `tokio::runtime::Id` (the same type as [`crate::task::Id`]).
+pub use tau::task::Id;
