@@ -115,6 +115,15 @@ pub enum BuildError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A vendored crate (`vendor/<name>/vendor.toml`) could not be
+    /// materialised from the registry.
+    #[error("vendored crate {}: {message}", .dir.display())]
+    Vendor {
+        /// Its directory.
+        dir: PathBuf,
+        /// What went wrong, and what to do.
+        message: String,
+    },
     /// `patches.list` could not be read or has a bad line.
     #[error("{}: {message}", .path.display())]
     Patches {

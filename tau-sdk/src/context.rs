@@ -158,6 +158,12 @@ pub(crate) fn try_current() -> Option<TableRef> {
     ENTERED.with(Cell::get).table().or_else(host)
 }
 
+/// The current table, or the static gone table outside of any runtime.
+pub(crate) fn current_or_gone() -> TableRef {
+    // SAFETY: the gone table is static; retaining it is a no-op reference.
+    try_current().unwrap_or_else(|| unsafe { TableRef::retain(tau_rt::gone_table()) })
+}
+
 /// The current table, or the embedded runtime's (started on first use).
 pub(crate) fn current_or_embedded() -> TableRef {
     try_current().unwrap_or_else(|| embedded().clone())

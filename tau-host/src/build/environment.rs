@@ -119,6 +119,10 @@ impl Environment {
                 }
             }
         }
+        // Vendored sources are materialised before anything is hashed or built.
+        if let Some(root) = patches_file.parent() {
+            super::vendor::materialize_all(&root.join("vendor")).map_err(|error| error.to_string())?;
+        }
         let list = std::fs::read_to_string(patches_file)
             .map_err(|error| format!("{}: cannot read it: {error}", patches_file.display()))?;
         let patches = parse_patches(&list, patches_file).map_err(|error| error.to_string())?;

@@ -35,6 +35,7 @@ mod files;
 mod fresh;
 mod lock;
 mod patches;
+pub mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

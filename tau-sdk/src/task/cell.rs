@@ -33,6 +33,8 @@ pub(crate) struct Header {
     id: AtomicU64,
     table: TableRef,
     vtable: &'static CellVTable,
+    /// For a task of a `LocalSet`: schedules it there, so an abort is seen.
+    local_waker: Option<Waker>,
 }
 
 pub(crate) struct CellVTable {
@@ -78,6 +80,10 @@ fn cell<'a, Body, T>(header: NonNull<Header>) -> &'a Cell<Body, T> {
 
 impl<Body, T> Cell<Body, T> {
     fn allocate(table: TableRef, body: Body, refs: usize) -> NonNull<Header> {
+        Cell::<Body, T>::allocate_with(table, body, refs, None)
+    }
+
+    fn allocate_with(table: TableRef, body: Body, refs: usize, local_waker: Option<Waker>) -> NonNull<Header> {
         let cell = Box::new(Cell::<Body, T> {
             header: Header {
                 state: State::new(refs),
@@ -86,6 +92,7 @@ impl<Body, T> Cell<Body, T> {
                 id: AtomicU64::new(0),
                 table,
                 vtable: &VTables::<Body, T>::CELL,
+                local_waker,
             },
             stage: UnsafeCell::new(Stage::<Body, T>::Running(body)),
         });
@@ -227,6 +234,10 @@ impl RawRef {
         }
         // key == 0: a spawn not yet accepted (it sees ABORT at its first poll)
         // or a blocking closure (it sees ABORT if it has not started).
+        if let Some(waker) = &header.local_waker {
+            // A `LocalSet`'s task: its set polls it next and sees ABORT.
+            waker.wake_by_ref();
+        }
     }
 
     /// Polls for the output; registers `waker` while it is not there.
@@ -310,8 +321,9 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
     // SAFETY: `waker` is borrowed for this call.
     let polled = ffi_waker::with_std_waker(unsafe { &*waker }, |waker| {
         // The task's own runtime is current while it runs, whoever drives:
-        // what it spawns goes where it was spawned.
-        let _runtime = context::enter_scoped(&cell.header.table);
+        // what it spawns goes where it was spawned. A `LocalSet`'s task runs
+        // in the runtime that polls its set, current already.
+        let _runtime = cell.header.local_waker.is_none().then(|| context::enter_scoped(&cell.header.table));
         let _task = current::enter(cell.id());
         let _budget = super::coop::start_poll();
         let mut cx = Context::from_waker(waker);
@@ -355,6 +367,65 @@ unsafe extern "C" fn bind_task(task: *const c_void, key: u64, id: u64) {
     let header = unsafe { &*(task as *const Header) };
     header.id.store(id, Ordering::Relaxed);
     header.key.store(key, Ordering::Release);
+}
+
+// ----- tasks of a LocalSet ---------------------------------------------------------
+
+/// The owner's reference to a task a `LocalSet` polls itself, on its thread.
+pub(crate) struct LocalRef {
+    header: NonNull<Header>,
+    vtable: &'static TaskVTable,
+    /// Seen finished: nothing of the future is left to drop.
+    finished: std::cell::Cell<bool>,
+}
+
+/// Makes a task cell for `future` that the caller polls through the returned
+/// [`LocalRef`]; `waker` schedules it with its set. `id` is its task id.
+///
+/// Not `Send`: the future is only ever polled and dropped through the
+/// `LocalRef`, which is `!Send`, on the thread that made it.
+pub(crate) fn spawn_local_cell<F>(table: TableRef, future: F, id: u64, waker: Waker) -> (RawRef, LocalRef)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let header = Cell::<F, F::Output>::allocate_with(table, future, 2, Some(waker));
+    // SAFETY: we hold both references.
+    unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
+    (RawRef { header }, LocalRef { header, vtable: &VTables::<F, F::Output>::TASK, finished: std::cell::Cell::new(false) })
+}
+
+impl LocalRef {
+    /// Polls the task once; true once it is finished (or saw its abort).
+    pub(crate) fn poll(&self, waker: &Waker) -> bool {
+        if self.finished.get() {
+            return true;
+        }
+        let finished = ffi_waker::with_ffi_waker(waker, |waker| {
+            // SAFETY: the cell is alive (we hold a reference); the owner polls
+            // on its one thread, never concurrently, only before it finished.
+            unsafe { (self.vtable.poll)(self.header.as_ptr() as *const c_void, waker) == POLL_READY }
+        });
+        self.finished.set(finished);
+        finished
+    }
+
+    /// Drops the future unpolled; the task completes as cancelled.
+    pub(crate) fn cancel(&self) {
+        if !self.finished.replace(true) {
+            // SAFETY: as for `poll`: the owner's thread, not finished.
+            unsafe { (self.vtable.cancel)(self.header.as_ptr() as *const c_void) }
+        }
+    }
+}
+
+impl Drop for LocalRef {
+    /// Cancels a task not finished yet, so that its `!Send` future is
+    /// dropped here, on its thread, never by a `JoinHandle` elsewhere.
+    fn drop(&mut self) {
+        self.cancel();
+        release_ref(self.header);
+    }
 }
 
 // ----- blocking closures ------------------------------------------------------------

@@ -116,6 +116,29 @@ impl<T> JoinSet<T> {
         self.insert(handle.spawn(task))
     }
 
+    /// Spawns `task` on the current [`LocalSet`](super::LocalSet) and adds it to the set.
+    ///
+    /// # Panics
+    /// Outside of a `LocalSet`, as [`spawn_local`](super::spawn_local).
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(super::spawn_local(task))
+    }
+
+    /// Spawns `task` on `local_set` and adds it to the set.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(local_set.spawn_local(task))
+    }
+
     /// Runs `f` on the blocking pool and adds it to the set.
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where

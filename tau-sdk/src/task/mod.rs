@@ -12,6 +12,7 @@ mod id;
 mod join_error;
 mod join_handle;
 mod join_set;
+mod local;
 mod state;
 mod yield_now;
 
@@ -23,6 +24,7 @@ pub use id::Id;
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use yield_now::yield_now;
 
 use crate::context::{self, TableRef};

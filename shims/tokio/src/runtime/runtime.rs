@@ -135,23 +135,53 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// A runtime whose `block_on` runs `!Send` futures, as tokio's
-/// `LocalRuntime` (built by [`Builder::build_local`]).
-#[derive(Debug)]
+/// A runtime whose `block_on` runs `!Send` futures and whose
+/// [`spawn_local`](Self::spawn_local) tasks run on the thread that calls
+/// `block_on`, as tokio's `LocalRuntime` (built by [`Builder::build_local`]).
+///
+/// ```
+/// let runtime = tokio::runtime::LocalRuntime::new().unwrap();
+/// let value = std::rc::Rc::new(21);
+/// let doubled = runtime.block_on(async move {
+///     tokio::task::spawn_local(async move { *value * 2 }).await.unwrap()
+/// });
+/// assert_eq!(doubled, 42);
+/// ```
 pub struct LocalRuntime {
+    // The set goes first: its tasks are cancelled while the runtime lives.
+    local: crate::task::LocalSet,
     inner: Runtime,
-    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl LocalRuntime {
-    pub(super) fn new_from(inner: Runtime) -> LocalRuntime {
-        LocalRuntime { inner, _not_send: std::marker::PhantomData }
+    /// A local runtime with everything enabled, as tokio's.
+    ///
+    /// # Errors
+    /// If the reactor cannot be created.
+    pub fn new() -> io::Result<LocalRuntime> {
+        Builder::new_current_thread().enable_all().build_local(Default::default())
     }
 
-    /// Runs `future` (which need not be `Send`) to completion on this thread.
+    pub(super) fn new_from(inner: Runtime) -> LocalRuntime {
+        LocalRuntime { local: crate::task::LocalSet::new(), inner }
+    }
+
+    /// Runs `future` (which need not be `Send`) to completion on this
+    /// thread, with the runtime's local tasks polled alongside it.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.inner.block_on(future)
+        self.inner.block_on(self.local.run_until(future))
+    }
+
+    /// Spawns a `!Send` task; it runs while `block_on` does.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let _entered = self.inner.enter();
+        self.local.spawn_local(future)
     }
 
     /// Spawns a `Send` task onto the runtime.
@@ -179,9 +209,15 @@ impl LocalRuntime {
         self.inner.handle()
     }
 
-    /// Makes the runtime current on this thread until the guard drops.
+    /// Makes the runtime (and its local set) current until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
         self.inner.enter()
+    }
+}
+
+impl fmt::Debug for LocalRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalRuntime").field("runtime", &self.inner).finish_non_exhaustive()
     }
 }
 

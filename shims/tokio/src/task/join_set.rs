@@ -48,6 +48,29 @@ impl<T> JoinSet<T> {
         self.inner.spawn_on(task, &handle.inner)
     }
 
+    /// Spawns `task` into the set on the current `LocalSet` (or `LocalRuntime`).
+    ///
+    /// # Panics
+    /// Outside of one, as [`spawn_local`](super::spawn_local).
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.inner.spawn_local(task)
+    }
+
+    /// Spawns `task` into the set on `local_set`.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.inner.spawn_local_on(task, local_set)
+    }
+
     /// Runs `f` on the blocking pool, its result joined through the set.
     #[track_caller]
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle

@@ -21,7 +21,9 @@ mod join_set;
 use std::future::Future;
 
 pub use join_set::JoinSet;
-pub use tau::task::{id, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle};
+pub use tau::task::{
+    id, spawn_local, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle, LocalEnterGuard, LocalSet,
+};
 pub use upstream::task::{futures, LocalKey};
 pub use upstream::task_local;
 

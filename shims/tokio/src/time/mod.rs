@@ -25,7 +25,8 @@ pub use tau::time::{
     MissedTickBehavior, Sleep, Timeout,
 };
 
-use std::time::Duration;
+/// `std::time::Duration`, re-exported as tokio does.
+pub use std::time::Duration;
 
 const NO_PAUSE: &str = "tokio on tau: the clock cannot be paused, advanced or resumed: it is the \
 host's one clock, shared by every plugin; test with real (short) durations instead";
@@ -52,7 +53,6 @@ pub fn resume() {
 ///
 /// # Panics
 /// Always: see the [module docs](self).
-#[track_caller]
 pub async fn advance(_duration: Duration) {
     panic!("{NO_PAUSE}");
 }

@@ -1,0 +1,133 @@
+//! End-to-end: a plugin written against tokio, tokio-stream and tokio-util
+//! (`plugins/tokio-plugin`) is built with tau's tokio patched in and loaded
+//! by a host; its tokio code runs on the host's one runtime and gives the
+//! values real tokio gives.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{host, library};
+use tau_host::{Host, PluginId};
+
+const PLUGIN: &str = "tokio-plugin";
+
+fn load(host: &mut Host) -> PluginId {
+    host.load(library(PLUGIN)).unwrap_or_else(|error| panic!("loading {PLUGIN}: {error}"))
+}
+
+/// Runs one of the plugin's async exports to completion.
+fn run<R: Send + 'static, A: tau_host::Args>(host: &Host, plugin: PluginId, export: &str, args: A) -> R {
+    let call = host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap();
+    host.block_on(call).unwrap_or_else(|error| panic!("{export}: {error}"))
+}
+
+#[test]
+fn tokio_tasks_timers_and_join_sets_run_on_the_hosts_runtime() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let sum: u64 = run(&host, plugin, "spawn_and_sleep", (100u64,));
+    assert_eq!(sum, (0..100).sum::<u64>());
+}
+
+#[test]
+fn a_bounded_channel_applies_backpressure() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let log: String = run(&host, plugin, "bounded_backpressure", ());
+    // Capacity 1: the first send completes, the second waits for the first
+    // receive, and so on.
+    assert_eq!(log, "s0|r0s1r1s2r2");
+}
+
+#[test]
+fn upstream_sync_primitives_and_macros_keep_tokios_semantics() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let report: String = run(&host, plugin, "sync_primitives", ());
+    assert_eq!(
+        report,
+        "oneshot 7, join 6, try_join Err(\"second failed\"), notify, closed true, watch 5, \
+         try_acquire false, available 1, mutex 10"
+    );
+}
+
+#[test]
+fn tokio_util_framed_lines_echo_over_loopback_tcp() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let lines = vec!["one".to_string(), "two".to_string(), "three".to_string()];
+    let echoed: Vec<String> = run(&host, plugin, "framed_echo", (lines,));
+    assert_eq!(echoed, ["echo: one", "echo: two", "echo: three"]);
+}
+
+#[test]
+fn io_copy_moves_a_megabyte_through_split_tcp_halves() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let copied: u64 = run(&host, plugin, "tcp_copy", (1u64 << 20,));
+    assert_eq!(copied, 1 << 20);
+}
+
+#[test]
+fn tokio_stream_wrappers_yield_what_their_sources_hold() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let report: Vec<String> = run(&host, plugin, "stream_wrappers", ());
+    assert_eq!(
+        report,
+        [
+            "receiver [1, 2, 3]",
+            "unbounded [4, 5]",
+            "interval 3 ticks, true",
+            "broadcast [\"a\", \"b\"]",
+            "watch Some(\"first\") Some(\"second\")",
+            "map [(\"x\", 1), (\"x\", 2), (\"y\", 3)]",
+            "listener Ok(true)",
+        ]
+    );
+}
+
+#[test]
+fn tokio_util_tokens_poll_sender_reader_stream_and_delay_queue() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let report: Vec<String> = run(&host, plugin, "util_pieces", ());
+    assert_eq!(
+        report,
+        [
+            "child cancelled",
+            "poll sender Some(9)",
+            "reader reader stream bytes",
+            "delay queue [\"early\", \"late\"]",
+        ]
+    );
+}
+
+#[test]
+fn what_one_thread_cannot_do_panics_with_a_message_naming_the_alternative() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let report: Vec<String> = run(&host, plugin, "refusals", ());
+    assert_eq!(report.len(), 3, "{report:?}");
+    assert!(report[0].starts_with("block_in_place: ") && report[0].contains("spawn_blocking"), "{report:?}");
+    assert!(report[1].starts_with("block_on: Cannot start a runtime from within a runtime"), "{report:?}");
+    assert!(report[2].starts_with("blocking_recv: Cannot block the current thread from within a runtime"), "{report:?}");
+    // The plugin is still usable afterwards.
+    let sum: u64 = run(&host, plugin, "spawn_and_sleep", (3u64,));
+    assert_eq!(sum, 3);
+}
+
+#[test]
+fn unloading_releases_the_sockets_and_timers_tokio_tasks_held() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let port: u16 = run(&host, plugin, "hold_resources", (5u64,));
+    let metrics = host.plugin_metrics(plugin).unwrap();
+    assert_eq!(metrics.num_alive_tasks(), 5);
+    assert!(metrics.num_timers() >= 5, "{metrics:?}");
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err(), "the plugin's listener is gone early");
+    host.unload(plugin).unwrap();
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free after unload");
+    let _ = Duration::ZERO;
+}
