@@ -73,7 +73,7 @@ mod plugin;
 mod private_dir;
 mod symbol;
 
-pub use build::{default_cache_dir, default_patches_file, read_patches, Builder, Built, Patch};
+pub use build::{default_cache_dir, default_patches_file, patch_table, read_patches, Builder, Built, Patch};
 pub use call::{Args, PluginCall};
 pub use error::{BuildError, CallError, LoadError, UnloadError};
 pub use host::{Host, Unloaded};

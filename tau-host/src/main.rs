@@ -86,6 +86,10 @@ enum Command {
     },
     /// Show the toolchain, tau-sdk version, build environment and patches.
     Info,
+    /// Print the `[patch.crates-io]` table that makes a cargo project use
+    /// tau's crates (tau-sdk, the tokio shim), materialising the vendored
+    /// sources they need first. Put it in `.cargo/config.toml` or Cargo.toml.
+    PatchConfig,
     /// Inspect or clean the plugin build cache.
     Cache {
         #[command(subcommand)]
@@ -191,13 +195,18 @@ fn run(command: Command) -> Result<(), String> {
         Command::New { path, name } => {
             let name =
                 name.or_else(|| scaffold::name_for(&path)).ok_or("give the new crate a name with --name")?;
-            let patches = Builder::new().patches().map_err(|error| error.to_string())?;
+            let patches = Builder::new().prepare_patches().map_err(|error| error.to_string())?;
             scaffold::create(&path, &name, &patches)?;
             println!("created plugin crate `{name}` in {}", path.display());
             println!("try it: tau call {} hello world", path.display());
             Ok(())
         }
         Command::Info => info(),
+        Command::PatchConfig => {
+            let patches = Builder::new().prepare_patches().map_err(|error| error.to_string())?;
+            print!("{}", tau_host::patch_table(&patches));
+            Ok(())
+        }
         Command::Cache { command: CacheCommand::Ls } => cache::ls(&Builder::new()),
         Command::Cache { command: CacheCommand::Gc { all } } => cache::gc(&Builder::new(), all),
         Command::Exports { plugin, build } => {

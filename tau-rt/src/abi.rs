@@ -22,7 +22,7 @@
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// `poll` result: the future is not finished.
 pub const POLL_PENDING: u8 = 0;
@@ -287,6 +287,19 @@ pub struct RuntimeTable {
     /// the calling thread (so before the caller closes it), and the rest is
     /// queued for the driver. Returns 0 or an errno.
     pub io_deregister: unsafe extern "C" fn(rt: *const RtContext, key: u64, fd: i32) -> i32,
+
+    /// Subscribes to the process-wide delivery of `signal` (the host owns
+    /// the one handler per signal; plugin code never installs one). Writes
+    /// the key; returns 0, `EINVAL` for a signal that cannot be handled
+    /// (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGILL`, `SIGFPE`, out of range),
+    /// another errno, or [`ERR_GONE`]. From any thread.
+    pub signal_subscribe: unsafe extern "C" fn(rt: *const RtContext, signal: i32, key: *mut u64) -> i32,
+    /// Returns [`POLL_READY`] once per batch of deliveries since the last
+    /// ready poll, else stores the waker ([`POLL_PENDING`]); [`POLL_GONE`]
+    /// for a key not subscribed. From any thread.
+    pub signal_poll: unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8,
+    /// Ends a subscription, dropping its waker. From any thread.
+    pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 }
 
 // SAFETY: the table is immutable after construction and every function in it

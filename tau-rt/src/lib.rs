@@ -29,6 +29,7 @@ mod remote;
 mod runtime;
 mod scheduler;
 mod scope;
+mod signal;
 mod slab;
 mod sync;
 mod table;

@@ -37,6 +37,9 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         io_poll_ready,
         io_clear_ready,
         io_deregister,
+        signal_subscribe,
+        signal_poll,
+        signal_unsubscribe,
     }
 }
 
@@ -203,6 +206,9 @@ static GONE: RuntimeTable = RuntimeTable {
     io_poll_ready: gone_io_poll_ready,
     io_clear_ready: gone_io_clear_ready,
     io_deregister: gone_io_deregister,
+    signal_subscribe: gone_signal_subscribe,
+    signal_poll,
+    signal_unsubscribe,
 };
 
 unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
@@ -265,4 +271,38 @@ unsafe extern "C" fn gone_io_clear_ready(_rt: *const RtContext, _key: u64, _dire
 
 unsafe extern "C" fn gone_io_deregister(_rt: *const RtContext, _key: u64, _fd: i32) -> i32 {
     0
+}
+
+unsafe extern "C" fn signal_subscribe(rt: *const RtContext, signal: i32, key: *mut u64) -> i32 {
+    // SAFETY: table contract.
+    if unsafe { Scope::from_rt(rt) }.is_gone() {
+        return ERR_GONE;
+    }
+    match crate::signal::subscribe(signal) {
+        Ok(subscribed) => {
+            // SAFETY: `key` is a valid out-pointer (table contract).
+            unsafe { *key = subscribed };
+            0
+        }
+        Err(errno) => errno,
+    }
+}
+
+/// Subscriptions are process-wide, not the scope's: a value that outlived
+/// its plugin still polls and ends its own.
+unsafe extern "C" fn signal_poll(_rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8 {
+    // SAFETY: `waker` is borrowed for the call (table contract).
+    match crate::signal::poll(key, unsafe { &*waker }) {
+        Some(true) => crate::abi::POLL_READY,
+        Some(false) => crate::abi::POLL_PENDING,
+        None => POLL_GONE,
+    }
+}
+
+unsafe extern "C" fn signal_unsubscribe(_rt: *const RtContext, key: u64) {
+    crate::signal::unsubscribe(key);
+}
+
+unsafe extern "C" fn gone_signal_subscribe(_rt: *const RtContext, _signal: i32, _key: *mut u64) -> i32 {
+    ERR_GONE
 }

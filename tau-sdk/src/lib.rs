@@ -35,6 +35,7 @@ pub mod io;
 mod park;
 pub mod plugin;
 pub mod runtime;
+pub mod signal;
 pub mod stream;
 pub mod sync;
 pub mod task;

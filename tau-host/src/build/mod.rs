@@ -43,7 +43,7 @@ use std::sync::{Arc, OnceLock};
 pub use cache::{CacheListing, EnvironmentListing, PluginListing, Removed};
 pub use environment::Environment;
 pub use fresh::Stale;
-pub use patches::{default_patches_file, read_patches, Patch};
+pub use patches::{default_patches_file, patch_table, read_patches, Patch};
 
 use crate::error::BuildError;
 use cache::{Entry, ENVIRONMENT_FILE};
@@ -194,6 +194,17 @@ impl Builder {
     /// The patches injected into builds.
     pub fn patches(&self) -> Result<Vec<Patch>, BuildError> {
         read_patches(&self.patches_file)
+    }
+
+    /// Materialises the vendored crates the patches use (`vendor/` next to
+    /// the patches file; see [`vendor`]) and returns the patches: what a
+    /// plain `cargo` build needs before it can use them. Builds do this
+    /// themselves.
+    pub fn prepare_patches(&self) -> Result<Vec<Patch>, BuildError> {
+        if let Some(root) = self.patches_file.parent() {
+            vendor::materialize_all(&root.join("vendor"))?;
+        }
+        self.patches()
     }
 
     /// The build environment, computed on the first call.

@@ -49,6 +49,17 @@ pub(crate) fn parse_patches(text: &str, file: &Path) -> Result<Vec<Patch>, Build
     Ok(patches)
 }
 
+/// The `[patch.crates-io]` table of `patches`, for a `.cargo/config.toml`
+/// or a `Cargo.toml`.
+pub fn patch_table(patches: &[Patch]) -> String {
+    let mut text = String::from("[patch.crates-io]\n");
+    for patch in patches {
+        let path = patch.path.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
+        text.push_str(&format!("{} = {{ path = \"{path}\" }}\n", patch.name));
+    }
+    text
+}
+
 /// The `patches.list` of this tau checkout (`TAU_PATCHES` overrides it).
 pub fn default_patches_file() -> PathBuf {
     std::env::var_os("TAU_PATCHES")

@@ -65,13 +65,11 @@ tau-sdk = "0.1"
 
 fn cargo_config(patches: &[Patch]) -> String {
     let mut text = String::from(
-        "# Where tau's crates are, so that plain `cargo build` and `cargo test` work\n\
-         # here; `tau build` injects the same patches itself.\n[patch.crates-io]\n",
+        "# Where tau's crates are (the SDK, and the tokio shim every tokio\n\
+         # dependency resolves to), so that plain `cargo build` and `cargo test`\n\
+         # work here; `tau build` injects the same patches itself.\n",
     );
-    for patch in patches {
-        let path = patch.path.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
-        text.push_str(&format!("{} = {{ path = \"{path}\" }}\n", patch.name));
-    }
+    text.push_str(&tau_host::patch_table(patches));
     text
 }
 
