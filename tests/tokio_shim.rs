@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::time::Duration;
+use std::any::Any;
+use std::time::{Duration, Instant};
 
 use common::{host, library};
 use tau_host::{Host, PluginId};
@@ -13,7 +14,11 @@ use tau_host::{Host, PluginId};
 const PLUGIN: &str = "tokio-plugin";
 
 fn load(host: &mut Host) -> PluginId {
-    host.load(library(PLUGIN)).unwrap_or_else(|error| panic!("loading {PLUGIN}: {error}"))
+    load_named(host, PLUGIN)
+}
+
+fn load_named(host: &mut Host, name: &str) -> PluginId {
+    host.load(library(name)).unwrap_or_else(|error| panic!("loading {name}: {error}"))
 }
 
 /// Runs one of the plugin's async exports to completion.
@@ -112,7 +117,10 @@ fn what_one_thread_cannot_do_panics_with_a_message_naming_the_alternative() {
     assert_eq!(report.len(), 3, "{report:?}");
     assert!(report[0].starts_with("block_in_place: ") && report[0].contains("spawn_blocking"), "{report:?}");
     assert!(report[1].starts_with("block_on: Cannot start a runtime from within a runtime"), "{report:?}");
-    assert!(report[2].starts_with("blocking_recv: Cannot block the current thread from within a runtime"), "{report:?}");
+    assert!(
+        report[2].starts_with("blocking_recv: Cannot block the current thread from within a runtime"),
+        "{report:?}"
+    );
     // The plugin is still usable afterwards.
     let sum: u64 = run(&host, plugin, "spawn_and_sleep", (3u64,));
     assert_eq!(sum, 3);
@@ -129,5 +137,47 @@ fn unloading_releases_the_sockets_and_timers_tokio_tasks_held() {
     assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err(), "the plugin's listener is gone early");
     host.unload(plugin).unwrap();
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free after unload");
-    let _ = Duration::ZERO;
+}
+
+#[test]
+fn a_tokio_channel_made_in_one_plugin_is_fed_by_another() {
+    let mut host = host();
+    let maker = load(&mut host);
+    let peer = load_named(&mut host, "tokio-peer");
+    let channel: Box<dyn Any + Send> = host.plugin(maker).unwrap().call("channel", (4u64,)).unwrap();
+    let receiver: Option<Box<dyn Any + Send>> =
+        host.plugin(peer).unwrap().call("feed", (channel, 100u64)).unwrap();
+    let receiver = receiver.expect("tokio-peer did not recognise tokio-plugin's channel type");
+    let sum: Option<u64> = run(&host, maker, "sum_all", (receiver,));
+    assert_eq!(sum, Some((0..100).sum()));
+    // The sender's task ran in the peer and counted there.
+    assert_eq!(host.plugin_metrics(peer).unwrap().num_alive_tasks(), 0);
+}
+
+#[test]
+fn a_handle_captured_in_a_task_spawns_from_another_thread() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let (value, other_thread): (u64, bool) = run(&host, plugin, "spawn_from_thread", ());
+    assert_eq!((value, other_thread), (42, true));
+}
+
+#[test]
+fn a_hot_channel_loop_yields_so_another_plugins_timer_fires_meanwhile() {
+    let mut host = host();
+    let hot = load(&mut host);
+    let other = load_named(&mut host, "example-plugin");
+    // 400 ms of a receive loop that is never pending; the other plugin's
+    // 20 ms sleep must finish while it runs, which it can only do if the
+    // loop is made to yield (tau's budget in upstream's channel).
+    let looping = host.plugin(hot).unwrap().spawn_call::<u64, _>("hot_loop", (400u64,)).unwrap();
+    let started = Instant::now();
+    let timer = host.plugin(other).unwrap().spawn_call::<i64, _>("slow_double", (21i64,)).unwrap();
+    let doubled = host.block_on(timer).unwrap();
+    let lateness = started.elapsed().saturating_sub(Duration::from_millis(20));
+    assert_eq!(doubled, 42);
+    assert!(!looping.is_finished(), "the timer only fired once the hot loop had ended");
+    eprintln!("the 20 ms timer fired {lateness:?} late while the hot loop ran");
+    let received = host.block_on(looping).unwrap();
+    assert!(received > 128, "the loop did little work: {received}");
 }

@@ -139,8 +139,14 @@ fn spawn_local_outside_a_set_panics_with_tokios_message() {
         }))
         .unwrap_err()
         .into_panic();
-    let message = panic.downcast_ref::<&str>().map(|text| text.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
-    assert_eq!(message.as_deref(), Some("`spawn_local` called from outside of a `task::LocalSet` or LocalRuntime"));
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned());
+    assert_eq!(
+        message.as_deref(),
+        Some("`spawn_local` called from outside of a `task::LocalSet` or LocalRuntime")
+    );
 }
 
 #[test]

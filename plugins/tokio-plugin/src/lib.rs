@@ -4,6 +4,7 @@
 //! host's one runtime. Every export returns what it observed, for the test
 //! (`tests/tokio_shim.rs`) to compare with what tokio would give.
 
+use std::any::Any;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -278,7 +279,8 @@ impl TokioPlugin {
         let mut received = 0;
         while std::time::Instant::now() < deadline {
             tx.send(received).unwrap();
-            received += rx.recv().await.unwrap().min(1);
+            rx.recv().await.unwrap();
+            received += 1;
         }
         received
     }
@@ -334,5 +336,45 @@ impl TokioPlugin {
             });
         }
         first_port
+    }
+
+    /// A bounded channel of `capacity`, both ends boxed: another plugin
+    /// feeds it (see tokio-peer) and [`sum_all`](Self::sum_all) drains it.
+    #[tau::export]
+    pub fn channel(&self, capacity: u64) -> Box<dyn Any + Send> {
+        Box::new(mpsc::channel::<u64>(capacity as usize))
+    }
+
+    /// Receives until the channel closes; the sum, or `None` if the box
+    /// held anything but a `Receiver<u64>`.
+    #[tau::export]
+    pub async fn sum_all(&self, receiver: Box<dyn Any + Send>) -> Option<u64> {
+        let mut rx = *receiver.downcast::<mpsc::Receiver<u64>>().ok()?;
+        let mut sum = 0;
+        while let Some(n) = rx.recv().await {
+            sum += n;
+        }
+        Some(sum)
+    }
+
+    /// Captures `Handle::current()` in this task, moves it to a new OS
+    /// thread, spawns from there onto the (host's) runtime and awaits the
+    /// result here. Returns the value and whether the spawning thread was
+    /// another one.
+    #[tau::export]
+    pub async fn spawn_from_thread(&self) -> (u64, bool) {
+        let handle = tokio::runtime::Handle::current();
+        let here = std::thread::current().id();
+        let (tx, rx) = oneshot::channel();
+        std::thread::spawn(move || {
+            let there = std::thread::current().id();
+            let task = handle.spawn(async move {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                41 + 1
+            });
+            let _ = tx.send((task, there != here));
+        });
+        let (task, other_thread) = rx.await.unwrap();
+        (task.await.unwrap(), other_thread)
     }
 }

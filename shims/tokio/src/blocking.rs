@@ -1,5 +1,6 @@
 //! An `AsyncRead`/`AsyncWrite` over a blocking `Read`/`Write`, each
-//! operation run on the blocking pool, one at a time (stdio, `fs::File`).
+//! operation run on the blocking pool, one at a time (stdio), and the
+//! buffer it and `fs::File` move in and out of the pool's jobs.
 
 use std::future::Future;
 use std::io::{self, Read, Write};
@@ -37,11 +38,41 @@ pub(crate) struct Buf {
 }
 
 impl Buf {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.position == self.bytes.len()
     }
 
-    fn copy_to(&mut self, dst: &mut ReadBuf<'_>) -> usize {
+    /// Forgets the unread bytes; returns the seek offset (zero or negative)
+    /// that moves a file back over them.
+    pub(crate) fn discard_read(&mut self) -> i64 {
+        let unread = (self.bytes.len() - self.position) as i64;
+        self.bytes.clear();
+        self.position = 0;
+        -unread
+    }
+
+    /// Takes up to `max` bytes of `src` to write out; returns how many.
+    pub(crate) fn copy_from(&mut self, src: &[u8], max: usize) -> usize {
+        debug_assert!(self.is_empty());
+        let count = src.len().min(max);
+        self.bytes.extend_from_slice(&src[..count]);
+        count
+    }
+
+    /// [`copy_from`](Self::copy_from) over several slices, in order.
+    pub(crate) fn copy_from_bufs(&mut self, bufs: &[io::IoSlice<'_>], max: usize) -> usize {
+        debug_assert!(self.is_empty());
+        for buf in bufs {
+            let room = max - self.bytes.len();
+            if room == 0 {
+                break;
+            }
+            self.bytes.extend_from_slice(&buf[..buf.len().min(room)]);
+        }
+        self.bytes.len()
+    }
+
+    pub(crate) fn copy_to(&mut self, dst: &mut ReadBuf<'_>) -> usize {
         let count = (self.bytes.len() - self.position).min(dst.remaining());
         dst.put_slice(&self.bytes[self.position..self.position + count]);
         self.position += count;
@@ -52,7 +83,7 @@ impl Buf {
         count
     }
 
-    fn read_from<T: Read>(&mut self, reader: &mut T, max: usize) -> io::Result<usize> {
+    pub(crate) fn read_from<T: Read>(&mut self, reader: &mut T, max: usize) -> io::Result<usize> {
         self.bytes.resize(max, 0);
         let result = loop {
             match reader.read(&mut self.bytes) {
@@ -65,7 +96,7 @@ impl Buf {
         result
     }
 
-    fn write_to<T: Write>(&mut self, writer: &mut T) -> io::Result<()> {
+    pub(crate) fn write_to<T: Write>(&mut self, writer: &mut T) -> io::Result<()> {
         let result = writer.write_all(&self.bytes[self.position..]);
         self.bytes.clear();
         self.position = 0;

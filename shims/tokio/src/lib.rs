@@ -33,13 +33,13 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-// pub mod fs;
 mod blocking;
+pub mod fs;
 pub mod io;
 pub mod net;
-// pub mod process;
+pub mod process;
 pub mod runtime;
-// pub mod signal;
+pub mod signal;
 pub mod task;
 pub mod time;
 
@@ -54,7 +54,7 @@ pub mod sync {
 pub mod stream {}
 
 pub use task::spawn;
-pub use upstream::{join, pin, select, try_join};
+pub use upstream::{join, pin, select, task_local, try_join};
 
 /// Marks an async function to be run on a fresh runtime, as
 /// `#[tokio::main]`: upstream `tokio-macros`, expanding to this crate's

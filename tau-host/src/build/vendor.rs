@@ -111,7 +111,8 @@ fn materialize_from(dir: &Path, cache: &Path) -> Result<(), BuildError> {
     for edit in &spec.edit {
         apply_edit(dir, edit).map_err(error)?;
     }
-    std::fs::write(dir.join(STAMP_FILE), &stamp).map_err(|e| error(format!("cannot write the stamp: {e}")))?;
+    std::fs::write(dir.join(STAMP_FILE), &stamp)
+        .map_err(|e| error(format!("cannot write the stamp: {e}")))?;
     Ok(())
 }
 
@@ -174,10 +175,8 @@ fn registry_cache() -> PathBuf {
 }
 
 fn find_in_cache(cache: &Path, file_name: &str) -> Option<PathBuf> {
-    let mut registries: Vec<PathBuf> = std::fs::read_dir(cache)
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
+    let mut registries: Vec<PathBuf> =
+        std::fs::read_dir(cache).ok()?.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
     registries.sort();
     registries.into_iter().map(|registry| registry.join(file_name)).find(|file| file.is_file())
 }
@@ -190,7 +189,9 @@ fn fetch(spec: &Spec) -> Result<(), String> {
          [dependencies]\n{} = {{ version = \"={}\", default-features = false }}\n\n[workspace]\n",
         spec.name, spec.version
     );
-    let write = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()));
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
     std::fs::create_dir_all(project.path().join("src")).map_err(|e| e.to_string())?;
     write(project.path().join("Cargo.toml"), &manifest)?;
     write(project.path().join("src/lib.rs"), "")?;
@@ -339,9 +340,12 @@ mod tests {
     /// A `.crate` with `src/lib.rs` and `LICENSE`, and its checksum.
     fn package(dir: &Path) -> (PathBuf, String) {
         let file = dir.join("fake-1.0.0.crate");
-        let encoder = flate2::write::GzEncoder::new(File::create(&file).unwrap(), flate2::Compression::fast());
+        let encoder =
+            flate2::write::GzEncoder::new(File::create(&file).unwrap(), flate2::Compression::fast());
         let mut builder = tar::Builder::new(encoder);
-        for (name, text) in [("fake-1.0.0/src/lib.rs", "pub fn a() {}\n// marker\n"), ("fake-1.0.0/LICENSE", "MIT\n")] {
+        for (name, text) in
+            [("fake-1.0.0/src/lib.rs", "pub fn a() {}\n// marker\n"), ("fake-1.0.0/LICENSE", "MIT\n")]
+        {
             let mut header = tar::Header::new_gnu();
             header.set_size(text.len() as u64);
             header.set_mode(0o644);

@@ -142,12 +142,16 @@ fn check_crossing_type(ty: &Type, what: &str, errors: &mut Vec<syn::Error>) {
         Type::Infer(_) => Some(format!("the {what} must be written out, not `_`")),
         Type::Never(_) => None,
         Type::Path(path) => {
-            // Look inside generic arguments (`Option<&str>`, `Vec<impl Trait>`).
+            // Look inside generic arguments (`Option<&str>`, `Vec<impl Trait>`);
+            // a trait object behind a pointer (`Box<dyn Any + Send>`) is sized.
             for segment in &path.path.segments {
+                let is_pointer = ["Box", "Arc", "Rc"].iter().any(|name| segment.ident == name);
                 if let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments {
                     for argument in &arguments.args {
-                        if let syn::GenericArgument::Type(inner) = argument {
-                            check_crossing_type(inner, what, errors);
+                        match argument {
+                            syn::GenericArgument::Type(Type::TraitObject(_)) if is_pointer => {}
+                            syn::GenericArgument::Type(inner) => check_crossing_type(inner, what, errors),
+                            _ => {}
                         }
                     }
                 }
@@ -215,6 +219,16 @@ mod tests {
             "impl P { #[tau::export] fn a(&self, x: Option<String>) -> Result<u8, String> { Ok(1) } \
                       #[tau::export] async fn b(&self) {} fn on_load(&self) {} }";
         assert_eq!(errors_of(source), []);
+    }
+
+    #[test]
+    fn boxed_trait_objects_cross_and_bare_ones_do_not() {
+        let source = "impl P { #[tau::export] fn a(&self, x: Box<dyn std::any::Any + Send>) -> \
+                      Option<std::sync::Arc<dyn Fn() + Send + Sync>> { None } }";
+        assert_eq!(errors_of(source), []);
+        let errors = errors_of("impl P { #[tau::export] fn a(&self) -> Vec<dyn Send> { todo!() } }");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].0.contains("unsized trait object"), "{errors:?}");
     }
 
     #[test]

@@ -127,7 +127,9 @@ impl std::fmt::Debug for Signal {
 /// runtime or once the plugin's runtime is gone.
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let table = context::try_current().ok_or_else(|| {
-        io::Error::other("there is no reactor running, must be called from the context of a Tokio 1.x runtime")
+        io::Error::other(
+            "there is no reactor running, must be called from the context of a Tokio 1.x runtime",
+        )
     })?;
     let runtime = table.get();
     let mut key = 0;
@@ -135,7 +137,9 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let code = unsafe { (runtime.signal_subscribe)(runtime.rt, kind.0, &mut key) };
     match code {
         0 => Ok(Signal { key, table }),
-        ERR_GONE => Err(io::Error::other("the runtime is gone: the plugin that made this value was unloaded")),
+        ERR_GONE => {
+            Err(io::Error::other("the runtime is gone: the plugin that made this value was unloaded"))
+        }
         libc::EINVAL => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("signal {} cannot be handled (it is forbidden, or not a signal)", kind.0),

@@ -83,7 +83,12 @@ impl<Body, T> Cell<Body, T> {
         Cell::<Body, T>::allocate_with(table, body, refs, None)
     }
 
-    fn allocate_with(table: TableRef, body: Body, refs: usize, local_waker: Option<Waker>) -> NonNull<Header> {
+    fn allocate_with(
+        table: TableRef,
+        body: Body,
+        refs: usize,
+        local_waker: Option<Waker>,
+    ) -> NonNull<Header> {
         let cell = Box::new(Cell::<Body, T> {
             header: Header {
                 state: State::new(refs),
@@ -392,7 +397,10 @@ where
     let header = Cell::<F, F::Output>::allocate_with(table, future, 2, Some(waker));
     // SAFETY: we hold both references.
     unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);
-    (RawRef { header }, LocalRef { header, vtable: &VTables::<F, F::Output>::TASK, finished: std::cell::Cell::new(false) })
+    (
+        RawRef { header },
+        LocalRef { header, vtable: &VTables::<F, F::Output>::TASK, finished: std::cell::Cell::new(false) },
+    )
 }
 
 impl LocalRef {

@@ -134,9 +134,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
-        Ok(Some(taken)) => {
-            Poll::Ready(RestoreOnPending { taken: Cell::new(taken), _not_send: PhantomData })
-        }
+        Ok(Some(taken)) => Poll::Ready(RestoreOnPending { taken: Cell::new(taken), _not_send: PhantomData }),
         Err(_) => Poll::Ready(RestoreOnPending { taken: Cell::new(false), _not_send: PhantomData }),
     }
 }

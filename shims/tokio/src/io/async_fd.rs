@@ -145,7 +145,10 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Polls for write readiness.
-    pub fn poll_write_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+    pub fn poll_write_ready<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         let ready = ready!(self.registration.poll_ready(cx, Interest::WRITABLE))?;
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, ready }))
     }
@@ -192,7 +195,11 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Runs `f` once ready for `interest`, retrying after `WouldBlock`.
-    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let inner = self.get_ref();
         self.registration.async_io(interest, || f(inner)).await
     }
@@ -214,7 +221,11 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// As [`try_io`](Self::try_io), with mutable access.
-    pub fn try_io_mut<R>(&mut self, interest: Interest, f: impl FnOnce(&mut T) -> io::Result<R>) -> io::Result<R> {
+    pub fn try_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        f: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let inner = self.inner.as_mut().expect("AsyncFd used after into_inner");
         self.registration.try_io(interest, || f(inner))
     }
@@ -273,7 +284,10 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     }
 
     /// Runs `f`; on `WouldBlock` clears the readiness and returns `Err(TryIoError)`.
-    pub fn try_io<R>(&mut self, f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
+    pub fn try_io<R>(
+        &mut self,
+        f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>,
+    ) -> Result<io::Result<R>, TryIoError> {
         match f(self.fd) {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                 self.clear_ready();
@@ -337,7 +351,10 @@ impl<T: AsRawFd> AsyncFdReadyMutGuard<'_, T> {
     }
 
     /// Runs `f`; on `WouldBlock` clears the readiness and returns `Err(TryIoError)`.
-    pub fn try_io<R>(&mut self, f: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
+    pub fn try_io<R>(
+        &mut self,
+        f: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>,
+    ) -> Result<io::Result<R>, TryIoError> {
         match f(self.fd) {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                 self.clear_ready();

@@ -89,7 +89,11 @@ impl Registration {
     }
 
     /// Waits for `interest` and runs `f` until it does not return `WouldBlock`.
-    pub(crate) async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
     }
 }
@@ -163,7 +167,11 @@ impl<E: std::os::fd::AsRawFd> PollEvented<E> {
         self.registration.try_io(interest, || f(io))
     }
 
-    pub(crate) async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
         let io = self.io();
         self.registration.async_io(interest, || f(io)).await
     }
@@ -174,11 +182,16 @@ where
     for<'a> &'a E: io::Read + io::Write,
 {
     /// `AsyncRead::poll_read` for a stream socket.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut upstream::io::ReadBuf<'_>) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut upstream::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let read = ready!(self.poll_io(cx, Interest::READABLE, |mut io| {
             // SAFETY: `read` only writes initialised bytes into the slice it
             // is given, and we advance by exactly what it reports.
-            let unfilled = unsafe { &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            let unfilled =
+                unsafe { &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
             io::Read::read(&mut io, unfilled)
         }))?;
         // SAFETY: `read` bytes were written by the kernel.

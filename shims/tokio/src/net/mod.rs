@@ -29,17 +29,20 @@
 
 mod addr;
 pub mod tcp;
-// mod udp;
-// pub mod unix;
+mod udp;
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
-// pub use udp::UdpSocket;
-// pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
+pub use udp::UdpSocket;
+pub use unix::{datagram::UnixDatagram, listener::UnixListener, socket::UnixSocket, stream::UnixStream};
 
 /// Reads from `fd` into `buf`'s spare capacity, advancing it: the
 /// `try_read_buf` of every socket type.
-pub(crate) fn read_into_buf_mut<B: bytes::BufMut>(fd: std::os::fd::RawFd, buf: &mut B) -> std::io::Result<usize> {
+pub(crate) fn read_into_buf_mut<B: bytes::BufMut>(
+    fd: std::os::fd::RawFd,
+    buf: &mut B,
+) -> std::io::Result<usize> {
     let chunk = buf.chunk_mut();
     // SAFETY: `chunk` is valid for `chunk.len()` bytes of writes; `read`
     // writes at most that many.

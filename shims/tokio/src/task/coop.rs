@@ -2,8 +2,7 @@
 //! upstream's channels and io-util spend too (see the crate docs).
 
 pub use tau::task::coop::{
-    consume_budget, has_budget_remaining, poll_proceed, unconstrained, RestoreOnPending,
-    Unconstrained,
+    consume_budget, has_budget_remaining, poll_proceed, unconstrained, RestoreOnPending, Unconstrained,
 };
 
 use std::future::Future;

@@ -45,7 +45,8 @@ impl TcpListener {
 
     /// Polls to accept a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, address) = ready!(self.io.poll_io(cx, Interest::READABLE, |listener| listener.accept()))?;
+        let (stream, address) =
+            ready!(self.io.poll_io(cx, Interest::READABLE, |listener| listener.accept()))?;
         Poll::Ready(TcpStream::from_std(stream).map(|stream| (stream, address)))
     }
 

@@ -223,7 +223,11 @@ impl AsRef<TcpStream> for OwnedWriteHalf {
 macro_rules! async_read {
     ($ty:ty) => {
         impl AsyncRead for $ty {
-            fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
                 self.stream().poll_read_priv(cx, buf)
             }
         }

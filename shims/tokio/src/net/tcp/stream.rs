@@ -139,7 +139,11 @@ impl TcpStream {
     }
 
     /// Runs `f` once ready for `interest`, retrying after `WouldBlock`.
-    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         self.io.async_io(interest, |_| f()).await
     }
 
@@ -150,9 +154,9 @@ impl TcpStream {
 
     /// Polls a peek into `buf`, returning how many bytes were peeked.
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        let peeked = std::task::ready!(self.io.poll_io(cx, Interest::READABLE, |stream| {
-            stream.peek(buf.initialize_unfilled())
-        }))?;
+        let peeked = std::task::ready!(self
+            .io
+            .poll_io(cx, Interest::READABLE, |stream| { stream.peek(buf.initialize_unfilled()) }))?;
         buf.advance(peeked);
         Poll::Ready(Ok(peeked))
     }

@@ -1,0 +1,15 @@
+use std::fs::Metadata;
+use std::io;
+use std::path::Path;
+
+use super::asyncify;
+
+/// The metadata of `path`, following symbolic links: `std::fs::metadata`
+/// on the blocking pool.
+///
+/// # Errors
+/// If `path` does not exist or cannot be reached.
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    let path = path.as_ref().to_owned();
+    asyncify(move || std::fs::metadata(path)).await
+}

@@ -1,0 +1,160 @@
+//! The runtime, task and time modules against tokio's documented behaviour.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::runtime::{Builder, Handle, RuntimeFlavor};
+
+fn message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn builders_of_both_flavours_run_tasks_and_report_their_flavour() {
+    for (builder, flavor) in [
+        (Builder::new_current_thread().enable_all().build(), RuntimeFlavor::CurrentThread),
+        (Builder::new_multi_thread().worker_threads(4).enable_all().build(), RuntimeFlavor::MultiThread),
+    ] {
+        let runtime = builder.unwrap();
+        assert_eq!(runtime.handle().runtime_flavor(), flavor);
+        let sum = runtime.block_on(async {
+            let tasks: Vec<_> = (0..10u64).map(|n| tokio::spawn(async move { n })).collect();
+            let mut sum = 0;
+            for task in tasks {
+                sum += task.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, 45);
+    }
+}
+
+#[test]
+fn thread_hooks_run_once_around_the_runtime() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let runtime = Builder::new_current_thread()
+        .on_thread_start({
+            let started = started.clone();
+            move || {
+                started.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .on_thread_stop({
+            let stopped = stopped.clone();
+            move || {
+                stopped.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .unwrap();
+    runtime.block_on(async {});
+    drop(runtime);
+    assert_eq!((started.load(Ordering::SeqCst), stopped.load(Ordering::SeqCst)), (1, 1));
+}
+
+#[test]
+fn try_current_outside_any_runtime_is_an_error_with_tokios_message() {
+    let error = Handle::try_current().unwrap_err();
+    assert!(error.is_missing_context());
+    assert_eq!(
+        error.to_string(),
+        "there is no reactor running, must be called from the context of a Tokio 1.x runtime"
+    );
+}
+
+#[test]
+fn a_handle_spawns_from_a_plain_thread_and_enter_makes_it_current() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    let task = std::thread::spawn(move || {
+        let _entered = handle.enter();
+        tokio::spawn(async { 5 })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(runtime.block_on(task).unwrap(), 5);
+}
+
+#[tokio::test]
+async fn block_in_place_on_the_runtime_thread_names_spawn_blocking() {
+    let panic = tokio::spawn(async { tokio::task::block_in_place(|| ()) }).await.unwrap_err().into_panic();
+    let message = message(panic);
+    assert!(message.contains("spawn_blocking"), "{message}");
+    // Off the runtime thread it just runs, as tokio.
+    let value = tokio::task::spawn_blocking(|| tokio::task::block_in_place(|| 3)).await.unwrap();
+    assert_eq!(value, 3);
+}
+
+#[tokio::test]
+async fn blocking_recv_panics_on_the_runtime_thread_and_works_off_it() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+    let panic = tokio::spawn(async move {
+        let _ = rx.blocking_recv();
+    })
+    .await
+    .unwrap_err();
+    assert!(panic.is_panic());
+    let (tx2, mut rx2) = tokio::sync::mpsc::channel::<u8>(1);
+    let receiver = tokio::task::spawn_blocking(move || rx2.blocking_recv());
+    tx2.send(9).await.unwrap();
+    assert_eq!(receiver.await.unwrap(), Some(9));
+    drop(tx);
+}
+
+#[tokio::test]
+async fn a_hot_receive_loop_is_made_to_yield_by_the_budget() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    for n in 0..1000 {
+        tx.send(n).unwrap();
+    }
+    let ran = Arc::new(AtomicUsize::new(0));
+    let flag = ran.clone();
+    tokio::spawn(async move { flag.store(1, Ordering::SeqCst) });
+    let mut seen_before_other_ran = 0;
+    for _ in 0..1000 {
+        rx.recv().await.unwrap();
+        if ran.load(Ordering::SeqCst) == 0 {
+            seen_before_other_ran += 1;
+        }
+    }
+    // tokio's budget is 128 per poll: the other task ran within the first few hundred.
+    assert!(seen_before_other_ran < 1000, "the receive loop never yielded");
+    assert!(seen_before_other_ran >= 100, "yielded before the budget was spent: {seen_before_other_ran}");
+}
+
+#[tokio::test]
+async fn task_locals_are_scoped_to_their_future() {
+    tokio::task_local! {
+        static REQUEST: u32;
+    }
+    let inside = REQUEST.scope(7, async { REQUEST.get() }).await;
+    assert_eq!(inside, 7);
+    assert!(REQUEST.try_with(|_| ()).is_err());
+}
+
+#[tokio::test]
+async fn the_clock_cannot_be_paused_and_says_why() {
+    let panic = tokio::spawn(async { tokio::time::pause() }).await.unwrap_err().into_panic();
+    let message = message(panic);
+    assert!(message.contains("cannot be paused"), "{message}");
+    let start = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    assert!(start.elapsed() >= Duration::from_millis(3));
+}
+
+#[test]
+fn a_local_runtime_runs_non_send_tasks() {
+    let runtime = tokio::runtime::LocalRuntime::new().unwrap();
+    let shared = std::rc::Rc::new(std::cell::Cell::new(0));
+    let inner = shared.clone();
+    runtime.block_on(async move {
+        tokio::task::spawn_local(async move { inner.set(4) }).await.unwrap();
+    });
+    assert_eq!(shared.get(), 4);
+}
