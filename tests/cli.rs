@@ -247,6 +247,54 @@ fn new_makes_a_crate_that_tau_and_cargo_test_accept() {
     assert!(text(&output.stderr).ends_with("already exists and is not empty; give a new directory\n"));
 }
 
+/// The issue-12 scenario: `tau new`, add tokio, write tokio code, `tau call`
+/// it, and `cargo test` a `#[tokio::test]` in the crate.
+#[test]
+fn a_new_crate_with_tokio_runs_its_tokio_code_under_tau_call_and_cargo_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("tokio-user");
+    let output = run(&mut tau(&["new", target.to_str().unwrap()]), "");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let config = std::fs::read_to_string(target.join(".cargo/config.toml")).unwrap();
+    assert!(config.contains("tokio = { path = "), "{config}");
+    let manifest = std::fs::read_to_string(target.join("Cargo.toml")).unwrap().replace(
+        "tau-sdk = \"0.1\"\n",
+        "tau-sdk = \"0.1\"\ntokio = { version = \"1\", features = [\"time\", \"rt\", \"macros\"] }\n",
+    );
+    std::fs::write(target.join("Cargo.toml"), manifest).unwrap();
+    let source = std::fs::read_to_string(target.join("src/lib.rs")).unwrap();
+    let source = source.replacen(
+        "    /// Greets `name`.",
+        "    /// Sleeps in a tokio task.\n    #[tau::export]\n    pub async fn nap(&self, ms: u64) -> u64 {\n        \
+         tokio::spawn(async move { tokio::time::sleep(Duration::from_millis(ms)).await; ms * 3 }).await.unwrap()\n    }\n\n    \
+         /// Greets `name`.",
+        1,
+    );
+    let source = source.replacen(
+        "    #[test]\n",
+        "    #[tokio::test]\n    async fn nap_naps() {\n        assert_eq!(TokioUser::default().nap(2).await, 6);\n    }\n\n    #[test]\n",
+        1,
+    );
+    std::fs::write(target.join("src/lib.rs"), source).unwrap();
+
+    let output = run(&mut tau(&["call", "-q", target.to_str().unwrap(), "nap", "5"]), "");
+    assert_eq!(
+        (text(&output.stdout).as_str(), output.status.code()),
+        ("15\n", Some(0)),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = Command::new(env!("CARGO"))
+        .args(["test", "--quiet"])
+        .current_dir(&target)
+        .env("CARGO_TARGET_DIR", cache_dir().join("target"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "cargo test failed:\n{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(text(&output.stdout).contains("3 passed"), "{}", text(&output.stdout));
+}
+
 #[test]
 fn info_and_help() {
     let output = run(&mut tau(&["info"]), "");

@@ -126,17 +126,37 @@ fn what_one_thread_cannot_do_panics_with_a_message_naming_the_alternative() {
     assert_eq!(sum, 3);
 }
 
+/// The state letter of `/proc/<pid>/stat` (`Z`: a zombie), `None` once gone.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
+}
+
 #[test]
-fn unloading_releases_the_sockets_and_timers_tokio_tasks_held() {
+fn unloading_releases_the_sockets_timers_and_children_tokio_tasks_held() {
     let mut host = host();
     let plugin = load(&mut host);
-    let port: u16 = run(&host, plugin, "hold_resources", (5u64,));
+    let (port, pid): (u16, u32) = run(&host, plugin, "hold_resources", (5u64,));
     let metrics = host.plugin_metrics(plugin).unwrap();
-    assert_eq!(metrics.num_alive_tasks(), 5);
+    assert_eq!(metrics.num_alive_tasks(), 6);
     assert!(metrics.num_timers() >= 5, "{metrics:?}");
     assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err(), "the plugin's listener is gone early");
+    assert!(matches!(process_state(pid), Some(state) if state != 'Z'), "the child is not running");
     host.unload(plugin).unwrap();
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free after unload");
+    // The child is killed when its task drops it, and reaped: no zombie.
+    // The reaping happens on another thread; poll for it (no event tells
+    // this process when another thread reaped a child).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_state(pid).is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(process_state(pid), None, "the child outlived the unload (state {:?})", process_state(pid));
+    // The host runs on.
+    let mut host = host;
+    let again = load(&mut host);
+    let sum: u64 = run(&host, again, "spawn_and_sleep", (3u64,));
+    assert_eq!(sum, 3);
 }
 
 #[test]

@@ -13,8 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Mutex, Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_stream::wrappers::{
-    BroadcastStream, IntervalStream, ReceiverStream, TcpListenerStream, UnboundedReceiverStream,
-    WatchStream,
+    BroadcastStream, IntervalStream, ReceiverStream, TcpListenerStream, UnboundedReceiverStream, WatchStream,
 };
 use tokio_stream::StreamMap;
 use tokio_util::codec::{Framed, LinesCodec};
@@ -84,7 +83,8 @@ impl TokioPlugin {
         // join!: every branch runs.
         let (a, b, c) = tokio::join!(async { 1 }, async { 2 }, async { 3 });
         out.push(format!("join {}", a + b + c));
-        let joined: Result<(u8, u8), &str> = tokio::try_join!(async { Ok(4) }, async { Err("second failed") });
+        let joined: Result<(u8, u8), &str> =
+            tokio::try_join!(async { Ok(4) }, async { Err("second failed") });
         out.push(format!("try_join {joined:?}"));
         // Notify: a stored permit wakes the next waiter.
         let notify = std::sync::Arc::new(Notify::new());
@@ -200,7 +200,8 @@ impl TokioPlugin {
         out.push(format!("unbounded {items:?}"));
 
         let start = Instant::now();
-        let ticks = IntervalStream::new(tokio::time::interval(Duration::from_millis(10))).take(3).count().await;
+        let ticks =
+            IntervalStream::new(tokio::time::interval(Duration::from_millis(10))).take(3).count().await;
         out.push(format!("interval {ticks} ticks, {}", start.elapsed() >= Duration::from_millis(20)));
 
         let (tx, rx) = broadcast::channel(4);
@@ -254,7 +255,8 @@ impl TokioPlugin {
         out.push(format!("poll sender {:?}", rx.recv().await));
 
         let reader = std::io::Cursor::new(b"reader stream bytes".to_vec());
-        let chunks: Vec<_> = tokio_util::io::ReaderStream::new(reader).map(|chunk| chunk.unwrap()).collect().await;
+        let chunks: Vec<_> =
+            tokio_util::io::ReaderStream::new(reader).map(|chunk| chunk.unwrap()).collect().await;
         let joined: Vec<u8> = chunks.concat();
         out.push(format!("reader {}", String::from_utf8(joined).unwrap()));
 
@@ -319,11 +321,12 @@ impl TokioPlugin {
         out
     }
 
-    /// Spawns `count` tasks that hold a listening socket and a long sleep
-    /// each, and returns the port of the first: after unload, it must be
-    /// free again.
+    /// Spawns `count` tasks that each hold a listening socket and a long
+    /// sleep, and one that holds a child process (`sleep 3600`, killed on
+    /// drop) while waiting for it. Returns the first port and the child's
+    /// pid: after unload the port must be free and the pid gone, not a zombie.
     #[tau::export]
-    pub async fn hold_resources(&self, count: u64) -> u16 {
+    pub async fn hold_resources(&self, count: u64) -> (u16, u32) {
         let mut first_port = 0;
         for n in 0..count {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -335,7 +338,12 @@ impl TokioPlugin {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             });
         }
-        first_port
+        let mut child = tokio::process::Command::new("sleep").arg("3600").kill_on_drop(true).spawn().unwrap();
+        let pid = child.id().unwrap();
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        (first_port, pid)
     }
 
     /// A bounded channel of `capacity`, both ends boxed: another plugin

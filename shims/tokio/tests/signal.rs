@@ -39,7 +39,9 @@ async fn ctrl_c_completes_on_sigint() {
 
 #[tokio::test]
 async fn signals_that_cannot_be_handled_are_refused() {
-    for kind in [SignalKind::from_raw(libc::SIGKILL), SignalKind::from_raw(libc::SIGSEGV), SignalKind::from_raw(0)] {
+    for kind in
+        [SignalKind::from_raw(libc::SIGKILL), SignalKind::from_raw(libc::SIGSEGV), SignalKind::from_raw(0)]
+    {
         let error = signal(kind).unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{kind:?}: {error}");
     }
