@@ -114,7 +114,7 @@ fn what_one_thread_cannot_do_panics_with_a_message_naming_the_alternative() {
     let mut host = host();
     let plugin = load(&mut host);
     let report: Vec<String> = run(&host, plugin, "refusals", ());
-    assert_eq!(report.len(), 3, "{report:?}");
+    assert_eq!(report.len(), 4, "{report:?}");
     assert!(report[0].starts_with("block_in_place: ") && report[0].contains("spawn_blocking"), "{report:?}");
     assert!(report[1].starts_with("block_on: Cannot start a runtime from within a runtime"), "{report:?}");
     assert!(

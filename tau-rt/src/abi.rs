@@ -38,6 +38,20 @@ pub const POLL_GONE: u8 = 3;
 pub const ERR_NOT_DRIVER: i32 = -1;
 /// `io_register` error code: the scope was revoked or the runtime shut down.
 pub const ERR_GONE: i32 = -2;
+/// `clock_control` through a scope that is not the runtime's own (a
+/// plugin's): the clock is shared by everyone on the runtime.
+pub const ERR_CLOCK_SHARED: i32 = -3;
+/// `clock_control`: pause of a paused clock.
+pub const ERR_CLOCK_PAUSED: i32 = -4;
+/// `clock_control`: resume or advance of a clock that is not paused.
+pub const ERR_CLOCK_NOT_PAUSED: i32 = -5;
+
+/// `clock_control` operation: stop the clock.
+pub const CLOCK_PAUSE: u8 = 1;
+/// `clock_control` operation: start a paused clock again.
+pub const CLOCK_RESUME: u8 = 2;
+/// `clock_control` operation: move a paused clock forward by `nanos`.
+pub const CLOCK_ADVANCE: u8 = 3;
 
 /// `block_on` result: the future completed.
 pub const BLOCK_ON_DONE: u8 = 0;
@@ -240,6 +254,13 @@ pub struct RuntimeTable {
     pub is_gone: unsafe extern "C" fn(rt: *const RtContext) -> bool,
     /// Monotonic clock in nanoseconds (the clock deadlines are given in).
     pub now_ns: unsafe extern "C" fn(rt: *const RtContext) -> u64,
+    /// Pauses, resumes or advances the runtime's clock (`CLOCK_*`), as
+    /// tokio's `time::pause`/`resume`/`advance`: while paused, `now_ns`
+    /// stands still, and the driver moves it to the next timer's deadline
+    /// whenever no task can run and no IO is ready. Only through the
+    /// runtime's own table ([`ERR_CLOCK_SHARED`] through a plugin's scope);
+    /// 0, [`ERR_CLOCK_PAUSED`], [`ERR_CLOCK_NOT_PAUSED`] or [`ERR_GONE`].
+    pub clock_control: unsafe extern "C" fn(rt: *const RtContext, op: u8, nanos: u64) -> i32,
 
     /// Spawns a task from any thread; returns its unique id. Through a
     /// revoked scope the task is cancelled at once (its `cancel` and

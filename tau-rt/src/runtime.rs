@@ -71,6 +71,7 @@ pub(crate) struct Shared {
     next_task_id: AtomicU64,
     metrics_snapshot: Mutex<RuntimeMetrics>,
     blocking: BlockingPool,
+    pub(crate) clock: clock::Clock,
     core: Core,
 }
 
@@ -100,6 +101,8 @@ impl Runtime {
     /// Creates a runtime with its own executor, timer queue and reactor.
     pub fn new() -> io::Result<Runtime> {
         let poller = Poller::new()?;
+        let clock = clock::Clock::new();
+        let origin = clock.origin();
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<Shared>| Shared {
             slot: driver::register(weak.clone()),
             poller,
@@ -111,9 +114,10 @@ impl Runtime {
             next_task_id: AtomicU64::new(1),
             metrics_snapshot: Mutex::new(RuntimeMetrics::default()),
             blocking: BlockingPool::new(),
+            clock,
             core: Core {
                 scheduler: Scheduler::default(),
-                timers: RefCell::new(Timers::new()),
+                timers: RefCell::new(Timers::new(origin)),
                 reactor: RefCell::new(Reactor::new()),
                 main_woken: Cell::new(false),
                 spare_ops: RefCell::new(Vec::new()),
@@ -192,7 +196,7 @@ impl Shared {
         Ok(())
     }
 
-    fn notify(&self) {
+    pub(crate) fn notify(&self) {
         if !self.notified.swap(true, Ordering::AcqRel) {
             self.remote_notifies.fetch_add(1, Ordering::Relaxed);
             // An error here means the poller is gone (shutdown); nothing to wake.
@@ -496,7 +500,7 @@ impl Shared {
             self.run_tasks(TASKS_PER_TICK);
             self.drain_remote();
 
-            let now = clock::now_ns();
+            let now = self.clock.now();
             self.core.timers.borrow_mut().fire_due(now, &mut wakers);
             wake_all(wakers.drain(..));
 
@@ -509,6 +513,20 @@ impl Shared {
                 Some(Duration::ZERO)
             } else if self.notified.load(Ordering::Acquire) {
                 Some(Duration::ZERO)
+            } else if self.clock.is_paused() {
+                // Paused: look for IO without waiting; with nothing else to
+                // do, time jumps to the next timer (tokio's auto-advance).
+                let deadline = self.core.timers.borrow_mut().next_deadline();
+                if let Some(deadline) = deadline {
+                    let turned =
+                        self.core.reactor.borrow_mut().turn(&self.poller, Some(Duration::ZERO), &mut wakers);
+                    if turned.is_ok() && wakers.is_empty() && !self.notified.load(Ordering::Acquire) {
+                        self.clock.advance_to(deadline);
+                    }
+                    wake_all(wakers.drain(..));
+                    continue;
+                }
+                None
             } else {
                 self.core
                     .timers
@@ -537,11 +555,13 @@ impl Shared {
 
     /// `POLL_READY` once the timer fired, else `POLL_PENDING` with `waker` stored.
     pub(crate) fn timer_poll(&self, key: &mut u64, deadline: u64, waker: &FfiWaker, owner: u32) -> u8 {
-        let polled = self
-            .core
-            .timers
-            .borrow_mut()
-            .poll(key, deadline, owner, clock::now_ns, |stored| stored.will_wake(waker));
+        let polled = self.core.timers.borrow_mut().poll(
+            key,
+            deadline,
+            owner,
+            || self.clock.now(),
+            |stored| stored.will_wake(waker),
+        );
         match polled {
             TimerPoll::Fired(waker) => {
                 drop(waker);

@@ -26,6 +26,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         is_driver_thread,
         is_gone,
         now_ns,
+        clock_control,
         spawn,
         abort,
         metrics,
@@ -63,8 +64,48 @@ unsafe extern "C" fn is_gone(rt: *const RtContext) -> bool {
     unsafe { Scope::from_rt(rt) }.is_gone()
 }
 
-unsafe extern "C" fn now_ns(_rt: *const RtContext) -> u64 {
+unsafe extern "C" fn now_ns(rt: *const RtContext) -> u64 {
+    // SAFETY: table contract.
+    unsafe { Scope::from_rt(rt) }.shared.clock.now()
+}
+
+unsafe extern "C" fn clock_control(rt: *const RtContext, op: u8, nanos: u64) -> i32 {
+    use crate::abi::{
+        CLOCK_ADVANCE, CLOCK_PAUSE, CLOCK_RESUME, ERR_CLOCK_NOT_PAUSED, ERR_CLOCK_PAUSED, ERR_CLOCK_SHARED,
+    };
+    use crate::clock::ClockError;
+    // SAFETY: table contract.
+    let scope = unsafe { Scope::from_rt(rt) };
+    if scope.is_gone() {
+        return ERR_GONE;
+    }
+    if scope.owner != crate::RUNTIME_OWNER {
+        return ERR_CLOCK_SHARED;
+    }
+    let clock = &scope.shared.clock;
+    let done = match op {
+        CLOCK_PAUSE => clock.pause(),
+        CLOCK_RESUME => clock.resume(),
+        CLOCK_ADVANCE => clock.advance(nanos),
+        _ => return libc::EINVAL,
+    };
+    match done {
+        Ok(()) => {
+            // Timers due at the new time fire at the driver's next turn.
+            scope.shared.notify();
+            0
+        }
+        Err(ClockError::AlreadyPaused) => ERR_CLOCK_PAUSED,
+        Err(ClockError::NotPaused) => ERR_CLOCK_NOT_PAUSED,
+    }
+}
+
+unsafe extern "C" fn gone_now_ns(_rt: *const RtContext) -> u64 {
     crate::clock::now_ns()
+}
+
+unsafe extern "C" fn gone_clock_control(_rt: *const RtContext, _op: u8, _nanos: u64) -> i32 {
+    ERR_GONE
 }
 
 unsafe extern "C" fn spawn(rt: *const RtContext, task: RawTask) -> u64 {
@@ -194,7 +235,8 @@ static GONE: RuntimeTable = RuntimeTable {
     release: gone_nothing,
     is_driver_thread: gone_false,
     is_gone: gone_true,
-    now_ns,
+    now_ns: gone_now_ns,
+    clock_control: gone_clock_control,
     spawn: gone_spawn,
     abort: gone_abort,
     metrics: gone_metrics,

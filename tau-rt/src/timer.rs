@@ -24,7 +24,7 @@ use crate::slab::Slab;
 const LEVEL_BITS: u32 = 6;
 const SLOTS: u64 = 1 << LEVEL_BITS;
 const LEVELS: usize = 6;
-const TICK_NS: u64 = 1_000_000;
+pub(crate) const TICK_NS: u64 = 1_000_000;
 /// No entry (the end of a list).
 const NIL: u32 = u32::MAX;
 
@@ -93,8 +93,9 @@ fn slot_for(tick: u64, level: usize) -> usize {
 }
 
 impl Timers {
-    pub(crate) fn new() -> Self {
-        Timers::starting_at(crate::clock::now_ns())
+    /// A wheel whose ticks count from `start_ns` (the runtime's clock's origin).
+    pub(crate) fn new(start_ns: u64) -> Self {
+        Timers::starting_at(start_ns)
     }
 
     fn starting_at(start_ns: u64) -> Self {

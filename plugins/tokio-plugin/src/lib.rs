@@ -302,6 +302,7 @@ impl TokioPlugin {
                 let (_tx, mut rx) = mpsc::channel::<u8>(1);
                 let _ = rx.blocking_recv();
             }),
+            ("pause", tokio::time::pause),
         ];
         for (name, probe) in probes {
             let joined = tokio::spawn(async move { probe() }).await;

@@ -138,14 +138,51 @@ async fn task_locals_are_scoped_to_their_future() {
     assert!(REQUEST.try_with(|_| ()).is_err());
 }
 
-#[tokio::test]
-async fn the_clock_cannot_be_paused_and_says_why() {
-    let panic = tokio::spawn(async { tokio::time::pause() }).await.unwrap_err().into_panic();
-    let message = message(panic);
-    assert!(message.contains("cannot be paused"), "{message}");
+#[tokio::test(start_paused = true)]
+async fn a_paused_clock_auto_advances_to_each_timer_in_order() {
     let start = tokio::time::Instant::now();
-    tokio::time::sleep(Duration::from_millis(3)).await;
-    assert!(start.elapsed() >= Duration::from_millis(3));
+    let mut order = Vec::new();
+    let mut set = tokio::task::JoinSet::new();
+    for (n, secs) in [(1, 30u64), (0, 10), (2, 3600)] {
+        set.spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            (n, tokio::time::Instant::now())
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        order.push(done.unwrap());
+    }
+    let names: Vec<u32> = order.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, [0, 1, 2]);
+    let offsets: Vec<Duration> = order.iter().map(|(_, at)| *at - start).collect();
+    assert_eq!(offsets, [Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(3600)]);
+}
+
+#[tokio::test]
+async fn advance_moves_a_paused_clock_and_fires_what_is_due() {
+    tokio::time::pause();
+    let start = tokio::time::Instant::now();
+    let sleep = tokio::time::sleep(Duration::from_millis(50));
+    tokio::pin!(sleep);
+    tokio::time::advance(Duration::from_millis(49)).await;
+    assert!(futures_poll_once(sleep.as_mut()).await.is_none(), "fired early");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(futures_poll_once(sleep.as_mut()).await.is_some());
+    assert_eq!(start.elapsed(), Duration::from_millis(50));
+    tokio::time::resume();
+    let panic = tokio::spawn(async { tokio::time::resume() }).await.unwrap_err().into_panic();
+    assert_eq!(message(panic), "time is not frozen");
+}
+
+async fn futures_poll_once<F: std::future::Future + Unpin>(future: F) -> Option<F::Output> {
+    let mut future = future;
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match std::pin::Pin::new(&mut future).poll(cx) {
+            std::task::Poll::Ready(output) => Some(output),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 #[test]

@@ -14,9 +14,20 @@ pub struct Instant {
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 impl Instant {
-    /// Now.
+    /// Now: the current runtime's clock, which is the monotonic clock
+    /// unless a test paused it ([`pause`](super::pause)).
     pub fn now() -> Instant {
-        Instant { std: std::time::Instant::now() }
+        if !super::clock::was_ever_paused() {
+            return Instant { std: std::time::Instant::now() };
+        }
+        match crate::context::try_current() {
+            Some(table) => {
+                let runtime = table.get();
+                // SAFETY: we hold a reference to the table.
+                Instant::from_runtime_ns(unsafe { (runtime.now_ns)(runtime.rt) })
+            }
+            None => Instant { std: std::time::Instant::now() },
+        }
     }
 
     /// Wraps a std instant.
@@ -46,7 +57,7 @@ impl Instant {
 
     /// Time since `self`.
     pub fn elapsed(&self) -> Duration {
-        self.std.elapsed()
+        Instant::now().saturating_duration_since(*self)
     }
 
     /// `self + duration`, or `None` on overflow.
@@ -70,6 +81,16 @@ impl Instant {
 
     /// This instant on the runtime's nanosecond clock, rounded so that a timer
     /// never fires before `self`.
+    fn from_runtime_ns(ns: u64) -> Instant {
+        let (std_anchor, runtime_anchor) = anchor();
+        let std = if ns >= runtime_anchor {
+            std_anchor + Duration::from_nanos(ns - runtime_anchor)
+        } else {
+            std_anchor.checked_sub(Duration::from_nanos(runtime_anchor - ns)).unwrap_or(std_anchor)
+        };
+        Instant { std }
+    }
+
     pub(crate) fn to_runtime_ns(self) -> u64 {
         let (std_anchor, runtime_anchor) = anchor();
         match self.std.checked_duration_since(std_anchor) {

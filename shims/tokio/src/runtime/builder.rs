@@ -87,11 +87,12 @@ impl Builder {
         self
     }
 
-    /// Starts the clock paused, as tokio's `test-util`.
+    /// Starts the clock paused, as tokio's `test-util` (see
+    /// [`time::pause`](crate::time::pause)).
     ///
     /// # Panics
-    /// At [`build`](Self::build) when `paused` is true: tau's clock is the
-    /// host's, shared by every plugin, and cannot be paused yet.
+    /// At [`build`](Self::build), inside a plugin loaded by a host: the
+    /// host's clock is shared by every plugin.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
         self
@@ -210,25 +211,26 @@ impl Builder {
     /// If the runtime's reactor cannot be created (out of fds).
     ///
     /// # Panics
-    /// With `start_paused(true)` (see [`start_paused`](Self::start_paused)).
+    /// With `start_paused(true)` in a plugin (see [`start_paused`](Self::start_paused)).
     pub fn build(&mut self) -> io::Result<Runtime> {
-        self.check_paused();
-        Runtime::build(self, self.flavor)
+        let runtime = Runtime::build(self, self.flavor)?;
+        self.pause_if_asked(runtime.handle());
+        Ok(runtime)
     }
 
     /// Builds a [`LocalRuntime`], as tokio's.
     pub fn build_local(&mut self, _options: LocalOptions) -> io::Result<LocalRuntime> {
-        self.check_paused();
-        Ok(LocalRuntime::new_from(Runtime::build(self, RuntimeFlavor::CurrentThread)?))
+        let runtime = Runtime::build(self, RuntimeFlavor::CurrentThread)?;
+        self.pause_if_asked(runtime.handle());
+        Ok(LocalRuntime::new_from(runtime))
     }
 
     #[track_caller]
-    fn check_paused(&self) {
-        assert!(
-            !self.start_paused,
-            "tokio on tau: `start_paused(true)` is not supported: tau's clock is the host's \
-             one clock, shared by every plugin, and cannot be paused"
-        );
+    fn pause_if_asked(&self, handle: &super::Handle) {
+        if self.start_paused {
+            let _entered = handle.enter();
+            crate::time::pause();
+        }
     }
 }
 

@@ -17,42 +17,17 @@
 //! # main();
 //! ```
 //!
-//! The clock cannot be paused: it is the host's, shared by every plugin.
-//! [`pause`], [`resume`] and [`advance`] panic saying so.
+//! [`pause`], [`resume`] and [`advance`] (and `start_paused`, as in
+//! `#[tokio::test(start_paused = true)]`) work on a runtime of one's own —
+//! a plugin's `cargo test`, a program — with tokio's auto-advance: while
+//! paused, whenever no task can run and no IO is ready, time jumps to the
+//! next timer. Inside a plugin loaded by a host they panic: the host's
+//! clock is shared by every plugin.
 
 pub use tau::time::{
-    error, interval, interval_at, sleep, sleep_until, timeout, timeout_at, Instant, Interval,
-    MissedTickBehavior, Sleep, Timeout,
+    advance, error, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at, Instant,
+    Interval, MissedTickBehavior, Sleep, Timeout,
 };
 
 /// `std::time::Duration`, re-exported as tokio does.
 pub use std::time::Duration;
-
-const NO_PAUSE: &str = "tokio on tau: the clock cannot be paused, advanced or resumed: it is the \
-host's one clock, shared by every plugin; test with real (short) durations instead";
-
-/// Pauses the clock, as tokio's `test-util`.
-///
-/// # Panics
-/// Always: see the [module docs](self).
-#[track_caller]
-pub fn pause() {
-    panic!("{NO_PAUSE}");
-}
-
-/// Resumes a paused clock.
-///
-/// # Panics
-/// Always: see the [module docs](self).
-#[track_caller]
-pub fn resume() {
-    panic!("{NO_PAUSE}");
-}
-
-/// Advances a paused clock.
-///
-/// # Panics
-/// Always: see the [module docs](self).
-pub async fn advance(_duration: Duration) {
-    panic!("{NO_PAUSE}");
-}
