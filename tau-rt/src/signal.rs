@@ -32,6 +32,11 @@ const MAX_SIGNAL: usize = 64;
 const FORBIDDEN: [i32; 5] = [libc::SIGILL, libc::SIGFPE, libc::SIGKILL, libc::SIGSEGV, libc::SIGSTOP];
 
 static DELIVERED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
+/// `DELIVERED` as of the dispatcher's last pass over a signal: a
+/// subscription counts from here, so a delivery still on its way to the
+/// subscribers when one subscribes reaches it too (as in tokio, where a
+/// signal is broadcast when the driver gets to it).
+static DISPATCHED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
 static INSTALLED: [Once; MAX_SIGNAL + 1] = [const { Once::new() }; MAX_SIGNAL + 1];
 /// The self-pipe's write end, -1 until the dispatcher runs.
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
@@ -63,7 +68,8 @@ fn lock() -> std::sync::MutexGuard<'static, Subscribers> {
 
 /// Subscribes to `signal`: returns its key, or an errno (`EINVAL` for a
 /// number out of range or a forbidden signal; the OS error if the pipe, the
-/// thread or the handler could not be set up).
+/// thread or the handler could not be set up). A delivery the dispatcher
+/// has not passed on yet counts for the new subscription.
 pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
     if !(1..=MAX_SIGNAL as i32).contains(&signal) || FORBIDDEN.contains(&signal) {
         return Err(libc::EINVAL);
@@ -75,7 +81,7 @@ pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
     install(signal)?;
     subscribers.next_key += 1;
     let key = subscribers.next_key;
-    let seen = DELIVERED[signal as usize].load(Ordering::Acquire);
+    let seen = DISPATCHED[signal as usize].load(Ordering::Acquire);
     subscribers.by_key.insert(key, Subscriber { signal, seen, waker: None });
     Ok(key)
 }
@@ -201,6 +207,11 @@ fn dispatch(read_fd: RawFd) {
         {
             let mut subscribers = lock();
             for &signal in &buf[..read as usize] {
+                if let (Some(dispatched), Some(delivered)) =
+                    (DISPATCHED.get(signal as usize), DELIVERED.get(signal as usize))
+                {
+                    dispatched.store(delivered.load(Ordering::Acquire), Ordering::Release);
+                }
                 for subscriber in subscribers.by_key.values_mut().filter(|s| s.signal == i32::from(signal)) {
                     wakers.extend(subscriber.waker.take());
                 }

@@ -195,3 +195,26 @@ fn a_local_runtime_runs_non_send_tasks() {
     });
     assert_eq!(shared.get(), 4);
 }
+
+#[tokio::test]
+async fn send_timeout_times_out_on_a_full_channel_and_sends_when_there_is_room() {
+    use tokio::sync::mpsc::error::SendTimeoutError;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+    tx.send_timeout(1, Duration::from_millis(5)).await.unwrap();
+    assert_eq!(tx.send_timeout(2, Duration::from_millis(5)).await, Err(SendTimeoutError::Timeout(2)));
+    assert_eq!(rx.recv().await, Some(1));
+    drop(rx);
+    assert_eq!(tx.send_timeout(3, Duration::from_millis(5)).await, Err(SendTimeoutError::Closed(3)));
+}
+
+#[test]
+fn handles_of_one_runtime_share_its_id_and_name() {
+    let first = Builder::new_current_thread().name("first").build().unwrap();
+    let second = Builder::new_current_thread().build().unwrap();
+    assert_eq!(first.handle().name(), Some("first"));
+    assert_eq!(second.handle().name(), None);
+    assert_eq!(first.handle().id(), first.handle().clone().id());
+    assert_ne!(first.handle().id(), second.handle().id());
+    let current = first.block_on(async { Handle::current().id() });
+    assert_eq!(current, first.handle().id());
+}

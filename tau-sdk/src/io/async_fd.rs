@@ -264,10 +264,33 @@ fn off_thread_error() -> io::Error {
     )
 }
 
+/// The error inside every "runtime gone" `io::Error` (see [`is_runtime_gone`]).
+#[derive(Debug)]
+struct RuntimeGone;
+
+impl fmt::Display for RuntimeGone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "tau AsyncFd used after its runtime went away: the plugin whose code registered it was unloaded, or the runtime was dropped",
+        )
+    }
+}
+
+impl std::error::Error for RuntimeGone {}
+
 fn gone_error() -> io::Error {
-    io::Error::other(
-        "tau AsyncFd used after its runtime went away: the plugin whose code registered it was unloaded, or the runtime was dropped",
-    )
+    io::Error::other(RuntimeGone)
+}
+
+/// True if `error` says the IO resource's runtime is gone (its plugin was
+/// unloaded, or the runtime shut down), as `tokio::runtime::is_rt_shutdown_err`.
+///
+/// ```
+/// let error = std::io::Error::other("something else");
+/// assert!(!tau::io::is_runtime_gone(&error));
+/// ```
+pub fn is_runtime_gone(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|inner| inner.is::<RuntimeGone>())
 }
 
 fn register_error(code: i32) -> io::Error {

@@ -177,6 +177,13 @@ impl Handle {
         RuntimeMetrics { inner: metrics }
     }
 
+    /// An id of the runtime, unique among the runtimes alive in the process
+    /// (and of each plugin's view of its host's runtime): the address of the
+    /// runtime table this handle uses.
+    pub fn id(&self) -> u64 {
+        self.table.get() as *const tau_rt::abi::RuntimeTable as u64
+    }
+
     pub(crate) fn from_table(table: TableRef) -> Handle {
         Handle { table }
     }

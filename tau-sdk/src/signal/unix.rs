@@ -140,10 +140,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         ERR_GONE => {
             Err(io::Error::other("the runtime is gone: the plugin that made this value was unloaded"))
         }
-        libc::EINVAL => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("signal {} cannot be handled (it is forbidden, or not a signal)", kind.0),
-        )),
+        libc::EINVAL => Err(io::Error::other(format!("Refusing to register signal {}", kind.0))),
         errno => Err(io::Error::from_raw_os_error(errno)),
     }
 }

@@ -121,6 +121,8 @@ impl<Body, T> Cell<Body, T> {
     /// # Safety
     /// As for [`stage`](Self::stage), before `COMPLETE`.
     unsafe fn drop_body(&self) -> Option<Box<dyn Any + Send>> {
+        // The future's Drop sees its task's id, as in tokio.
+        let _task = current::enter(self.id());
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: per the caller's contract.
             *unsafe { self.stage() } = Stage::Consumed;
@@ -141,7 +143,9 @@ impl<Body, T> Cell<Body, T> {
             // and this runs inside `extern "C"`: contain a panic.
             let _ = catch_unwind(AssertUnwindSafe(|| self.header.join_waker.wake()));
         } else {
-            // Nobody will read it: drop it now (its Drop may panic; contain that).
+            // Nobody will read it: drop it now (its Drop may panic; contain
+            // that), with the task's id current, as in tokio.
+            let _task = current::enter(self.id());
             let _ = catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: with no JoinHandle, the completer owns the output.
                 *unsafe { self.stage() } = Stage::Consumed;
@@ -186,6 +190,8 @@ unsafe fn drop_output<Body, T>(header: NonNull<Header>) {
     let cell = cell::<Body, T>(header);
     // SAFETY: called by the JoinHandle owner after observing COMPLETE.
     let stage = unsafe { cell.stage() };
+    // The output's Drop sees its task's id, as in tokio.
+    let _task = current::enter(cell.id());
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
 }
 

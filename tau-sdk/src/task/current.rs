@@ -41,6 +41,7 @@ pub fn try_id() -> Option<Id> {
 ///
 /// # Panics
 /// Outside a task (for example directly in `block_on`'s future), like tokio.
+#[track_caller]
 pub fn id() -> Id {
-    try_id().expect("tau::task::id() called outside of a task")
+    try_id().expect("Can't get a task id when not inside a task")
 }

@@ -78,7 +78,13 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_output(cx.waker())
+        // Awaiting a finished task spends a unit of the budget, as in tokio.
+        let restore = std::task::ready!(super::coop::poll_proceed(cx));
+        let polled = self.raw.poll_output(cx.waker());
+        if polled.is_ready() {
+            restore.made_progress();
+        }
+        polled
     }
 }
 

@@ -184,8 +184,15 @@ impl<T> JoinSet<T> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        // A joined task spends a unit of the budget, as in tokio: a loop
+        // over a set of finished tasks still yields.
+        let restore = std::task::ready!(super::coop::poll_proceed(cx));
         self.notify.waiter.register(cx.waker());
-        self.poll_ready_entries()
+        let polled = self.poll_ready_entries();
+        if polled.is_ready() {
+            restore.made_progress();
+        }
+        polled
     }
 
     /// Polls the entries whose tasks woke them; `Ready(Some)` for the first finished one.

@@ -31,6 +31,11 @@ pub use upstream::io::*;
 /// Unix-specific IO: readiness of any file descriptor, as `tokio::io::unix`.
 pub mod unix {
     pub use super::async_fd::{
-        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError,
+        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdRegisterError, TryIoError,
     };
+
+    /// The old name of [`AsyncFdRegisterError`].
+    #[doc(hidden)]
+    #[deprecated(note = "use `AsyncFdRegisterError` instead")]
+    pub type AsyncFdTryNewError<T> = AsyncFdRegisterError<T>;
 }

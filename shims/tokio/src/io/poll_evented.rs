@@ -1,38 +1,99 @@
 //! The reactor registration every socket type is built on: tau's `AsyncFd`
 //! for the raw fd, polled per direction, with tokio's budget at each ready
 //! operation.
+//!
+//! tau's reactor keeps one waker per direction of a registration. tokio
+//! wakes *every* task waiting on a direction (fifty tasks may `accept` on
+//! one `Arc<TcpListener>`, or `recv` on one `Arc<UdpSocket>`), so the
+//! registration hands the reactor a waker of its own, which wakes all the
+//! tasks that were told `Pending`. A ready poll touches none of this.
 
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::RawFd;
-use std::task::{ready, Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll, Wake, Waker};
 
 use super::{Interest, Ready};
 
 pub(crate) struct Registration {
     fd: tau::io::AsyncFd<RawFd>,
+    /// Read, then write: what the reactor wakes, and who is waiting.
+    directions: [Direction; 2],
+}
+
+struct Direction {
+    fan_out: Waker,
+    waiting: Arc<Waiting>,
+}
+
+/// The tasks told `Pending` in one direction since its last wake.
+#[derive(Default)]
+struct Waiting(Mutex<Vec<Waker>>);
+
+impl Wake for Waiting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waiting = std::mem::take(&mut *self.0.lock().unwrap_or_else(|poison| poison.into_inner()));
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+}
+
+impl Direction {
+    fn new() -> Direction {
+        let waiting = Arc::new(Waiting::default());
+        Direction { fan_out: Waker::from(waiting.clone()), waiting }
+    }
+
+    /// Polls `poll` with the fan-out waker; if pending, queues `caller` and
+    /// polls once more, so that an event between the two is not lost.
+    fn poll<T>(
+        &self,
+        caller: &Waker,
+        mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
+    ) -> Poll<io::Result<()>> {
+        let mut cx = Context::from_waker(&self.fan_out);
+        if let Poll::Ready(result) = poll(&mut cx) {
+            return Poll::Ready(result.map(drop));
+        }
+        {
+            let mut waiting = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
+            if !waiting.iter().any(|waker| waker.will_wake(caller)) {
+                waiting.push(caller.clone());
+            }
+        }
+        poll(&mut cx).map(|result| result.map(drop))
+    }
 }
 
 impl Registration {
     /// Registers `fd`, which the caller keeps open until this is dropped.
     #[track_caller]
     pub(crate) fn new(fd: RawFd, interest: Interest) -> io::Result<Registration> {
-        Ok(Registration { fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())? })
+        Ok(Registration {
+            fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())?,
+            directions: [Direction::new(), Direction::new()],
+        })
     }
 
     /// Readiness in the directions of `interest` (`Ready` once any is ready).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         let mut found = Ready::EMPTY;
         if interest.waits_readable() {
-            match self.fd.poll_read_ready(cx) {
-                Poll::Ready(Ok(_guard)) => found |= Ready::READABLE,
+            match self.directions[0].poll(cx.waker(), |cx| self.fd.poll_read_ready(cx)) {
+                Poll::Ready(Ok(())) => found |= Ready::READABLE,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {}
             }
         }
         if interest.is_writable() {
-            match self.fd.poll_write_ready(cx) {
-                Poll::Ready(Ok(_guard)) => found |= Ready::WRITABLE,
+            match self.directions[1].poll(cx.waker(), |cx| self.fd.poll_write_ready(cx)) {
+                Poll::Ready(Ok(())) => found |= Ready::WRITABLE,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {}
             }

@@ -30,7 +30,7 @@ pub struct Builder {
     pub(super) on_thread_start: Option<Callback>,
     pub(super) on_thread_stop: Option<Callback>,
     worker_threads: Option<usize>,
-    name: Option<String>,
+    pub(super) name: Option<String>,
 }
 
 /// What a runtime does when a task panics, as tokio's (unstable) option.
@@ -117,8 +117,7 @@ impl Builder {
     }
 
     /// The name of the runtime's threads: no effect (tau's threads are the host's).
-    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
-        self.name = Some(name.into());
+    pub fn thread_name(&mut self, _name: impl Into<String>) -> &mut Self {
         self
     }
 

@@ -19,6 +19,7 @@ use crate::task::JoinHandle;
 pub struct Handle {
     pub(crate) inner: tau::runtime::Handle,
     pub(crate) flavor: RuntimeFlavor,
+    pub(crate) name: Option<std::sync::Arc<str>>,
 }
 
 /// The flavour of a runtime, as tokio's.
@@ -83,7 +84,7 @@ impl Handle {
     /// The current runtime, or an error outside of any.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         tau::runtime::Handle::try_current()
-            .map(|inner| Handle { inner, flavor: RuntimeFlavor::CurrentThread })
+            .map(|inner| Handle { inner, flavor: RuntimeFlavor::CurrentThread, name: None })
             .map_err(|_| TryCurrentError { _private: () })
     }
 
@@ -127,6 +128,18 @@ impl Handle {
     /// host's runtime and for [`Handle::current`]).
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
         self.flavor
+    }
+
+    /// The runtime's id (see [`Id`](super::Id)): equal for handles of one
+    /// runtime.
+    pub fn id(&self) -> super::Id {
+        super::Id::new(self.inner.id())
+    }
+
+    /// The name the runtime was built with ([`Builder::name`](super::Builder::name)),
+    /// if this handle came from it.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The runtime's metrics.

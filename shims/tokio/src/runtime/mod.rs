@@ -25,5 +25,11 @@ pub use builder::{Builder, LocalOptions, UnhandledPanic};
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use runtime::{LocalRuntime, Runtime, RuntimeMetrics};
 
-/// A task's id, as `tokio::runtime::Id` (the same type as [`crate::task::Id`]).
-pub use tau::task::Id;
+mod id;
+pub use id::Id;
+
+/// True if `error` is an IO error saying that the resource's runtime is
+/// gone (shut down, or its plugin unloaded), as tokio's.
+pub fn is_rt_shutdown_err(error: &std::io::Error) -> bool {
+    tau::io::is_runtime_gone(error)
+}

@@ -52,7 +52,7 @@ impl Runtime {
             start();
         }
         Ok(Runtime {
-            handle: Handle { inner, flavor },
+            handle: Handle { inner, flavor, name: builder.name.as_deref().map(Into::into) },
             owner,
             on_thread_stop: builder.on_thread_stop.clone(),
         })

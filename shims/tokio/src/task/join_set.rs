@@ -68,7 +68,7 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + 'static,
         T: 'static,
     {
-        self.inner.spawn_local_on(task, local_set)
+        self.inner.spawn_local_on(task, &local_set.inner)
     }
 
     /// Runs `f` on the blocking pool, its result joined through the set.

@@ -17,12 +17,14 @@
 
 pub mod coop;
 mod join_set;
+mod local;
 
 use std::future::Future;
 
 pub use join_set::JoinSet;
+pub use local::LocalSet;
 pub use tau::task::{
-    id, spawn_local, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle, LocalEnterGuard, LocalSet,
+    id, spawn_local, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle, LocalEnterGuard,
 };
 pub use upstream::task::{futures, LocalKey};
 pub use upstream::task_local;
