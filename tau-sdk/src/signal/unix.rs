@@ -122,15 +122,18 @@ impl std::fmt::Debug for Signal {
 /// handler for it for good, replacing the default action (as tokio).
 ///
 /// # Errors
-/// `InvalidInput` for a signal that cannot be handled (`SIGKILL`,
-/// `SIGSTOP`, `SIGSEGV`, `SIGILL`, `SIGFPE`); an error outside of any
-/// runtime or once the plugin's runtime is gone.
+/// For a signal that cannot be handled (`SIGKILL`, `SIGSTOP`, `SIGSEGV`,
+/// `SIGILL`, `SIGFPE`, a number past the last signal), as tokio: "Refusing
+/// to register signal N"; once the plugin's runtime is gone.
+///
+/// # Panics
+/// Outside of any runtime, and for a negative signal number, as tokio.
+#[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let table = context::try_current().ok_or_else(|| {
-        io::Error::other(
-            "there is no reactor running, must be called from the context of a Tokio 1.x runtime",
-        )
-    })?;
+    assert!(kind.0 >= 0, "invalid signal number {}: signal numbers are positive", kind.0);
+    let Some(table) = context::try_current() else {
+        panic!("there is no signal driver running, must be called from the context of a Tokio 1.x runtime");
+    };
     let runtime = table.get();
     let mut key = 0;
     // SAFETY: we hold a reference to the table; `key` is a valid out-pointer.
