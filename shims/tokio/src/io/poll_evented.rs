@@ -20,6 +20,9 @@ pub(crate) struct Registration {
     fd: tau::io::AsyncFd<RawFd>,
     /// Read, then write: what the reactor wakes, and who is waiting.
     directions: [Direction; 2],
+    /// Readiness known without the reactor (a fresh socket pair is
+    /// writable), until an operation's `WouldBlock` clears it.
+    assumed: std::sync::atomic::AtomicBool,
 }
 
 struct Direction {
@@ -78,7 +81,14 @@ impl Registration {
         Ok(Registration {
             fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())?,
             directions: [Direction::new(), Direction::new()],
+            assumed: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Treats the fd as writable until a write says otherwise, as tokio
+    /// does for the ends of a fresh pair.
+    pub(crate) fn assume_writable(&self) {
+        self.assumed.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Readiness in the directions of `interest` (`Ready` once any is ready).
@@ -91,7 +101,9 @@ impl Registration {
                 Poll::Pending => {}
             }
         }
-        if interest.is_writable() {
+        if interest.is_writable() && self.assumed.load(std::sync::atomic::Ordering::Acquire) {
+            found |= Ready::WRITABLE;
+        } else if interest.is_writable() {
             match self.directions[1].poll(cx.waker(), |cx| self.fd.poll_write_ready(cx)) {
                 Poll::Ready(Ok(())) => found |= Ready::WRITABLE,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
@@ -115,6 +127,7 @@ impl Registration {
             self.fd.clear_read_ready();
         }
         if ready.is_writable() {
+            self.assumed.store(false, std::sync::atomic::Ordering::Release);
             self.fd.clear_write_ready();
         }
     }

@@ -116,8 +116,23 @@ impl Runtime {
     }
 }
 
+// As tokio's: a `Runtime` is usable again after a panic it saw (its state
+// is the tau runtime's, which stays consistent across a task's panic).
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if self.owner.is_some() && tau::__private::is_driving() && !std::thread::panicking() {
+            // Inside a task or a block_on of another runtime: shutting this
+            // one down would block the thread that drives, as tokio says.
+            // Its tasks are left, undriven, rather than dropped from here.
+            std::mem::forget(self.owner.take());
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This happens \
+                 when a runtime is dropped from within an asynchronous context."
+            );
+        }
         // Shut down first (the owner's drop), then the stop hook, as tokio.
         drop(self.owner.take());
         if let Some(stop) = self.on_thread_stop.take() {

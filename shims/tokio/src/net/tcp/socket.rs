@@ -134,13 +134,37 @@ impl TcpSocket {
     }
 
     /// Sets `IP_TOS`.
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
         self.inner.set_tos_v4(tos)
     }
 
     /// `IP_TOS`.
-    pub fn tos(&self) -> io::Result<u32> {
+    pub fn tos_v4(&self) -> io::Result<u32> {
         self.inner.tos_v4()
+    }
+
+    /// Sets `IP_TOS` (the old name of [`set_tos_v4`](Self::set_tos_v4)).
+    #[doc(hidden)]
+    #[deprecated = "use `set_tos_v4()`"]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// `IP_TOS` (the old name of [`tos_v4`](Self::tos_v4)).
+    #[doc(hidden)]
+    #[deprecated = "use `tos_v4()`"]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IPV6_TCLASS`.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// `IPV6_TCLASS`.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
     }
 
     /// Binds to a device (`SO_BINDTODEVICE`).

@@ -223,7 +223,7 @@ impl TcpStream {
     }
 
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.io.io().shutdown(how)
+        shutdown_result(self.io.io().shutdown(how))
     }
 }
 
@@ -257,6 +257,15 @@ impl AsyncWrite for TcpStream {
     /// Shuts the write half down (`shutdown(Write)`), as tokio.
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(self.shutdown_std(Shutdown::Write))
+    }
+}
+
+/// `shutdown(2)` of a connection the peer already reset reports `ENOTCONN`;
+/// tokio's `shutdown` is then `Ok`, there being nothing left to shut.
+pub(crate) fn shutdown_result(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
+        other => other,
     }
 }
 

@@ -113,7 +113,11 @@ impl UnixDatagram {
     #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (left, right) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((UnixDatagram::from_std(left)?, UnixDatagram::from_std(right)?))
+        let (left, right) = (UnixDatagram::from_std(left)?, UnixDatagram::from_std(right)?);
+        // Connected and empty: both ends can send at once, as in tokio.
+        left.io.registration().assume_writable();
+        right.io.registration().assume_writable();
+        Ok((left, right))
     }
 
     /// Wraps a std socket, setting it nonblocking.

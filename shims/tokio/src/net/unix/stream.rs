@@ -167,7 +167,11 @@ impl UnixStream {
     /// A connected pair of unnamed streams (`socketpair(2)`).
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (left, right) = std::os::unix::net::UnixStream::pair()?;
-        Ok((UnixStream::from_std(left)?, UnixStream::from_std(right)?))
+        let (left, right) = (UnixStream::from_std(left)?, UnixStream::from_std(right)?);
+        // Connected and empty: both ends can write at once, as in tokio.
+        left.io.registration().assume_writable();
+        right.io.registration().assume_writable();
+        Ok((left, right))
     }
 
     /// The local address.
