@@ -102,6 +102,12 @@ impl BlockingPool {
     }
 
     /// Threads in the pool, and how many of them wait for work.
+    /// True while any job is queued or running (a paused clock does not
+    /// auto-advance then, as tokio's does not).
+    pub(crate) fn has_in_flight(&self) -> bool {
+        !self.inner.state.lock().unwrap().in_flight.is_empty()
+    }
+
     pub(crate) fn counts(&self) -> (usize, usize) {
         let state = self.inner.state.lock().unwrap();
         (state.threads, state.idle)

@@ -513,9 +513,11 @@ impl Shared {
                 Some(Duration::ZERO)
             } else if self.notified.load(Ordering::Acquire) {
                 Some(Duration::ZERO)
-            } else if self.clock.is_paused() {
+            } else if self.clock.is_paused() && !self.blocking.has_in_flight() {
                 // Paused: look for IO without waiting; with nothing else to
                 // do, time jumps to the next timer (tokio's auto-advance).
+                // Not while blocking jobs run: they may be what the next
+                // step waits for, and they finish in real time.
                 let deadline = self.core.timers.borrow_mut().next_deadline();
                 if let Some(deadline) = deadline {
                     let turned =
@@ -527,6 +529,11 @@ impl Shared {
                     continue;
                 }
                 None
+            } else if self.clock.is_paused() {
+                // Blocking jobs run: look again shortly (in real time), as
+                // one may finish with nobody awaiting it to wake us. Only a
+                // test's paused clock ever takes this path.
+                Some(Duration::from_millis(1))
             } else {
                 self.core
                     .timers

@@ -208,7 +208,8 @@ impl Timers {
     /// Polls the timer `*key` (0: not registered yet, registered now) for
     /// `deadline`. A deadline that moved since the last poll (`Sleep::reset`)
     /// re-arms the timer even if it had fired: it fires for the new deadline,
-    /// at once if that has passed (`now` is read only then).
+    /// at once if that has passed; so does a new timer whose deadline has
+    /// passed (`now` is read only in those two cases).
     pub(crate) fn poll(
         &mut self,
         key: &mut u64,
@@ -220,6 +221,11 @@ impl Timers {
         let current = Key::from_raw(*key);
         let found = (*key != 0).then(|| self.entries.get_mut(current)).flatten();
         let Some(entry) = found else {
+            if deadline <= now() {
+                // Already due: ready at once, as tokio's (nothing to register).
+                *key = 0;
+                return TimerPoll::Fired(None);
+            }
             let registered = self.entries.insert(TimerEntry {
                 deadline,
                 tick: 0,

@@ -140,9 +140,10 @@ static HOST_TABLE: AtomicPtr<RuntimeTable> = AtomicPtr::new(std::ptr::null_mut()
 static HOST_READERS: AtomicUsize = AtomicUsize::new(0);
 static EMBEDDED: OnceLock<(tau_rt::Runtime, TableRef)> = OnceLock::new();
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a tau runtime: \
-inside `tau::block_on`, `#[tau::main]` or `#[tau::test]`, a task, a `Handle::enter` guard, or a plugin \
-loaded by a host";
+const NO_RUNTIME: &str =
+    "there is no reactor running, must be called from the context of a Tokio 1.x runtime \
+(tau: inside `tau::block_on`, `#[tau::main]` or `#[tau::test]`, a task, a `Handle::enter` guard, or a \
+plugin loaded by a host)";
 
 /// The table code on this thread uses now.
 ///
@@ -150,7 +151,11 @@ loaded by a host";
 /// Outside any runtime (see the module docs), with tokio's message.
 #[track_caller]
 pub(crate) fn current() -> TableRef {
-    try_current().unwrap_or_else(|| panic!("{NO_RUNTIME}"))
+    // A `match`, not a closure: the panic's location is the caller's.
+    match try_current() {
+        Some(table) => table,
+        None => panic!("{NO_RUNTIME}"),
+    }
 }
 
 /// The entered or host table, if there is one.

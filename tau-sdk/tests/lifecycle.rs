@@ -96,7 +96,7 @@ fn a_sleep_polled_after_its_runtime_is_gone_completes() {
 #[test]
 fn outside_of_any_runtime_spawn_and_timers_panic_and_block_on_works() {
     std::thread::spawn(|| {
-        let expected = "there is no reactor running, must be called from the context of a tau runtime";
+        let expected = "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
         let spawned = catch_unwind(|| drop(tau::spawn(async {})));
         assert!(panic_message(spawned.unwrap_err()).starts_with(expected));
         let slept = catch_unwind(|| drop(tau::time::sleep(Duration::from_millis(1))));

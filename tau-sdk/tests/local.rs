@@ -145,7 +145,7 @@ fn spawn_local_outside_a_set_panics_with_tokios_message() {
         .or_else(|| panic.downcast_ref::<String>().cloned());
     assert_eq!(
         message.as_deref(),
-        Some("`spawn_local` called from outside of a `task::LocalSet` or LocalRuntime")
+        Some("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`")
     );
 }
 

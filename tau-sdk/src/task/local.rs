@@ -282,7 +282,7 @@ where
     F::Output: 'static,
 {
     let Some(shared) = CURRENT.with(|current| current.borrow().clone()) else {
-        panic!("`spawn_local` called from outside of a `task::LocalSet` or LocalRuntime");
+        panic!("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`");
     };
     shared.spawn(future)
 }

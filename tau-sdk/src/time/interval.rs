@@ -60,12 +60,14 @@ impl MissedTickBehavior {
     /// The deadline after a tick that was due at `due` and observed at `now`.
     fn next_deadline(self, due: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => due + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => due.checked_add(period).unwrap_or_else(Instant::far_future),
+            MissedTickBehavior::Delay => now.checked_add(period).unwrap_or_else(Instant::far_future),
             MissedTickBehavior::Skip => {
                 let late = now.duration_since(due).as_nanos();
                 let into_period = (late % period.as_nanos()) as u64;
-                now + period - Duration::from_nanos(into_period)
+                now.checked_add(period)
+                    .map(|next| next - Duration::from_nanos(into_period))
+                    .unwrap_or_else(Instant::far_future)
             }
         }
     }
@@ -105,7 +107,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.delay.as_mut().reset(Instant::now() + self.period);
+        self.delay.as_mut().reset(Instant::after(self.period).unwrap_or_else(Instant::far_future));
     }
 
     /// Restarts the schedule with a tick right away.
@@ -115,7 +117,7 @@ impl Interval {
 
     /// Restarts the schedule with the next tick after `after`.
     pub fn reset_after(&mut self, after: Duration) {
-        self.delay.as_mut().reset(Instant::now() + after);
+        self.delay.as_mut().reset(Instant::after(after).unwrap_or_else(Instant::far_future));
     }
 
     /// Restarts the schedule with the next tick at `deadline`.

@@ -21,8 +21,9 @@ pub(crate) struct Registration {
     /// Read, then write: what the reactor wakes, and who is waiting.
     directions: [Direction; 2],
     /// Readiness known without the reactor (a fresh socket pair is
-    /// writable), until an operation's `WouldBlock` clears it.
-    assumed: std::sync::atomic::AtomicBool,
+    /// writable, an accepted stream is taken as both), per direction bit
+    /// (1 read, 2 write), until an operation's `WouldBlock` clears it.
+    assumed: std::sync::atomic::AtomicU8,
 }
 
 struct Direction {
@@ -81,27 +82,39 @@ impl Registration {
         Ok(Registration {
             fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())?,
             directions: [Direction::new(), Direction::new()],
-            assumed: std::sync::atomic::AtomicBool::new(false),
+            assumed: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
     /// Treats the fd as writable until a write says otherwise, as tokio
     /// does for the ends of a fresh pair.
     pub(crate) fn assume_writable(&self) {
-        self.assumed.store(true, std::sync::atomic::Ordering::Release);
+        self.assumed.fetch_or(2, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Treats the fd as readable and writable until operations say
+    /// otherwise, as tokio does for an accepted stream.
+    pub(crate) fn assume_ready(&self) {
+        self.assumed.fetch_or(3, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn assumed(&self, bit: u8) -> bool {
+        self.assumed.load(std::sync::atomic::Ordering::Acquire) & bit != 0
     }
 
     /// Readiness in the directions of `interest` (`Ready` once any is ready).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         let mut found = Ready::EMPTY;
-        if interest.waits_readable() {
+        if interest.is_readable() && self.assumed(1) {
+            found |= Ready::READABLE;
+        } else if interest.waits_readable() {
             match self.directions[0].poll(cx.waker(), |cx| self.fd.poll_read_ready(cx)) {
                 Poll::Ready(Ok(())) => found |= Ready::READABLE,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {}
             }
         }
-        if interest.is_writable() && self.assumed.load(std::sync::atomic::Ordering::Acquire) {
+        if interest.is_writable() && self.assumed(2) {
             found |= Ready::WRITABLE;
         } else if interest.is_writable() {
             match self.directions[1].poll(cx.waker(), |cx| self.fd.poll_write_ready(cx)) {
@@ -124,10 +137,11 @@ impl Registration {
     /// Forgets `ready` until the reactor reports it again.
     pub(crate) fn clear(&self, ready: Ready) {
         if ready.is_readable() || ready.is_priority() || ready.is_error() {
+            self.assumed.fetch_and(!1, std::sync::atomic::Ordering::AcqRel);
             self.fd.clear_read_ready();
         }
         if ready.is_writable() {
-            self.assumed.store(false, std::sync::atomic::Ordering::Release);
+            self.assumed.fetch_and(!2, std::sync::atomic::Ordering::AcqRel);
             self.fd.clear_write_ready();
         }
     }

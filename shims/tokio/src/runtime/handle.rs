@@ -84,7 +84,12 @@ impl Handle {
     /// The current runtime, or an error outside of any.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         tau::runtime::Handle::try_current()
-            .map(|inner| Handle { inner, flavor: RuntimeFlavor::CurrentThread, name: None })
+            .map(|inner| {
+                let built = super::built(super::Id::new(inner.id()));
+                let (flavor, name) =
+                    built.map_or((RuntimeFlavor::CurrentThread, None), |built| (built.flavor, built.name));
+                Handle { inner, flavor, name }
+            })
             .map_err(|_| TryCurrentError { _private: () })
     }
 

@@ -28,6 +28,37 @@ pub use runtime::{LocalRuntime, Runtime, RuntimeMetrics};
 mod id;
 pub use id::Id;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What a runtime of this library was built as, by id, for handles found
+/// through `Handle::current` (which tau's context does not carry).
+#[derive(Clone)]
+pub(crate) struct Built {
+    pub(crate) flavor: RuntimeFlavor,
+    pub(crate) name: Option<Arc<str>>,
+}
+
+static BUILT: Mutex<Option<HashMap<Id, Built>>> = Mutex::new(None);
+
+pub(crate) fn remember(id: Id, built: Option<Built>) {
+    let mut map = BUILT.lock().unwrap_or_else(|poison| poison.into_inner());
+    let map = map.get_or_insert_with(HashMap::new);
+    match built {
+        Some(built) => map.insert(id, built),
+        None => map.remove(&id),
+    };
+}
+
+pub(crate) fn built(id: Id) -> Option<Built> {
+    let map = BUILT.lock().unwrap_or_else(|poison| poison.into_inner());
+    map.as_ref().and_then(|map| map.get(&id).cloned())
+}
+
+pub(crate) fn is_multi_thread(id: Id) -> bool {
+    built(id).is_some_and(|built| built.flavor == RuntimeFlavor::MultiThread)
+}
+
 /// True if `error` is an IO error saying that the resource's runtime is
 /// gone (shut down, or its plugin unloaded), as tokio's.
 pub fn is_rt_shutdown_err(error: &std::io::Error) -> bool {

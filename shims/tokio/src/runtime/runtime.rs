@@ -51,8 +51,12 @@ impl Runtime {
         if let Some(start) = &builder.on_thread_start {
             start();
         }
+        let name: Option<std::sync::Arc<str>> = builder.name.as_deref().map(Into::into);
+        if owner.is_some() {
+            super::remember(super::Id::new(inner.id()), Some(super::Built { flavor, name: name.clone() }));
+        }
         Ok(Runtime {
-            handle: Handle { inner, flavor, name: builder.name.as_deref().map(Into::into) },
+            handle: Handle { inner, flavor, name },
             owner,
             on_thread_stop: builder.on_thread_stop.clone(),
         })
@@ -106,13 +110,15 @@ impl Runtime {
     /// Shuts the runtime down: its tasks are cancelled now; blocking jobs
     /// that already run finish on their own (tau's pool does not wait for
     /// them, so `_timeout` is an upper bound that is never waited out).
-    pub fn shutdown_timeout(self, _timeout: Duration) {
-        drop(self);
+    pub fn shutdown_timeout(mut self, _timeout: Duration) {
+        // Allowed anywhere, as tokio's: it does not wait for blocking jobs.
+        drop(self.owner.take());
     }
 
-    /// Shuts the runtime down without waiting for blocking jobs.
-    pub fn shutdown_background(self) {
-        drop(self);
+    /// Shuts the runtime down without waiting for blocking jobs; allowed
+    /// inside a task, as tokio's.
+    pub fn shutdown_background(mut self) {
+        drop(self.owner.take());
     }
 }
 
@@ -133,6 +139,7 @@ impl Drop for Runtime {
                  when a runtime is dropped from within an asynchronous context."
             );
         }
+        super::remember(self.handle.id(), None);
         // Shut down first (the owner's drop), then the stop hook, as tokio.
         drop(self.owner.take());
         if let Some(stop) = self.on_thread_stop.take() {

@@ -25,9 +25,27 @@
 //! clock is shared by every plugin.
 
 pub use tau::time::{
-    advance, error, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at, Instant,
+    advance, error, interval, interval_at, resume, sleep, sleep_until, timeout, timeout_at, Instant,
     Interval, MissedTickBehavior, Sleep, Timeout,
 };
+
+/// Pauses the current runtime's clock, as `tokio::time::pause` (see
+/// `tau::time::pause`: auto-advance while idle).
+///
+/// # Panics
+/// On a runtime built with `new_multi_thread` (tokio's rule), if already
+/// paused, outside of a runtime, or in a plugin loaded by a host.
+#[track_caller]
+pub fn pause() {
+    if crate::runtime::Handle::try_current().is_ok_and(|handle| crate::runtime::is_multi_thread(handle.id()))
+    {
+        panic!(
+            "`time::pause()` requires the `current_thread` Tokio runtime. This is the default \
+             Runtime used by `#[tokio::test]."
+        );
+    }
+    tau::time::pause();
+}
 
 /// `std::time::Duration`, re-exported as tokio does.
 pub use std::time::Duration;

@@ -40,14 +40,14 @@ impl TcpListener {
     /// Accepts a connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, address) = self.io.async_io(Interest::READABLE, |listener| listener.accept()).await?;
-        Ok((TcpStream::from_std(stream)?, address))
+        Ok((TcpStream::accepted(stream)?, address))
     }
 
     /// Polls to accept a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, address) =
             ready!(self.io.poll_io(cx, Interest::READABLE, |listener| listener.accept()))?;
-        Poll::Ready(TcpStream::from_std(stream).map(|stream| (stream, address)))
+        Poll::Ready(TcpStream::accepted(stream).map(|stream| (stream, address)))
     }
 
     /// Wraps a listening std socket, setting it nonblocking.

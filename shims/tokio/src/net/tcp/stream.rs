@@ -47,6 +47,15 @@ impl TcpStream {
         Ok(stream)
     }
 
+    /// A stream `accept` returned: taken as readable and writable until an
+    /// operation says otherwise, as tokio's (its first read does not wait
+    /// for the reactor).
+    pub(crate) fn accepted(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_std(stream)?;
+        stream.io.registration().assume_ready();
+        Ok(stream)
+    }
+
     fn new(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream { io: PollEvented::new(stream)? })
     }
