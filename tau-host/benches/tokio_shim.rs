@@ -34,13 +34,49 @@ struct Workload {
 }
 
 const WORKLOADS: &[Workload] = &[
-    Workload { name: "mpsc bounded(1024), 1M messages", export: "mpsc_throughput", size: 1_000_000, extra: 0, unit: "msg" },
-    Workload { name: "Notify ping-pong, 100k round trips", export: "notify_ping_pong", size: 100_000, extra: 0, unit: "rt" },
-    Workload { name: "oneshot ping-pong, 100k round trips", export: "oneshot_ping_pong", size: 100_000, extra: 0, unit: "rt" },
-    Workload { name: "spawn + join, 100k tasks", export: "spawn_join", size: 100_000, extra: 0, unit: "task" },
+    Workload {
+        name: "mpsc bounded(1024), 1M messages",
+        export: "mpsc_throughput",
+        size: 1_000_000,
+        extra: 0,
+        unit: "msg",
+    },
+    Workload {
+        name: "Notify ping-pong, 100k round trips",
+        export: "notify_ping_pong",
+        size: 100_000,
+        extra: 0,
+        unit: "rt",
+    },
+    Workload {
+        name: "oneshot ping-pong, 100k round trips",
+        export: "oneshot_ping_pong",
+        size: 100_000,
+        extra: 0,
+        unit: "rt",
+    },
+    Workload {
+        name: "spawn + join, 100k tasks",
+        export: "spawn_join",
+        size: 100_000,
+        extra: 0,
+        unit: "task",
+    },
     Workload { name: "100k sleeps of 1-10 ms", export: "sleeps", size: 100_000, extra: 0, unit: "sleep" },
-    Workload { name: "TCP echo, 20k round trips of 64 B", export: "tcp_echo", size: 20_000, extra: 64, unit: "rt" },
-    Workload { name: "TCP stream, 1 GiB through io::copy", export: "tcp_stream", size: 1 << 30, extra: 0, unit: "B" },
+    Workload {
+        name: "TCP echo, 20k round trips of 64 B",
+        export: "tcp_echo",
+        size: 20_000,
+        extra: 64,
+        unit: "rt",
+    },
+    Workload {
+        name: "TCP stream, 1 GiB through io::copy",
+        export: "tcp_stream",
+        size: 1 << 30,
+        extra: 0,
+        unit: "B",
+    },
 ];
 
 fn median(mut values: Vec<u64>) -> u64 {
@@ -82,7 +118,10 @@ fn main() {
         .map(Into::into)
         .unwrap_or_else(|| workspace.join("target").join("tau-cache"));
     let builder = Builder::new().release(true).quiet(true).cache_dir(cache_dir);
-    let library = builder.build(&workspace.join("plugins/tokio-bench-plugin")).expect("building tokio-bench-plugin").library;
+    let library = builder
+        .build(&workspace.join("plugins/tokio-bench-plugin"))
+        .expect("building tokio-bench-plugin")
+        .library;
     let mut host = Host::with_builder(builder, tau::runtime::Runtime::new().unwrap());
     let plugin = host.load(&library).expect("loading tokio-bench-plugin");
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -109,7 +148,13 @@ fn main() {
                 format!("{:.1} ns/{}", nanos as f64 / size as f64, workload.unit)
             }
         };
-        println!("{:<40} {:>14} {:>14} {:>11.2}x", workload.name, per(tau), per(tokio_time), tokio_time as f64 / tau as f64);
+        println!(
+            "{:<40} {:>14} {:>14} {:>11.2}x",
+            workload.name,
+            per(tau),
+            per(tokio_time),
+            tokio_time as f64 / tau as f64
+        );
         if workload.export == "tcp_echo" {
             let (tau_p99, tokio_p99) = (median(tau_p99), median(tokio_p99));
             println!(

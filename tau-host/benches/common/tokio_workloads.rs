@@ -60,7 +60,8 @@ pub async fn notify_ping_pong(n: u64) -> Measured {
 /// `n` round trips, each a fresh `oneshot` answered by a spawned task.
 pub async fn oneshot_ping_pong(n: u64) -> Measured {
     let start = Instant::now();
-    let (requests, mut incoming) = tokio::sync::mpsc::unbounded_channel::<(u64, tokio::sync::oneshot::Sender<u64>)>();
+    let (requests, mut incoming) =
+        tokio::sync::mpsc::unbounded_channel::<(u64, tokio::sync::oneshot::Sender<u64>)>();
     tokio::spawn(async move {
         while let Some((value, reply)) = incoming.recv().await {
             let _ = reply.send(value + 1);
