@@ -161,6 +161,10 @@ fn interval_zero_period_panics() {
 
 #[tau::test]
 async fn many_concurrent_sleeps_all_fire_in_deadline_order() {
+    // A paused clock: every sleep is registered before any deadline passes,
+    // however slowly this runs (under valgrind, a sleep already due at its
+    // first poll would complete at once, in spawn order, as in tokio).
+    time::pause();
     let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut set = tau::task::JoinSet::new();
     let start = Instant::now();
