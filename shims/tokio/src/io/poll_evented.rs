@@ -4,9 +4,10 @@
 //!
 //! tau's reactor keeps one waker per direction of a registration. tokio
 //! wakes *every* task waiting on a direction (fifty tasks may `accept` on
-//! one `Arc<TcpListener>`, or `recv` on one `Arc<UdpSocket>`), so the
-//! registration hands the reactor a waker of its own, which wakes all the
-//! tasks that were told `Pending`. A ready poll touches none of this.
+//! one `Arc<TcpListener>`, or `recv` on one `Arc<UdpSocket>`). While one
+//! task waits, the reactor holds that task's own waker; when a second one
+//! comes, the registration hands the reactor a waker of its own that wakes
+//! all of them, and goes back to the direct waker once they were woken.
 
 use std::future::poll_fn;
 use std::io;
@@ -31,9 +32,16 @@ struct Direction {
     waiting: Arc<Waiting>,
 }
 
-/// The tasks told `Pending` in one direction since its last wake.
+/// The tasks of one direction: the one whose waker the reactor holds
+/// directly, or those the fan-out wakes.
 #[derive(Default)]
-struct Waiting(Mutex<Vec<Waker>>);
+struct Waiting(Mutex<Waiters>);
+
+#[derive(Default)]
+struct Waiters {
+    direct: Option<Waker>,
+    fanned: Vec<Waker>,
+}
 
 impl Wake for Waiting {
     fn wake(self: Arc<Self>) {
@@ -41,8 +49,8 @@ impl Wake for Waiting {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let waiting = std::mem::take(&mut *self.0.lock().unwrap_or_else(|poison| poison.into_inner()));
-        for waker in waiting {
+        let fanned = std::mem::take(&mut self.0.lock().unwrap_or_else(|poison| poison.into_inner()).fanned);
+        for waker in fanned {
             waker.wake();
         }
     }
@@ -54,24 +62,33 @@ impl Direction {
         Direction { fan_out: Waker::from(waiting.clone()), waiting }
     }
 
-    /// Polls `poll` with the fan-out waker; if pending, queues `caller` and
-    /// polls once more, so that an event between the two is not lost.
+    /// Polls `poll` with the caller's waker while it is the only waiter,
+    /// else with the fan-out waker after queueing every waiter.
     fn poll<T>(
         &self,
         caller: &Waker,
         mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
     ) -> Poll<io::Result<()>> {
-        let mut cx = Context::from_waker(&self.fan_out);
-        if let Poll::Ready(result) = poll(&mut cx) {
-            return Poll::Ready(result.map(drop));
+        let mut waiters = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        let alone = waiters.fanned.is_empty()
+            && waiters.direct.as_ref().is_none_or(|direct| direct.will_wake(caller));
+        if alone {
+            let polled = poll(&mut Context::from_waker(caller));
+            if polled.is_pending() && waiters.direct.is_none() {
+                waiters.direct = Some(caller.clone());
+            }
+            return polled.map(|result| result.map(drop));
         }
-        {
-            let mut waiting = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
-            if !waiting.iter().any(|waker| waker.will_wake(caller)) {
-                waiting.push(caller.clone());
+        // A second waiter: from now until the wake, the reactor wakes the
+        // fan-out, which wakes them all (the direct one included).
+        let direct = waiters.direct.take();
+        for waker in direct.iter().chain(std::iter::once(caller)) {
+            if !waiters.fanned.iter().any(|queued| queued.will_wake(waker)) {
+                waiters.fanned.push(waker.clone());
             }
         }
-        poll(&mut cx).map(|result| result.map(drop))
+        drop(waiters);
+        poll(&mut Context::from_waker(&self.fan_out)).map(|result| result.map(drop))
     }
 }
 
