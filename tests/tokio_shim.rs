@@ -9,6 +9,7 @@ use std::any::Any;
 use std::time::{Duration, Instant};
 
 use common::{host, library};
+use tau::stream::BoxStream;
 use tau_host::{Host, PluginId};
 
 const PLUGIN: &str = "tokio-plugin";
@@ -172,6 +173,45 @@ fn a_tokio_channel_made_in_one_plugin_is_fed_by_another() {
     assert_eq!(sum, Some((0..100).sum()));
     // The sender's task ran in the peer and counted there.
     assert_eq!(host.plugin_metrics(peer).unwrap().num_alive_tasks(), 0);
+}
+
+/// What `channel_for_host` returns: the plugin's tokio `Sender`, as a `Sink`.
+type HostSink = std::pin::Pin<Box<dyn futures::Sink<u64, Error = String> + Send>>;
+
+#[test]
+fn the_host_sends_and_receives_on_a_tokio_channel_a_plugin_made() {
+    use futures::{SinkExt, StreamExt};
+    let mut host = host();
+    let plugin = load(&mut host);
+    let mut sink: HostSink = host.plugin(plugin).unwrap().call("channel_for_host", (4u64,)).unwrap();
+    let stream: BoxStream<'static, u64> =
+        host.plugin(plugin).unwrap().call("host_channel_stream", ()).unwrap();
+    // Capacity 4 and 100 messages: the host's sends wait on the plugin's
+    // channel for the host's receives, in one `block_on`.
+    let (sent, received) = host.block_on(futures::future::join(
+        async move {
+            for n in 0..100 {
+                sink.send(n).await?;
+            }
+            sink.close().await
+        },
+        stream.collect::<Vec<u64>>(),
+    ));
+    assert_eq!(sent, Ok(()));
+    assert_eq!(received, (0..100).collect::<Vec<u64>>());
+}
+
+#[test]
+fn sending_on_a_plugin_channel_whose_receiver_is_gone_is_an_error() {
+    use futures::SinkExt;
+    let mut host = host();
+    let plugin = load(&mut host);
+    let mut sink: HostSink = host.plugin(plugin).unwrap().call("channel_for_host", (1u64,)).unwrap();
+    let stream: BoxStream<'static, u64> =
+        host.plugin(plugin).unwrap().call("host_channel_stream", ()).unwrap();
+    drop(stream);
+    let error = host.block_on(sink.send(7)).unwrap_err();
+    assert_eq!(error, "channel closed");
 }
 
 #[test]

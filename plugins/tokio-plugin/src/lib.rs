@@ -20,7 +20,14 @@ use tokio_util::codec::{Framed, LinesCodec};
 use tokio_util::sync::{CancellationToken, PollSender};
 
 #[derive(Default)]
-pub struct TokioPlugin;
+pub struct TokioPlugin {
+    /// The receiver of the channel [`channel_for_host`](Self::channel_for_host)
+    /// made, until [`host_channel_stream`](Self::host_channel_stream) takes it.
+    for_host: std::sync::Mutex<Option<mpsc::Receiver<u64>>>,
+}
+
+/// A channel's sending end as the host holds it: any `Sink` of `u64`.
+pub type HostSink = std::pin::Pin<Box<dyn futures::Sink<u64, Error = String> + Send>>;
 
 #[tau::plugin]
 impl TokioPlugin {
@@ -364,6 +371,28 @@ impl TokioPlugin {
             sum += n;
         }
         Some(sum)
+    }
+
+    /// A bounded tokio channel of `capacity` whose sender goes to the host
+    /// as a `Sink` (tokio-util's `PollSender`; the host's sends wait while
+    /// the channel is full). Its receiver is kept for
+    /// [`host_channel_stream`](Self::host_channel_stream).
+    #[tau::export]
+    pub fn channel_for_host(&self, capacity: u64) -> HostSink {
+        let (tx, rx) = mpsc::channel::<u64>(capacity as usize);
+        *self.for_host.lock().unwrap() = Some(rx);
+        Box::pin(PollSender::new(tx).sink_map_err(|error| error.to_string()))
+    }
+
+    /// The receiver [`channel_for_host`](Self::channel_for_host) kept, as a
+    /// stream (tokio-stream's `ReceiverStream`); an empty stream if there is
+    /// none.
+    #[tau::export]
+    pub fn host_channel_stream(&self) -> tau::stream::BoxStream<'static, u64> {
+        match self.for_host.lock().unwrap().take() {
+            Some(rx) => Box::pin(ReceiverStream::new(rx)),
+            None => Box::pin(futures::stream::empty()),
+        }
     }
 
     /// Captures `Handle::current()` in this task, moves it to a new OS

@@ -218,10 +218,12 @@ pub struct TypeDescriptor {
 /// - every crate the name mentions is one whose source the load checks pin
 ///   down: `std`, `core` and `alloc` (the same rustc), `tau` and `tau_rt`
 ///   (the same tau-sdk), `abi_stable` (its types keep their layout across
-///   0.11 releases, which is what it is for) and `futures_core` (whose
+///   0.11 releases, which is what it is for), `futures_core` (whose
 ///   `Stream`, the part that crosses in a `BoxStream`, has the same
-///   definition in every 0.3 release). Such types cross between a release
-///   host and a debug plugin.
+///   definition in every 0.3 release) and `futures_sink` (the same for its
+///   `Sink`: a plugin can hand out a channel's sending end as a
+///   `Pin<Box<dyn Sink<T, Error = E> + Send>>`). Such types cross between a
+///   release host and a debug plugin.
 ///
 /// Anything else, such as a type of a `shared-types` crate, must come from
 /// the same build of that crate on both sides: the same version, features
@@ -243,7 +245,8 @@ pub struct TypeIdentity {
 }
 
 /// Crates whose types are trusted by name across builds (see [`TypeIdentity`]).
-const PINNED_CRATES: &[&str] = &["std", "core", "alloc", "tau", "tau_rt", "abi_stable", "futures_core"];
+const PINNED_CRATES: &[&str] =
+    &["std", "core", "alloc", "tau", "tau_rt", "abi_stable", "futures_core", "futures_sink"];
 
 impl TypeIdentity {
     /// The identity of `T` in this build.
