@@ -13,6 +13,11 @@
 //! with `tau_host::Builder`. Without `--bench` (`cargo test --benches`)
 //! sizes are divided by 100: a smoke test, not a measurement. Figures are
 //! printed, never asserted; checksums must match between the two sides.
+//!
+//! Arguments other than flags pick workloads by export name
+//! (`cargo bench -p tau-host --bench tokio_shim -- tcp_echo`), and
+//! `TAU_BENCH_SIDE=tau` or `=tokio` runs one side only, for profiling one
+//! runtime (`strace -c -f`, `perf`) without the other.
 
 #[path = "common/tokio_workloads.rs"]
 #[allow(dead_code)]
@@ -79,9 +84,10 @@ const WORKLOADS: &[Workload] = &[
     },
 ];
 
+/// The median; 1 for a side that did not run (so ratios stay finite).
 fn median(mut values: Vec<u64>) -> u64 {
     values.sort_unstable();
-    values[values.len() / 2]
+    values.get(values.len() / 2).copied().unwrap_or(1)
 }
 
 fn on_tokio(runtime: &tokio::runtime::Runtime, workload: &Workload, size: u64) -> (u64, u64, u64) {
@@ -112,6 +118,14 @@ fn on_tau(host: &Host, plugin: PluginId, workload: &Workload, size: u64) -> (u64
 
 fn main() {
     let measuring = std::env::args().any(|arg| arg == "--bench");
+    let picked: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
+    let side = std::env::var("TAU_BENCH_SIDE").unwrap_or_default();
+    let (run_tau, run_tokio) = match side.as_str() {
+        "" => (true, true),
+        "tau" => (true, false),
+        "tokio" => (false, true),
+        other => panic!("TAU_BENCH_SIDE={other}: expected `tau` or `tokio` (or unset for both)"),
+    };
     let scale = if measuring { 1 } else { 100 };
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let cache_dir = std::env::var_os("TAU_CACHE_DIR")
@@ -128,17 +142,27 @@ fn main() {
 
     println!("tokio shim in a plugin (tau) vs real tokio current-thread, median of {ROUNDS} rounds");
     println!("{:<40} {:>14} {:>14} {:>12}", "workload", "tau", "tokio", "tokio/tau");
-    for workload in WORKLOADS {
+    for workload in
+        WORKLOADS.iter().filter(|w| picked.is_empty() || picked.iter().any(|p| w.export.contains(p)))
+    {
         let size = (workload.size / scale).max(1);
         let (mut tau_times, mut tokio_times, mut tau_p99, mut tokio_p99) = (vec![], vec![], vec![], vec![]);
         for _ in 0..ROUNDS {
-            let (nanos, tau_sum, p99) = on_tau(&host, plugin, workload, size);
-            tau_times.push(nanos);
-            tau_p99.push(p99);
-            let (nanos, tokio_sum, p99) = on_tokio(&tokio, workload, size);
-            tokio_times.push(nanos);
-            tokio_p99.push(p99);
-            assert_eq!(tau_sum, tokio_sum, "{}: the two sides computed different results", workload.name);
+            let tau_sum = run_tau.then(|| {
+                let (nanos, sum, p99) = on_tau(&host, plugin, workload, size);
+                tau_times.push(nanos);
+                tau_p99.push(p99);
+                sum
+            });
+            let tokio_sum = run_tokio.then(|| {
+                let (nanos, sum, p99) = on_tokio(&tokio, workload, size);
+                tokio_times.push(nanos);
+                tokio_p99.push(p99);
+                sum
+            });
+            if let (Some(tau_sum), Some(tokio_sum)) = (tau_sum, tokio_sum) {
+                assert_eq!(tau_sum, tokio_sum, "{}: the two sides computed different results", workload.name);
+            }
         }
         let (tau, tokio_time) = (median(tau_times), median(tokio_times));
         let per = |nanos: u64| {

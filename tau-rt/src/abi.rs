@@ -22,7 +22,7 @@
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// `poll` result: the future is not finished.
 pub const POLL_PENDING: u8 = 0;
@@ -68,6 +68,13 @@ pub const BLOCK_ON_GONE: u8 = 3;
 pub const INTEREST_READ: u8 = 1;
 /// IO direction / interest bit: writable.
 pub const INTEREST_WRITE: u8 = 2;
+/// `io_clear_ready` flag, or-ed into the direction: the caller clears
+/// because an operation did less than it asked (a stream read that filled
+/// less than its buffer), not because of `WouldBlock`. The runtime honours
+/// it only where its poller reports a peer's half-close (epoll's
+/// `EPOLLRDHUP`), since otherwise an end of stream already queued with the
+/// last data would never be reported again; elsewhere it keeps the readiness.
+pub const CLEAR_DRAINED: u8 = 4;
 
 /// Function table of an [`FfiWaker`].
 #[repr(C)]
@@ -301,7 +308,10 @@ pub struct RuntimeTable {
     /// more) or the scope was revoked; [`POLL_NOT_DRIVER`] off the driver thread.
     pub io_poll_ready:
         unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8, waker: *const FfiWaker) -> u8,
-    /// Clears the readiness of `direction` until the next event.
+    /// Clears the readiness of `direction` until the next event. A direction
+    /// the poller reported closed (hang-up, error, the peer's half-close)
+    /// stays ready: no new event would come. With [`CLEAR_DRAINED`] or-ed in,
+    /// see there.
     pub io_clear_ready: unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8),
     /// Deregisters `fd`, registered under `key`; drops stored wakers. From
     /// any thread: off the driver thread the fd leaves the poller at once, on

@@ -20,6 +20,8 @@ struct Registration {
     /// The scope (plugin) whose code registered it.
     owner: u32,
     ready: u8,
+    /// Directions the poller reported closed for good; they stay ready.
+    closed: u8,
     read_waker: Option<FfiWaker>,
     write_waker: Option<FfiWaker>,
 }
@@ -78,6 +80,7 @@ impl Reactor {
             fd,
             owner,
             ready: 0,
+            closed: 0,
             read_waker: None,
             write_waker: None,
         });
@@ -113,7 +116,9 @@ impl Reactor {
 
     pub(crate) fn clear_ready(&mut self, key: Key, direction: u8) {
         if let Some(registration) = self.registrations.get_mut(key) {
-            registration.ready &= !direction;
+            // A closed direction gets no further event: clearing it would
+            // lose the end of stream (or the error) for good.
+            registration.ready &= !(direction & !registration.closed);
         }
     }
 
@@ -163,6 +168,12 @@ impl Reactor {
             let Some(registration) = self.registrations.get_mut(Key::from_raw(event.key)) else {
                 continue; // a registration removed since the event was queued
             };
+            if event.read_closed {
+                registration.closed |= INTEREST_READ;
+            }
+            if event.write_closed {
+                registration.closed |= INTEREST_WRITE;
+            }
             if event.readable {
                 registration.ready |= INTEREST_READ;
                 wakers.extend(registration.read_waker.take());
@@ -209,6 +220,42 @@ mod tests {
 
     use super::*;
 
+    fn readable(key: Key, closed: bool) -> Event {
+        Event {
+            key: key.into_raw(),
+            readable: true,
+            writable: false,
+            read_closed: closed,
+            write_closed: false,
+        }
+    }
+
+    /// The end of a stream is reported once; a clear after it (a short read
+    /// that also saw the end queued) must not forget it.
+    #[test]
+    fn a_direction_reported_closed_stays_ready_through_clears() {
+        let poller = Poller::new().unwrap();
+        let mut reactor = Reactor::new();
+        let (_peer, fd) = UnixStream::pair().unwrap();
+        let key = reactor.register(&poller, fd.as_raw_fd(), INTEREST_READ | INTEREST_WRITE, 1).unwrap();
+        reactor.apply(&[readable(key, false)], &mut Vec::new());
+        reactor.clear_ready(key, INTEREST_READ);
+        assert!(
+            matches!(reactor.poll_ready(key, INTEREST_READ, |_| false), ReadyPoll::NeedsWaker),
+            "cleared"
+        );
+        reactor.apply(&[readable(key, true)], &mut Vec::new());
+        reactor.clear_ready(key, INTEREST_READ | INTEREST_WRITE);
+        assert!(
+            matches!(reactor.poll_ready(key, INTEREST_READ, |_| false), ReadyPoll::Ready),
+            "closed stays"
+        );
+        assert!(
+            matches!(reactor.poll_ready(key, INTEREST_WRITE, |_| false), ReadyPoll::NeedsWaker),
+            "the other direction is not closed"
+        );
+    }
+
     /// An event still in flight for a removed registration finds nothing,
     /// even when a new registration took the same slot.
     #[test]
@@ -221,13 +268,13 @@ mod tests {
         reactor.deregister(&poller, old, first.as_raw_fd()).unwrap();
         let new = reactor.register(&poller, second.as_raw_fd(), INTEREST_READ, 1).unwrap();
         assert_eq!(new.index, old.index, "the slot is reused");
-        let stale = Event { key: old.into_raw(), readable: true, writable: false };
+        let stale = readable(old, false);
         reactor.apply(&[stale], &mut Vec::new());
         assert!(
             matches!(reactor.poll_ready(new, INTEREST_READ, |_| false), ReadyPoll::NeedsWaker),
             "not ready"
         );
-        let fresh = Event { key: new.into_raw(), readable: true, writable: false };
+        let fresh = readable(new, false);
         reactor.apply(&[fresh], &mut Vec::new());
         assert!(matches!(reactor.poll_ready(new, INTEREST_READ, |_| false), ReadyPoll::Ready));
         assert!(

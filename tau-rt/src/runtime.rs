@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::abi::{
     BlockingJob, FfiWaker, RawFuture, RawTask, RuntimeMetrics, RuntimeTable, BLOCK_ON_BUSY, BLOCK_ON_DONE,
-    BLOCK_ON_NESTED, POLL_GONE, POLL_PENDING, POLL_READY,
+    BLOCK_ON_NESTED, CLEAR_DRAINED, POLL_GONE, POLL_PENDING, POLL_READY,
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
@@ -625,7 +625,10 @@ impl Shared {
     }
 
     pub(crate) fn io_clear_ready(&self, key: Key, direction: u8) {
-        self.core.reactor.borrow_mut().clear_ready(key, direction);
+        if direction & CLEAR_DRAINED != 0 && !self.poller.reports_half_close() {
+            return; // see `CLEAR_DRAINED`: an end of stream could be lost
+        }
+        self.core.reactor.borrow_mut().clear_ready(key, direction & !CLEAR_DRAINED);
     }
 
     /// Deregisters `fd` (registered under `key`) from any thread. Off the

@@ -99,10 +99,13 @@ impl Epoll {
                 continue; // a notify: the caller re-checks its queue
             }
             let broken = flags & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
+            let read_closed = broken || flags & libc::EPOLLRDHUP != 0;
             events.push(Event {
                 key,
-                readable: broken || flags & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI) != 0,
+                readable: read_closed || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
                 writable: broken || flags & libc::EPOLLOUT != 0,
+                read_closed,
+                write_closed: broken,
             });
         }
         Ok(())

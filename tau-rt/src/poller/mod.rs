@@ -16,12 +16,17 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-/// A readiness event: the registration key and which directions are ready.
+/// A readiness event: the registration key, which directions are ready,
+/// and which are closed for good (no later event will say more).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Event {
     pub(crate) key: u64,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// Hang-up, error, or the peer's half-close: reads end.
+    pub(crate) read_closed: bool,
+    /// Hang-up or error: writes fail.
+    pub(crate) write_closed: bool,
 }
 
 pub(crate) enum Poller {
@@ -62,6 +67,16 @@ impl Poller {
             #[cfg(target_os = "linux")]
             Poller::Epoll(epoll) => epoll.wait(events, timeout),
             Poller::Portable(portable) => portable.wait(events, timeout),
+        }
+    }
+
+    /// Whether events report a peer's half-close (`read_closed` without a
+    /// full hang-up): epoll does (`EPOLLRDHUP`), `polling` does not.
+    pub(crate) fn reports_half_close(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Poller::Epoll(_) => true,
+            Poller::Portable(_) => false,
         }
     }
 

@@ -57,10 +57,16 @@ impl Portable {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(error) => return Err(error),
         }
-        events.extend(ready.iter().map(|event| Event {
-            key: event.key as u64,
-            readable: event.readable,
-            writable: event.writable,
+        events.extend(ready.iter().map(|event| {
+            // A full hang-up or an error, where the platform reports them.
+            let broken = event.is_interrupt() || event.is_err() == Some(true);
+            Event {
+                key: event.key as u64,
+                readable: event.readable || broken,
+                writable: event.writable || broken,
+                read_closed: broken,
+                write_closed: broken,
+            }
         }));
         Ok(())
     }

@@ -166,6 +166,17 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.clear(INTEREST_READ);
     }
 
+    /// Forgets read readiness after a stream read that filled less than its
+    /// buffer: the receive buffer is empty, so the next read would only get
+    /// `WouldBlock`, and skipping it saves a syscall per message (tokio does
+    /// the same). An end of stream already queued with the data is not
+    /// lost: the reactor keeps a direction it saw closed ready. Where the
+    /// poller cannot report a peer's half-close (`TAU_POLLER=polling`), the
+    /// readiness is kept and the next read finds out.
+    pub fn clear_read_ready_drained(&self) {
+        self.clear(INTEREST_READ | tau_rt::abi::CLEAR_DRAINED);
+    }
+
     /// Forgets write readiness until the reactor reports the fd writable again.
     pub fn clear_write_ready(&self) {
         self.clear(INTEREST_WRITE);

@@ -163,6 +163,13 @@ impl Registration {
         }
     }
 
+    /// Forgets read readiness after a short read (see tau's
+    /// `AsyncFd::clear_read_ready_drained`).
+    pub(crate) fn clear_read_drained(&self) {
+        self.assumed.fetch_and(!1, std::sync::atomic::Ordering::AcqRel);
+        self.fd.clear_read_ready_drained();
+    }
+
     /// Runs `f` once ready in `interest`'s direction, clearing the readiness
     /// and waiting again on `WouldBlock`. Spends a unit of the budget.
     pub(crate) fn poll_io<R>(
@@ -292,6 +299,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut upstream::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let wanted = buf.remaining();
         let read = ready!(self.poll_io(cx, Interest::READABLE, |mut io| {
             // SAFETY: `read` only writes initialised bytes into the slice it
             // is given, and we advance by exactly what it reports.
@@ -302,11 +310,21 @@ where
         // SAFETY: `read` bytes were written by the kernel.
         unsafe { buf.assume_init(read) };
         buf.advance(read);
+        if read > 0 && read < wanted {
+            // The receive buffer is empty: skip the read that would only
+            // say `WouldBlock` (see `clear_read_ready_drained`), as tokio does.
+            self.registration.clear_read_drained();
+        }
         Poll::Ready(Ok(()))
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Interest::WRITABLE, |mut io| io::Write::write(&mut io, buf))
+        let written = ready!(self.poll_io(cx, Interest::WRITABLE, |mut io| io::Write::write(&mut io, buf)))?;
+        if written > 0 && written < buf.len() {
+            // The send buffer is full: the next write would say `WouldBlock`.
+            self.registration.clear(Ready::WRITABLE);
+        }
+        Poll::Ready(Ok(written))
     }
 
     pub(crate) fn poll_write_vectored(
