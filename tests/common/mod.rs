@@ -9,6 +9,8 @@ use std::sync::{Mutex, OnceLock};
 
 use tau_host::{Builder, Host};
 
+pub mod http_server;
+
 /// The repository's root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tau-host lives in the workspace").to_path_buf()
@@ -34,17 +36,23 @@ pub fn plugin_dir(name: &str) -> PathBuf {
 
 /// Builds `plugins/<name>` (once per process) and returns its library.
 pub fn library(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    library_in(&plugin_dir(name))
+}
+
+/// Builds `examples/<name>` (once per process) and returns its library.
+pub fn example(name: &str) -> PathBuf {
+    library_in(&workspace().join("examples").join(name))
+}
+
+fn library_in(dir: &Path) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     // Held across the build: cargo would serialise on its lock anyway.
     let mut built = built.lock().unwrap_or_else(|poison| poison.into_inner());
     built
-        .entry(name.to_string())
+        .entry(dir.to_path_buf())
         .or_insert_with(|| {
-            builder()
-                .build(&plugin_dir(name))
-                .unwrap_or_else(|error| panic!("building {name}: {error}"))
-                .library
+            builder().build(dir).unwrap_or_else(|error| panic!("building {}: {error}", dir.display())).library
         })
         .clone()
 }

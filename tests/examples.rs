@@ -1,0 +1,286 @@
+//! End-to-end: the example plugins of `examples/`, built by tau and loaded
+//! in a host, doing real network work against servers this test starts on
+//! 127.0.0.1 (ports chosen at run time).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::http_server::{pattern, HttpServer};
+use common::{example, host};
+use tau::stream::{BoxStream, StreamExt};
+use tau_host::{Host, PluginId};
+
+fn http_fetch(host: &mut Host) -> PluginId {
+    host.load(example("http-fetch")).unwrap_or_else(|error| panic!("loading http-fetch: {error}"))
+}
+
+/// Runs one of the plugin's async exports to completion.
+fn run<R: Send + 'static, A: tau_host::Args>(host: &Host, plugin: PluginId, export: &str, args: A) -> R {
+    let call = host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap();
+    host.block_on(call).unwrap_or_else(|error| panic!("{export}: {error}"))
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn http_fetch_gets_text_and_reports_statuses_and_refusals_as_errors() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    let body: Result<String, String> = run(&host, plugin, "get", (server.url("/hello"),));
+    assert_eq!(body.as_deref(), Ok("hello from the test server"));
+
+    let missing: Result<String, String> = run(&host, plugin, "get", (server.url("/missing"),));
+    let error = missing.unwrap_err();
+    assert!(error.contains("404 Not Found"), "{error}");
+
+    // A port nobody listens on: bind one, note it, close it.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let refused: Result<String, String> = run(&host, plugin, "get", (format!("http://{closed}/"),));
+    let error = refused.unwrap_err();
+    assert!(error.contains("Connection refused"), "{error}");
+}
+
+#[test]
+fn http_fetch_posts_json_and_decodes_the_reply_with_serde() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    let receipt: Result<(u64, u64), String> =
+        run(&host, plugin, "post_json", (server.url("/orders"), "tea".to_string(), 3u32));
+    assert_eq!(receipt, Ok((7, 750)));
+}
+
+#[test]
+fn the_host_consumes_a_streamed_download_chunk_by_chunk() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    const SIZE: usize = 1 << 20;
+    let mut stream: BoxStream<'static, Result<Vec<u8>, String>> =
+        host.plugin(plugin).unwrap().call("download", (server.url(&format!("/bytes/{SIZE}")),)).unwrap();
+    let chunks: Vec<Vec<u8>> = host.block_on(async {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            chunks.push(chunk.expect("a download chunk"));
+        }
+        chunks
+    });
+    assert!(chunks.len() > 1, "the body came in {} chunk(s), not streamed", chunks.len());
+    assert_eq!(chunks.concat(), pattern(SIZE));
+
+    let mut failing: BoxStream<'static, Result<Vec<u8>, String>> =
+        host.plugin(plugin).unwrap().call("download", (server.url("/missing"),)).unwrap();
+    let items: Vec<Result<Vec<u8>, String>> = host.block_on(async {
+        let mut items = Vec::new();
+        while let Some(item) = failing.next().await {
+            items.push(item);
+        }
+        items
+    });
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].as_ref().unwrap_err().contains("404"), "{items:?}");
+}
+
+#[test]
+fn concurrent_requests_share_one_client_and_its_connection_pool() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    let urls: Vec<String> = (0..40).map(|n| server.url(&format!("/echo/{n}"))).collect();
+    let bodies: Vec<Result<String, String>> = run(&host, plugin, "get_many", (urls, 5u64));
+    let expected: Vec<Result<String, String>> = (0..40).map(|n| Ok(n.to_string())).collect();
+    assert_eq!(bodies, expected);
+    // 40 requests, 5 at a time, over kept-alive connections of one pool.
+    let connections = server.connections();
+    assert!((1..=5).contains(&connections), "{connections} connections for 40 requests at concurrency 5");
+    // A second batch reuses the pool: no new connection beyond the five.
+    let again: Vec<Result<String, String>> =
+        run(&host, plugin, "get_many", (vec![server.url("/hello")], 1u64));
+    assert_eq!(again, vec![Ok("hello from the test server".to_string())]);
+    assert_eq!(server.connections(), connections);
+}
+
+#[test]
+fn a_request_past_its_timeout_fails_with_a_timeout_error_and_the_next_one_works() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    let started = Instant::now();
+    let slow: Result<String, String> =
+        run(&host, plugin, "get_with_timeout", (server.url("/slow/3000"), 100u64));
+    let error = slow.unwrap_err();
+    assert!(error.contains("timed out"), "{error}");
+    assert!(started.elapsed() < Duration::from_millis(2900), "the timeout did not cut the request");
+    let fast: Result<String, String> =
+        run(&host, plugin, "get_with_timeout", (server.url("/hello"), 5_000u64));
+    assert_eq!(fast.as_deref(), Ok("hello from the test server"));
+}
+
+#[test]
+fn unloading_mid_request_cancels_it_closes_its_sockets_and_the_host_goes_on() {
+    let server = HttpServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    // One request first, so the client, its pool and the runtime's own fds
+    // exist before the count.
+    let warm: Result<String, String> = run(&host, plugin, "get", (server.url("/hello"),));
+    assert!(warm.is_ok(), "{warm:?}");
+    let before = open_fds();
+    let call = host
+        .plugin(plugin)
+        .unwrap()
+        .spawn_call::<Result<String, String>, _>("get", (server.url("/slow/60000"),))
+        .unwrap();
+    // Until the request is on the wire: the server has read it.
+    let waiting = server.clone();
+    let arrived = host.block_on(async move {
+        tau::task::spawn_blocking(move || waiting.wait_for_requests(2, Duration::from_secs(10))).await
+    });
+    assert!(arrived.unwrap(), "the slow request never reached the server");
+    host.unload(plugin).unwrap();
+    let error = host.block_on(call).unwrap_err();
+    assert!(error.is_cancelled(), "{error}");
+    assert!(open_fds() <= before, "fds: {before} before the request, {} after the unload", open_fds());
+    // The host goes on: a fresh load of the same plugin works.
+    let again = http_fetch(&mut host);
+    let body: Result<String, String> = run(&host, again, "get", (server.url("/hello"),));
+    assert_eq!(body.as_deref(), Ok("hello from the test server"));
+}
+
+/// `openssl s_server -WWW` serving `hello.txt` from a temporary directory,
+/// with a certificate for 127.0.0.1 signed by a fresh self-signed CA.
+struct TlsServer {
+    child: Child,
+    port: u16,
+    certificate: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsServer {
+    fn start() -> TlsServer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let status = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stderr(Stdio::null())
+                .status()
+                .expect("running openssl (install the `openssl` package)");
+            assert!(status.success(), "openssl {args:?} failed");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tau test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(
+            path("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "cert.pem",
+        ]);
+        std::fs::write(path("hello.txt"), "hello over TLS\n").unwrap();
+        let mut child = Command::new("openssl")
+            .args(["s_server", "-accept", "127.0.0.1:0", "-WWW", "-cert"])
+            .arg(path("cert.pem"))
+            .arg("-key")
+            .arg(path("key.pem"))
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting openssl s_server");
+        let port = read_accept_port(child.stdout.take().unwrap());
+        let certificate = std::fs::read_to_string(path("ca.pem")).unwrap();
+        TlsServer { child, port, certificate, _dir: dir }
+    }
+}
+
+/// The port of s_server's `ACCEPT 127.0.0.1:<port>` line; what it prints
+/// after that is drained on a thread, so that it never blocks on (or dies
+/// of) a full or closed pipe.
+fn read_accept_port(stdout: impl std::io::Read + Send + 'static) -> u16 {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    while lines.read_line(&mut line).unwrap() > 0 {
+        if let Some(address) = line.trim_end().strip_prefix("ACCEPT ") {
+            let port = address.rsplit(':').next().unwrap().parse().unwrap();
+            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+            return port;
+        }
+        line.clear();
+    }
+    panic!("openssl s_server ended before it listened");
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn https_with_a_self_signed_certificate_through_rustls_and_native_tls() {
+    let server = TlsServer::start();
+    let mut host = host();
+    let plugin = http_fetch(&mut host);
+    let url = format!("https://127.0.0.1:{}/hello.txt", server.port);
+    for tls in ["rustls", "native-tls"] {
+        let body: Result<String, String> =
+            run(&host, plugin, "get_tls", (url.clone(), server.certificate.clone(), tls.to_string()));
+        assert_eq!(body.as_deref(), Ok("hello over TLS\n"), "through {tls}");
+    }
+    // Without the certificate among its roots, the client refuses the server.
+    let untrusted: Result<String, String> = run(&host, plugin, "get", (url,));
+    let error = untrusted.unwrap_err();
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    let unknown: Result<String, String> =
+        run(&host, plugin, "get_tls", (String::new(), server.certificate.clone(), "gnutls".to_string()));
+    assert_eq!(unknown.unwrap_err(), "unknown TLS backend `gnutls`: use `rustls` or `native-tls`");
+}
