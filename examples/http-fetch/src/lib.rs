@@ -77,7 +77,8 @@ impl HttpFetch {
     pub async fn post_json(&self, url: String, item: String, quantity: u32) -> Result<(u64, u64), String> {
         let order = Order { item: &item, quantity };
         let response = self.client().post(url).json(&order).send().await.map_err(describe)?;
-        let receipt: Receipt = response.error_for_status().map_err(describe)?.json().await.map_err(describe)?;
+        let receipt: Receipt =
+            response.error_for_status().map_err(describe)?.json().await.map_err(describe)?;
         Ok((receipt.id, receipt.total_cents))
     }
 
@@ -121,7 +122,8 @@ impl HttpFetch {
     #[tau::export]
     pub async fn get_tls(&self, url: String, ca_pem: String, tls: String) -> Result<String, String> {
         let certificate = reqwest::Certificate::from_pem(ca_pem.as_bytes()).map_err(describe)?;
-        let builder = reqwest::Client::builder().tls_built_in_root_certs(false).add_root_certificate(certificate);
+        let builder =
+            reqwest::Client::builder().tls_built_in_root_certs(false).add_root_certificate(certificate);
         let builder = match tls.as_str() {
             "rustls" => builder.use_rustls_tls(),
             "native-tls" => builder.use_native_tls(),
