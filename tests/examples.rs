@@ -12,8 +12,36 @@ use common::{example, host};
 use tau::stream::{BoxStream, StreamExt};
 use tau_host::{Host, PluginId};
 
+fn load_example(host: &mut Host, name: &str) -> PluginId {
+    host.load(example(name)).unwrap_or_else(|error| panic!("loading {name}: {error}"))
+}
+
 fn http_fetch(host: &mut Host) -> PluginId {
-    host.load(example("http-fetch")).unwrap_or_else(|error| panic!("loading http-fetch: {error}"))
+    load_example(host, "http-fetch")
+}
+
+/// Loads web-server and starts it: the plugin and its port.
+fn web_server(host: &mut Host) -> (PluginId, u16) {
+    let server = load_example(host, "web-server");
+    let port: Result<u16, String> = run(host, server, "serve", (0u16,));
+    (server, port.expect("starting the server"))
+}
+
+/// One HTTP/1.1 request over a std socket from a blocking-pool thread
+/// (the host's runtime keeps running meanwhile): the whole response.
+fn raw_request(host: &Host, port: u16, request: String) -> String {
+    use std::io::{Read, Write};
+    host.block_on(async move {
+        tau::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            response
+        })
+        .await
+        .unwrap()
+    })
 }
 
 /// Runs one of the plugin's async exports to completion.
@@ -283,4 +311,137 @@ fn https_with_a_self_signed_certificate_through_rustls_and_native_tls() {
     let unknown: Result<String, String> =
         run(&host, plugin, "get_tls", (String::new(), server.certificate.clone(), "gnutls".to_string()));
     assert_eq!(unknown.unwrap_err(), "unknown TLS backend `gnutls`: use `rustls` or `native-tls`");
+}
+
+#[test]
+fn web_server_serves_routes_json_and_a_streamed_response() {
+    let mut host = host();
+    let (server, port) = web_server(&mut host);
+    let client = http_fetch(&mut host);
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+
+    let hello: Result<String, String> = run(&host, client, "get", (url("/"),));
+    assert_eq!(hello.as_deref(), Ok("hello from axum in a tau plugin"));
+    let named: Result<String, String> = run(&host, client, "get", (url("/json/plugin"),));
+    let named: serde_json::Value = serde_json::from_str(&named.unwrap()).unwrap();
+    assert_eq!(named, serde_json::json!({ "name": "plugin", "length": 6 }));
+
+    // A JSON POST from outside the runtime, over a plain socket.
+    let body = "[1, 2, 3, 36]";
+    let response = raw_request(
+        &host,
+        port,
+        format!("POST /sum HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()),
+    );
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.ends_with("\r\n\r\n42"), "{response}");
+
+    // The streamed response, consumed by the host through http-fetch's stream.
+    let mut lines: BoxStream<'static, Result<Vec<u8>, String>> =
+        host.plugin(client).unwrap().call("download", (url("/stream/200"),)).unwrap();
+    let chunks: Vec<Vec<u8>> = host.block_on(async {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = lines.next().await {
+            chunks.push(chunk.unwrap());
+        }
+        chunks
+    });
+    let expected: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(String::from_utf8(chunks.concat()).unwrap(), expected);
+    assert!(chunks.len() > 1, "not streamed: {} chunk(s)", chunks.len());
+
+    // HTTP/2 (h2c, prior knowledge) through hyper's client in reqwest.
+    let h2: Result<(String, String), String> = run(&host, client, "get_h2", (url("/"),));
+    assert_eq!(h2, Ok(("HTTP/2.0".to_string(), "hello from axum in a tau plugin".to_string())));
+
+    let served: u64 = host.plugin(server).unwrap().call("requests_served", ()).unwrap();
+    assert_eq!(served, 5);
+    let again: Result<u16, String> = run(&host, server, "serve", (0u16,));
+    assert_eq!(again, Err("the server is already running: stop it first".to_string()));
+}
+
+#[test]
+fn two_plugins_share_the_runtime_under_load_while_a_third_plugins_timer_fires() {
+    let mut host = host();
+    let (server, port) = web_server(&mut host);
+    let client = http_fetch(&mut host);
+    let timer = host.load(common::library("example-plugin")).unwrap();
+    let urls: Vec<String> = (0..1000).map(|n| format!("http://127.0.0.1:{port}/json/n{n}")).collect();
+    let load = host
+        .plugin(client)
+        .unwrap()
+        .spawn_call::<Vec<Result<String, String>>, _>("get_many", (urls, 50u64))
+        .unwrap();
+    // A 20 ms sleep in the third plugin, again and again while the load runs.
+    let mut lateness = Vec::new();
+    while !load.is_finished() {
+        let started = Instant::now();
+        let doubled: i64 = run(&host, timer, "slow_double", (21i64,));
+        assert_eq!(doubled, 42);
+        lateness.push(started.elapsed().saturating_sub(Duration::from_millis(20)));
+    }
+    let bodies = host.block_on(load).unwrap();
+    assert_eq!(bodies.len(), 1000);
+    for (n, body) in bodies.iter().enumerate() {
+        let value: serde_json::Value = serde_json::from_str(body.as_ref().unwrap()).unwrap();
+        assert_eq!(value["name"], format!("n{n}"));
+    }
+    let served: u64 = host.plugin(server).unwrap().call("requests_served", ()).unwrap();
+    assert_eq!(served, 1000);
+    assert!(!lateness.is_empty(), "the load ended before the first timer did");
+    lateness.sort();
+    eprintln!(
+        "1000 requests at concurrency 50: {} timers of 20 ms fired meanwhile, lateness median {:?}, max {:?}",
+        lateness.len(),
+        lateness[lateness.len() / 2],
+        lateness.last().unwrap()
+    );
+}
+
+#[test]
+fn unloading_the_server_mid_request_cuts_it_frees_the_port_and_the_client_goes_on() {
+    let mut host = host();
+    let (server, port) = web_server(&mut host);
+    let client = http_fetch(&mut host);
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let warm: Result<String, String> = run(&host, client, "get", (url("/"),));
+    assert!(warm.is_ok(), "{warm:?}");
+    let before = open_fds();
+    let slow = host
+        .plugin(client)
+        .unwrap()
+        .spawn_call::<Result<String, String>, _>("get", (url("/slow/60000"),))
+        .unwrap();
+    let started: u64 = run(&host, server, "until_started", (2u64,));
+    assert_eq!(started, 2);
+    host.unload(server).unwrap();
+    // The request in flight is cut: the client sees its connection close.
+    let cut = host.block_on(slow).unwrap();
+    assert!(cut.is_err(), "{cut:?}");
+    // The port is free at once, and no socket of either side is left over.
+    drop(std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free after unload"));
+    assert!(open_fds() < before + 1, "fds: {before} before, {} after", open_fds());
+    // A new server instance on the same port; the client plugin still works.
+    let server = load_example(&mut host, "web-server");
+    let again: Result<u16, String> = run(&host, server, "serve", (port,));
+    assert_eq!(again, Ok(port));
+    let hello: Result<String, String> = run(&host, client, "get", (url("/"),));
+    assert_eq!(hello.as_deref(), Ok("hello from axum in a tau plugin"));
+}
+
+#[test]
+fn a_graceful_stop_lets_the_request_in_flight_finish_then_refuses_connections() {
+    let mut host = host();
+    let (server, port) = web_server(&mut host);
+    let client = http_fetch(&mut host);
+    let url = format!("http://127.0.0.1:{port}/slow/300");
+    let slow = host.plugin(client).unwrap().spawn_call::<Result<String, String>, _>("get", (url,)).unwrap();
+    let _: u64 = run(&host, server, "until_started", (1u64,));
+    let stopped: Result<bool, String> = run(&host, server, "stop", ());
+    assert_eq!(stopped, Ok(true));
+    assert_eq!(host.block_on(slow).unwrap().as_deref(), Ok("slow"));
+    let refused: Result<String, String> = run(&host, client, "get", (format!("http://127.0.0.1:{port}/"),));
+    assert!(refused.unwrap_err().contains("Connection refused"));
+    let again: Result<bool, String> = run(&host, server, "stop", ());
+    assert_eq!(again, Ok(false));
 }

@@ -117,6 +117,17 @@ impl HttpFetch {
         Self::text(self.client().get(url).timeout(Duration::from_millis(millis))).await
     }
 
+    /// `GET url` over HTTP/2 without TLS (h2c, "prior knowledge"):
+    /// `(the response's HTTP version, its body)`.
+    #[tau::export]
+    pub async fn get_h2(&self, url: String) -> Result<(String, String), String> {
+        let client = reqwest::Client::builder().http2_prior_knowledge().build().map_err(describe)?;
+        let response =
+            client.get(url).send().await.map_err(describe)?.error_for_status().map_err(describe)?;
+        let version = format!("{:?}", response.version());
+        Ok((version, response.text().await.map_err(describe)?))
+    }
+
     /// `GET url` over HTTPS trusting only the PEM certificate `ca_pem`,
     /// through `tls` = `"rustls"` or `"native-tls"` (the system's OpenSSL).
     #[tau::export]
