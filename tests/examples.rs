@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http_server::{pattern, HttpServer};
+use common::kube_api::KubeApi;
 use common::{example, host};
 use tau::stream::{BoxStream, StreamExt};
 use tau_host::{Host, PluginId};
@@ -444,4 +445,91 @@ fn a_graceful_stop_lets_the_request_in_flight_finish_then_refuses_connections() 
     assert!(refused.unwrap_err().contains("Connection refused"));
     let again: Result<bool, String> = run(&host, server, "stop", ());
     assert_eq!(again, Ok(false));
+}
+
+/// Loads kube-watch and starts its watch on `api`.
+fn kube_watch(host: &mut Host, api: &KubeApi) -> PluginId {
+    let plugin = load_example(host, "kube-watch");
+    let started: Result<(), String> =
+        host.plugin(plugin).unwrap().call("start", (api.url(), "default".to_string())).unwrap();
+    started.expect("starting the watch");
+    plugin
+}
+
+/// Waits until the plugin's store holds exactly `expected`.
+fn store_holds(host: &Host, plugin: PluginId, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+    let held: Result<Vec<(String, String)>, String> =
+        run(host, plugin, "wait_for", (expected.clone(), 20_000u64));
+    assert_eq!(held, Ok(expected));
+}
+
+fn watch_events(host: &Host, plugin: PluginId) -> Vec<String> {
+    let events: Result<Vec<String>, String> = host.plugin(plugin).unwrap().call("events", ()).unwrap();
+    events.unwrap()
+}
+
+#[test]
+fn the_kube_watcher_and_its_store_follow_adds_updates_and_deletes() {
+    let api = KubeApi::start();
+    api.create("alpha", "1");
+    api.create("beta", "2");
+    let mut host = host();
+    let plugin = kube_watch(&mut host, &api);
+    store_holds(&host, plugin, &[("alpha", "1"), ("beta", "2")]);
+    api.create("gamma", "3");
+    api.update("alpha", "10");
+    api.delete("beta");
+    store_holds(&host, plugin, &[("alpha", "10"), ("gamma", "3")]);
+    assert_eq!(
+        watch_events(&host, plugin),
+        [
+            "init",
+            "init_apply alpha",
+            "init_apply beta",
+            "init_done",
+            "apply gamma",
+            "apply alpha",
+            "delete beta"
+        ]
+    );
+    assert_eq!(api.requests(), (1, 1), "(lists, watches)");
+}
+
+#[test]
+fn the_kube_watcher_recovers_after_a_dropped_watch_and_after_410_gone() {
+    let api = KubeApi::start();
+    api.create("a", "1");
+    let mut host = host();
+    let before = open_fds();
+    let plugin = kube_watch(&mut host, &api);
+    store_holds(&host, plugin, &[("a", "1")]);
+
+    // The server ends the watch response: the watcher watches again from
+    // the version it had, and the server replays what it missed.
+    api.drop_watches();
+    api.create("b", "2");
+    store_holds(&host, plugin, &[("a", "1"), ("b", "2")]);
+    let (lists, watches) = api.requests();
+    assert_eq!(lists, 1, "a dropped watch needs no new list");
+    assert!(watches >= 2, "{watches} watches");
+
+    // Changes the watch never reports, then 410 Gone: only a re-list can
+    // make the store right, and it must.
+    api.change_unseen_then_expire(&[("c", "3")], &["a"]);
+    store_holds(&host, plugin, &[("b", "2"), ("c", "3")]);
+    assert_eq!(api.requests().0, 2, "410 Gone forces exactly one re-list");
+    let events = watch_events(&host, plugin);
+    assert!(
+        events
+            .iter()
+            .any(|event| event.starts_with("error") && event.contains("too old resource version: Expired")),
+        "{events:?}"
+    );
+    assert_eq!(events.iter().filter(|event| *event == "init_done").count(), 2, "{events:?}");
+
+    // Unload while the watch connection is open: it closes.
+    host.unload(plugin).unwrap();
+    assert!(open_fds() <= before, "fds: {before} before the watch, {} after the unload", open_fds());
 }

@@ -10,6 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use tau_host::{Builder, Host};
 
 pub mod http_server;
+pub mod kube_api;
 
 /// The repository's root.
 pub fn workspace() -> PathBuf {
