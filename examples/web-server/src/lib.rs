@@ -13,18 +13,16 @@
 //! - `GET /json/{name}` → `{"name": name, "length": name's length}`
 //! - `POST /sum` with a JSON array of numbers → their sum as JSON
 //! - `GET /stream/{n}` → `n` lines `line 0\n` … streamed, one per chunk
+//! - `GET /bytes/{n}` → `n` bytes in one body
+//! - `GET /ws` → a WebSocket echo (text comes back as `echo: TEXT`)
 //! - `GET /slow/{ms}` → `slow` after `ms` milliseconds (tokio's timer)
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod router;
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use futures::StreamExt;
-use serde::Serialize;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use router::{router, Counts};
 use tokio::sync::oneshot;
 
 #[derive(Default)]
@@ -34,69 +32,9 @@ pub struct WebServer {
     running: Mutex<Option<Running>>,
 }
 
-/// Requests started and handled, by every server this plugin started.
-struct Counts {
-    started: tokio::sync::watch::Sender<u64>,
-    served: AtomicU64,
-}
-
-impl Default for Counts {
-    fn default() -> Counts {
-        Counts { started: tokio::sync::watch::Sender::new(0), served: AtomicU64::new(0) }
-    }
-}
-
 struct Running {
     stop: oneshot::Sender<()>,
     ended: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-#[derive(Serialize)]
-struct Named {
-    name: String,
-    length: usize,
-}
-
-fn router(counts: Arc<Counts>) -> Router {
-    Router::new()
-        .route("/", get(|| async { "hello from axum in a tau plugin" }))
-        .route(
-            "/json/{name}",
-            get(|Path(name): Path<String>| async move {
-                let length = name.chars().count();
-                Json(Named { name, length })
-            }),
-        )
-        .route("/sum", post(|Json(numbers): Json<Vec<i64>>| async move { Json(numbers.iter().sum::<i64>()) }))
-        .route(
-            "/stream/{n}",
-            get(|Path(n): Path<u32>| async move {
-                let lines = futures::stream::iter(0..n).then(|i| async move {
-                    tokio::task::yield_now().await;
-                    Ok::<_, std::io::Error>(format!("line {i}\n"))
-                });
-                Body::from_stream(lines)
-            }),
-        )
-        .route(
-            "/slow/{ms}",
-            get(|Path(ms): Path<u64>| async move {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                "slow"
-            }),
-        )
-        .layer(axum::middleware::from_fn_with_state(counts, count))
-}
-
-async fn count(
-    State(counts): State<Arc<Counts>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    counts.started.send_modify(|started| *started += 1);
-    let response = next.run(request).await;
-    counts.served.fetch_add(1, Ordering::Relaxed);
-    response
 }
 
 #[tau::plugin]
