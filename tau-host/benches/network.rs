@@ -314,13 +314,19 @@ fn call_table(host: &Host, net_bench: PluginId, workspace: &Path, scale: usize) 
         }),
     ));
 
-    // (a') a tau synchronous export: no task, the call runs in place.
+    // (a') a tau synchronous export: no task, the call runs in place;
+    // `call` checks the types on every call, `typed` once.
     rows.push((
         "tau sync export (call)",
         time_calls(calls, |x| {
             let result: String = plugin.call("tool_call_sync", (request(x),)).unwrap();
             result_x(&result)
         }),
+    ));
+    let typed = plugin.typed::<(String,), String>("tool_call_sync").unwrap();
+    rows.push((
+        "tau sync export (typed, checked once)",
+        time_calls(calls, |x| result_x(&typed.call((request(x),)).unwrap())),
     ));
 
     // (b) a child process, JSON lines over stdin/stdout.

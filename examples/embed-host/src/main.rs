@@ -4,9 +4,14 @@
 //! with the HTTP client of the other, consumes a stream that plugin hands
 //! out, reads per-plugin metrics, and unloads both.
 //!
+//! With `--kube URL` it also loads kube-watch, watches the ConfigMaps of
+//! namespace `default` on the API server at `URL` and prints what its
+//! reflector store holds once the initial list is in.
+//!
 //! ```sh
-//! cargo run -p embed-host            # the plugins are found beside this crate
-//! cargo run -p embed-host -- DIR     # or in DIR (holding web-server/ and http-fetch/)
+//! cargo run -p embed-host                          # the plugins are found beside this crate
+//! cargo run -p embed-host -- DIR                   # or in DIR (web-server/, http-fetch/, kube-watch/)
+//! cargo run -p embed-host -- --kube http://127.0.0.1:8001
 //! ```
 //!
 //! Every step prints one line; any error ends the program with a message
@@ -41,11 +46,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// `[DIR] [--kube URL]`.
+fn arguments() -> Result<(PathBuf, Option<String>), Error> {
+    let mut examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut kube = None;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--kube" {
+            let url = args.next().ok_or("--kube needs the API server's URL")?;
+            kube = Some(url.into_string().map_err(|_| "the --kube URL is not UTF-8")?);
+        } else {
+            examples = PathBuf::from(arg);
+        }
+    }
+    Ok((examples, kube))
+}
+
 fn embed() -> Result<(), Error> {
-    let examples = match std::env::args_os().nth(1) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
-    };
+    let (examples, kube) = arguments()?;
     // One host: one runtime (executor, reactor, timers) for every plugin.
     let mut host = Host::new()?;
     let server = host.load(examples.join("web-server"))?;
@@ -84,6 +102,17 @@ fn embed() -> Result<(), Error> {
         metrics.num_alive_tasks(),
         metrics.num_io_registrations()
     );
+
+    if let Some(url) = kube {
+        let watcher = host.load(examples.join("kube-watch"))?;
+        host.plugin(watcher)
+            .ok_or("kube-watch is gone")?
+            .call::<Result<(), String>, _>("start", (url, "default".to_string()))??;
+        // Until the watcher's first list is in the store.
+        let objects = run::<Result<Vec<(String, String)>, String>, _>(&host, watcher, "ready", (5_000u64,))??;
+        println!("kube-watch store: {objects:?}");
+        println!("unloaded kube-watch: {} tasks cancelled", host.unload(watcher)?.tasks_cancelled);
+    }
 
     let stopped = run::<Result<bool, String>, _>(&host, server, "stop", ())??;
     println!("web-server stopped gracefully: {stopped}");

@@ -132,6 +132,18 @@ impl KubeWatch {
         }
     }
 
+    /// Waits, at most `timeout_ms`, until the watcher's first list is in the
+    /// store; the store's objects then.
+    #[tau::export]
+    pub async fn ready(&self, timeout_ms: u64) -> Result<Vec<(String, String)>, String> {
+        let store = self.with(|watching| watching.store.clone())?;
+        tokio::time::timeout(Duration::from_millis(timeout_ms), store.wait_until_ready())
+            .await
+            .map_err(|_elapsed| format!("the first list did not arrive within {timeout_ms} ms"))?
+            .map_err(|error| error.to_string())?;
+        self.objects_now()
+    }
+
     /// The watcher's events so far, one line each (`init`, `init_apply NAME`,
     /// `init_done`, `apply NAME`, `delete NAME`, `error MESSAGE`).
     #[tau::export]
