@@ -8,9 +8,9 @@
 //!
 //! - **server**: `examples/web-server`'s axum router in the plugin (built in
 //!   release) vs the same router (`examples/web-server/src/router.rs`) on
-//!   real tokio's current-thread runtime on a thread of its own; one load
-//!   generator for both (real tokio on another thread, 64 keep-alive
-//!   connections, `GET /`): requests per second and p99 latency.
+//!   real tokio's current-thread runtime, each driven by the main thread;
+//!   one load generator for both (real tokio on a thread of its own, 64
+//!   keep-alive connections, `GET /`): requests per second and p99 latency.
 //! - **client**: reqwest GETs of a small and a 1 MiB body from a server on
 //!   another thread (the same router on real tokio), through
 //!   `plugins/net-bench-plugin` vs the same function
@@ -96,6 +96,31 @@ fn tokio_server() -> (u16, tokio::sync::oneshot::Sender<()>, std::thread::JoinHa
     (port_rx.recv().unwrap(), stop, thread)
 }
 
+/// Serves the router on real tokio on this thread while `load` runs on a
+/// thread of its own with the server's port; `load`'s result.
+fn serve_on_tokio_while<T: Send + 'static>(load: impl FnOnce(u16) -> T + Send + 'static) -> T {
+    let runtime = current_thread();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let loader = std::thread::spawn(move || {
+        let result = load(port);
+        let _ = stop.send(());
+        result
+    });
+    let app = router::router(Arc::new(router::Counts::default()));
+    runtime
+        .block_on(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        })
+        .unwrap();
+    loader.join().unwrap()
+}
+
 /// Reads one HTTP/1.1 response with a `content-length` from `stream`;
 /// returns its body length.
 async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> usize {
@@ -164,22 +189,28 @@ fn server_table(host: &Host, web_server: PluginId, scale: usize) {
     let requests = (connections * per_connection) as f64;
     let port: Result<u16, String> = run(host, web_server, "serve", (0u16,));
     let tau_port = port.unwrap();
-    let (tokio_port, stop, thread) = tokio_server();
     let (mut tau_rate, mut tokio_rate, mut tau_p99, mut tokio_p99) = (vec![], vec![], vec![], vec![]);
     for _ in 0..ROUNDS {
         // tau: the host's thread drives the runtime (the plugin's server);
         // the load runs on a blocking-pool thread meanwhile.
         let (run_tau, run_tokio) = sides();
         let tau_bytes = run_tau.then(|| {
-            let (nanos, latencies, bytes) = host.block_on(async move {
-                tau::task::spawn_blocking(move || load(tau_port, connections, per_connection)).await.unwrap()
+            // This thread drives the runtime (the plugin's server) until the
+            // load generator, on a thread of its own, reports.
+            let (report, reported) = tau::sync::oneshot::channel();
+            let loader = std::thread::spawn(move || {
+                let _ = report.send(load(tau_port, connections, per_connection));
             });
+            let (nanos, latencies, bytes) = host.block_on(reported).unwrap();
+            loader.join().unwrap();
             tau_rate.push((requests * 1e9 / nanos as f64) as u64);
             tau_p99.push(percentile(&latencies, 990));
             bytes
         });
         let tokio_bytes = run_tokio.then(|| {
-            let (nanos, latencies, bytes) = load(tokio_port, connections, per_connection);
+            // The same arrangement: the server's runtime on this thread.
+            let (nanos, latencies, bytes) =
+                serve_on_tokio_while(move |port| load(port, connections, per_connection));
             tokio_rate.push((requests * 1e9 / nanos as f64) as u64);
             tokio_p99.push(percentile(&latencies, 990));
             bytes
@@ -188,8 +219,6 @@ fn server_table(host: &Host, web_server: PluginId, scale: usize) {
             assert_eq!(tau_bytes, tokio_bytes, "the two servers sent different bodies");
         }
     }
-    let _ = stop.send(());
-    thread.join().unwrap();
     let stopped: Result<bool, String> = run(host, web_server, "stop", ());
     assert_eq!(stopped, Ok(true));
     let (tau_rate, tokio_rate) = (median(tau_rate), median(tokio_rate));
