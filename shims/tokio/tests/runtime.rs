@@ -218,3 +218,48 @@ fn handles_of_one_runtime_share_its_id_and_name() {
     let current = first.block_on(async { Handle::current().id() });
     assert_eq!(current, first.handle().id());
 }
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_runtime_built_without_a_driver_refuses_what_needs_it_with_tokios_message() {
+    let time_only = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let (io, slept) = time_only.block_on(async {
+        let pair = std::os::unix::net::UnixStream::pair().unwrap().0;
+        let io = std::panic::catch_unwind(move || drop(tokio::io::unix::AsyncFd::new(pair)));
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        (io, true)
+    });
+    assert_eq!(
+        panic_message(io.unwrap_err()),
+        "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO."
+    );
+    assert!(slept, "the time driver is on");
+
+    let io_only = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    let (listener, timer) = io_only.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.is_ok();
+        let timer =
+            std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::from_millis(1))));
+        (listener, timer)
+    });
+    assert!(listener, "the IO driver is on");
+    assert_eq!(
+        panic_message(timer.unwrap_err()),
+        "A Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers."
+    );
+
+    // Outside of any runtime of this library the checks say nothing more
+    // than tau does; with both drivers everything works.
+    let full = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    full.block_on(async {
+        let _listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    });
+}

@@ -96,6 +96,7 @@ impl Registration {
     /// Registers `fd`, which the caller keeps open until this is dropped.
     #[track_caller]
     pub(crate) fn new(fd: RawFd, interest: Interest) -> io::Result<Registration> {
+        crate::runtime::expect_io_enabled();
         Ok(Registration {
             fd: tau::io::AsyncFd::with_interest(fd, interest.to_tau())?,
             directions: [Direction::new(), Direction::new()],

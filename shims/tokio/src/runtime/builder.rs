@@ -31,6 +31,10 @@ pub struct Builder {
     pub(super) on_thread_stop: Option<Callback>,
     worker_threads: Option<usize>,
     pub(super) name: Option<String>,
+    /// `enable_io` / `enable_time` were called (tau's drivers always run;
+    /// a runtime without them refuses IO resources and timers, as tokio's).
+    pub(super) io: bool,
+    pub(super) time: bool,
 }
 
 /// What a runtime does when a task panics, as tokio's (unstable) option.
@@ -69,21 +73,29 @@ impl Builder {
             on_thread_stop: None,
             worker_threads: None,
             name: None,
+            io: false,
+            time: false,
         }
     }
 
-    /// Enables the IO and time drivers: tau's always run.
+    /// Enables the IO and time drivers.
     pub fn enable_all(&mut self) -> &mut Self {
-        self
+        self.enable_io().enable_time()
     }
 
-    /// Enables the IO driver: tau's always runs.
+    /// Enables the IO driver. tau's reactor always runs, but as with tokio,
+    /// creating a socket or an `AsyncFd` on a runtime of one's own built
+    /// without this panics ("IO is disabled"). The host's runtime, inside
+    /// a plugin, has both drivers.
     pub fn enable_io(&mut self) -> &mut Self {
+        self.io = true;
         self
     }
 
-    /// Enables the time driver: tau's always runs.
+    /// Enables the time driver; without it, a sleep, interval or timeout
+    /// on a runtime of one's own panics ("timers are disabled"), as tokio's.
     pub fn enable_time(&mut self) -> &mut Self {
+        self.time = true;
         self
     }
 

@@ -37,11 +37,21 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct Built {
     pub(crate) flavor: RuntimeFlavor,
     pub(crate) name: Option<Arc<str>>,
+    /// Built with `enable_io` / `enable_time`.
+    pub(crate) io: bool,
+    pub(crate) time: bool,
 }
 
 static BUILT: Mutex<Option<HashMap<Id, Built>>> = Mutex::new(None);
 
+/// Set once a runtime without a driver was built: until then the checks
+/// below are one relaxed load.
+static SOME_DRIVER_DISABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub(crate) fn remember(id: Id, built: Option<Built>) {
+    if built.as_ref().is_some_and(|built| !(built.io && built.time)) {
+        SOME_DRIVER_DISABLED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut map = BUILT.lock().unwrap_or_else(|poison| poison.into_inner());
     let map = map.get_or_insert_with(HashMap::new);
     match built {
@@ -53,6 +63,36 @@ pub(crate) fn remember(id: Id, built: Option<Built>) {
 pub(crate) fn built(id: Id) -> Option<Built> {
     let map = BUILT.lock().unwrap_or_else(|poison| poison.into_inner());
     map.as_ref().and_then(|map| map.get(&id).cloned())
+}
+
+/// The current runtime's record, if it is one this library built.
+fn current_built() -> Option<Built> {
+    let handle = tau::runtime::Handle::try_current().ok()?;
+    built(Id::new(handle.id()))
+}
+
+/// Panics with tokio's message if the current runtime was built without
+/// `enable_io`.
+#[track_caller]
+pub(crate) fn expect_io_enabled() {
+    if SOME_DRIVER_DISABLED.load(std::sync::atomic::Ordering::Relaxed)
+        && current_built().is_some_and(|built| !built.io)
+    {
+        panic!("A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.");
+    }
+}
+
+/// Panics with tokio's message if the current runtime was built without
+/// `enable_time`.
+#[track_caller]
+pub(crate) fn expect_time_enabled() {
+    if SOME_DRIVER_DISABLED.load(std::sync::atomic::Ordering::Relaxed)
+        && current_built().is_some_and(|built| !built.time)
+    {
+        panic!(
+            "A Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers."
+        );
+    }
 }
 
 pub(crate) fn is_multi_thread(id: Id) -> bool {

@@ -53,7 +53,8 @@ impl Runtime {
         }
         let name: Option<std::sync::Arc<str>> = builder.name.as_deref().map(Into::into);
         if owner.is_some() {
-            super::remember(super::Id::new(inner.id()), Some(super::Built { flavor, name: name.clone() }));
+            let built = super::Built { flavor, name: name.clone(), io: builder.io, time: builder.time };
+            super::remember(super::Id::new(inner.id()), Some(built));
         }
         Ok(Runtime {
             handle: Handle { inner, flavor, name },

@@ -24,10 +24,72 @@
 //! next timer. Inside a plugin loaded by a host they panic: the host's
 //! clock is shared by every plugin.
 
-pub use tau::time::{
-    advance, error, interval, interval_at, resume, sleep, sleep_until, timeout, timeout_at, Instant,
-    Interval, MissedTickBehavior, Sleep, Timeout,
-};
+use std::future::IntoFuture;
+
+pub use tau::time::{advance, error, resume, Instant, Interval, MissedTickBehavior, Sleep, Timeout};
+
+// The constructors check, as tokio's do, that the current runtime has its
+// time driver (`Builder::enable_time`); the types are tau's.
+
+/// Waits until `duration` has elapsed, as `tokio::time::sleep`.
+///
+/// # Panics
+/// On a runtime of one's own built without `enable_time`.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    crate::runtime::expect_time_enabled();
+    tau::time::sleep(duration)
+}
+
+/// Waits until `deadline`, as `tokio::time::sleep_until`.
+///
+/// # Panics
+/// As [`sleep`].
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    crate::runtime::expect_time_enabled();
+    tau::time::sleep_until(deadline)
+}
+
+/// Ticks every `period`, the first tick at once, as `tokio::time::interval`.
+///
+/// # Panics
+/// If `period` is zero; as [`sleep`].
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    crate::runtime::expect_time_enabled();
+    tau::time::interval(period)
+}
+
+/// Ticks every `period` from `start`, as `tokio::time::interval_at`.
+///
+/// # Panics
+/// If `period` is zero; as [`sleep`].
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    crate::runtime::expect_time_enabled();
+    tau::time::interval_at(start, period)
+}
+
+/// Requires `future` to finish within `duration`, as `tokio::time::timeout`.
+///
+/// # Panics
+/// As [`sleep`].
+#[track_caller]
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    crate::runtime::expect_time_enabled();
+    tau::time::timeout(duration, future)
+}
+
+/// Requires `future` to finish by `deadline`, as `tokio::time::timeout_at`.
+///
+/// # Panics
+/// As [`sleep`].
+#[track_caller]
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    crate::runtime::expect_time_enabled();
+    tau::time::timeout_at(deadline, future)
+}
 
 /// Pauses the current runtime's clock, as `tokio::time::pause` (see
 /// `tau::time::pause`: auto-advance while idle).
