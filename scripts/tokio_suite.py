@@ -745,10 +745,7 @@ RUN_CAUSES = [
 
 # Failing tests whose message alone does not say why, with what the test
 # checks (from reading it): used only when no rule above matched.
-DRIVERS_CAUSE = ("shim difference: a runtime built without `enable_io()`/`enable_time()` has I/O and timers all "
-                 "the same; tokio panics (\"...IO is disabled...\", \"...timers are disabled...\")")
 KNOWN = {
-    "io_driver::panics_when_io_disabled": DRIVERS_CAUSE,
     "rt_handle::interleave_enter_same_rt":
         "behaviour: `EnterGuard`s dropped out of order do not panic (tokio panics)",
     "rt_handle::interleave_enter_different_rt":
@@ -845,8 +842,6 @@ def run_cause(status, message, file=None, test=None):
         if re.search(pat, message, re.I):
             return cause
     if test and test.endswith("_panic_caller"):
-        if "Option::unwrap()` on a `None`" in message and file in ("io_panic.rs", "time_panic.rs"):
-            return DRIVERS_CAUSE
         if "Option::unwrap()` on a `None`" in message:
             return "behaviour: tokio panics here (the test checks where), the shim does not panic"
         if message.startswith("assertion `left == right` failed"):
