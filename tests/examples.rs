@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::http_server::{pattern, HttpServer};
 use common::kube_api::KubeApi;
-use common::{example, host};
+use common::{example, host, off_runtime, run};
 use tau::stream::{BoxStream, StreamExt};
 use tau_host::{Host, PluginId};
 
@@ -21,6 +21,14 @@ fn http_fetch(host: &mut Host) -> PluginId {
     load_example(host, "http-fetch")
 }
 
+/// Calls http-fetch's `download` of `url` and drains the stream here, in
+/// the host: every item, in order.
+fn download(host: &Host, plugin: PluginId, url: String) -> Vec<Result<Vec<u8>, String>> {
+    let stream: BoxStream<'static, Result<Vec<u8>, String>> =
+        host.plugin(plugin).unwrap().call("download", (url,)).unwrap();
+    host.block_on(stream.collect())
+}
+
 /// Loads web-server and starts it: the plugin and its port.
 fn web_server(host: &mut Host) -> (PluginId, u16) {
     let server = load_example(host, "web-server");
@@ -28,27 +36,24 @@ fn web_server(host: &mut Host) -> (PluginId, u16) {
     (server, port.expect("starting the server"))
 }
 
+/// web-server started and http-fetch loaded beside it: (server, its port,
+/// client).
+fn server_and_client(host: &mut Host) -> (PluginId, u16, PluginId) {
+    let (server, port) = web_server(host);
+    (server, port, http_fetch(host))
+}
+
 /// One HTTP/1.1 request over a std socket from a blocking-pool thread
 /// (the host's runtime keeps running meanwhile): the whole response.
 fn raw_request(host: &Host, port: u16, request: String) -> String {
     use std::io::{Read, Write};
-    host.block_on(async move {
-        tau::task::spawn_blocking(move || {
-            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-            stream.write_all(request.as_bytes()).unwrap();
-            let mut response = String::new();
-            stream.read_to_string(&mut response).unwrap();
-            response
-        })
-        .await
-        .unwrap()
+    off_runtime(host, move || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
     })
-}
-
-/// Runs one of the plugin's async exports to completion.
-fn run<R: Send + 'static, A: tau_host::Args>(host: &Host, plugin: PluginId, export: &str, args: A) -> R {
-    let call = host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap();
-    host.block_on(call).unwrap_or_else(|error| panic!("{export}: {error}"))
 }
 
 /// Which end of a TCP connection a port is.
@@ -122,27 +127,14 @@ fn the_host_consumes_a_streamed_download_chunk_by_chunk() {
     let mut host = host();
     let plugin = http_fetch(&mut host);
     const SIZE: usize = 1 << 20;
-    let mut stream: BoxStream<'static, Result<Vec<u8>, String>> =
-        host.plugin(plugin).unwrap().call("download", (server.url(&format!("/bytes/{SIZE}")),)).unwrap();
-    let chunks: Vec<Vec<u8>> = host.block_on(async {
-        let mut chunks = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            chunks.push(chunk.expect("a download chunk"));
-        }
-        chunks
-    });
+    let chunks: Vec<Vec<u8>> = download(&host, plugin, server.url(&format!("/bytes/{SIZE}")))
+        .into_iter()
+        .map(|chunk| chunk.expect("a download chunk"))
+        .collect();
     assert!(chunks.len() > 1, "the body came in {} chunk(s), not streamed", chunks.len());
     assert_eq!(chunks.concat(), pattern(SIZE));
 
-    let mut failing: BoxStream<'static, Result<Vec<u8>, String>> =
-        host.plugin(plugin).unwrap().call("download", (server.url("/missing"),)).unwrap();
-    let items: Vec<Result<Vec<u8>, String>> = host.block_on(async {
-        let mut items = Vec::new();
-        while let Some(item) = failing.next().await {
-            items.push(item);
-        }
-        items
-    });
+    let items = download(&host, plugin, server.url("/missing"));
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(items[0].as_ref().unwrap_err().contains("404"), "{items:?}");
 }
@@ -201,10 +193,8 @@ fn unloading_mid_request_cancels_it_closes_its_sockets_and_the_host_goes_on() {
         .unwrap();
     // Until the request is on the wire: the server has read it.
     let waiting = server.clone();
-    let arrived = host.block_on(async move {
-        tau::task::spawn_blocking(move || waiting.wait_for_requests(2, Duration::from_secs(10))).await
-    });
-    assert!(arrived.unwrap(), "the slow request never reached the server");
+    let arrived = off_runtime(&host, move || waiting.wait_for_requests(2, Duration::from_secs(10)));
+    assert!(arrived, "the slow request never reached the server");
     assert!(sockets(End::Remote(server.port())) >= 1, "no socket to the server before the unload");
     host.unload(plugin).unwrap();
     let error = host.block_on(call).unwrap_err();
@@ -356,8 +346,7 @@ fn https_with_a_self_signed_certificate_through_rustls_and_native_tls() {
 #[test]
 fn web_server_serves_routes_json_and_a_streamed_response() {
     let mut host = host();
-    let (server, port) = web_server(&mut host);
-    let client = http_fetch(&mut host);
+    let (server, port, client) = server_and_client(&mut host);
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
 
     let hello: Result<String, String> = run(&host, client, "get", (url("/"),));
@@ -377,15 +366,8 @@ fn web_server_serves_routes_json_and_a_streamed_response() {
     assert!(response.ends_with("\r\n\r\n42"), "{response}");
 
     // The streamed response, consumed by the host through http-fetch's stream.
-    let mut lines: BoxStream<'static, Result<Vec<u8>, String>> =
-        host.plugin(client).unwrap().call("download", (url("/stream/200"),)).unwrap();
-    let chunks: Vec<Vec<u8>> = host.block_on(async {
-        let mut chunks = Vec::new();
-        while let Some(chunk) = lines.next().await {
-            chunks.push(chunk.unwrap());
-        }
-        chunks
-    });
+    let chunks: Vec<Vec<u8>> =
+        download(&host, client, url("/stream/200")).into_iter().map(Result::unwrap).collect();
     let expected: String = (0..200).map(|i| format!("line {i}\n")).collect();
     assert_eq!(String::from_utf8(chunks.concat()).unwrap(), expected);
     assert!(chunks.len() > 1, "not streamed: {} chunk(s)", chunks.len());
@@ -403,8 +385,7 @@ fn web_server_serves_routes_json_and_a_streamed_response() {
 #[test]
 fn two_plugins_share_the_runtime_under_load_while_a_third_plugins_timer_fires() {
     let mut host = host();
-    let (server, port) = web_server(&mut host);
-    let client = http_fetch(&mut host);
+    let (server, port, client) = server_and_client(&mut host);
     let timer = host.load(common::library("example-plugin")).unwrap();
     let urls: Vec<String> = (0..1000).map(|n| format!("http://127.0.0.1:{port}/json/n{n}")).collect();
     let load = host
@@ -441,8 +422,7 @@ fn two_plugins_share_the_runtime_under_load_while_a_third_plugins_timer_fires() 
 #[test]
 fn unloading_the_server_mid_request_cuts_it_frees_the_port_and_the_client_goes_on() {
     let mut host = host();
-    let (server, port) = web_server(&mut host);
-    let client = http_fetch(&mut host);
+    let (server, port, client) = server_and_client(&mut host);
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
     let warm: Result<String, String> = run(&host, client, "get", (url("/"),));
     assert!(warm.is_ok(), "{warm:?}");
@@ -472,8 +452,7 @@ fn unloading_the_server_mid_request_cuts_it_frees_the_port_and_the_client_goes_o
 #[test]
 fn a_graceful_stop_lets_the_request_in_flight_finish_then_refuses_connections() {
     let mut host = host();
-    let (server, port) = web_server(&mut host);
-    let client = http_fetch(&mut host);
+    let (server, port, client) = server_and_client(&mut host);
     let url = format!("http://127.0.0.1:{port}/slow/300");
     let slow = host.plugin(client).unwrap().spawn_call::<Result<String, String>, _>("get", (url,)).unwrap();
     let _: u64 = run(&host, server, "until_started", (1u64,));
@@ -545,10 +524,8 @@ fn the_kube_watcher_recovers_after_a_dropped_watch_and_after_410_gone() {
     store_holds(&host, plugin, &[("a", "1")]);
     // The watch request follows the list: wait until the server has it.
     let waiting = api.clone();
-    let watching = host.block_on(async move {
-        tau::task::spawn_blocking(move || waiting.wait_for_requests(1, 1, Duration::from_secs(10))).await
-    });
-    assert!(watching.unwrap(), "the watcher never watched");
+    let watching = off_runtime(&host, move || waiting.wait_for_requests(1, 1, Duration::from_secs(10)));
+    assert!(watching, "the watcher never watched");
 
     // The server ends the watch response: the watcher watches again from
     // the version it had, and the server replays what it missed.
@@ -586,25 +563,20 @@ fn a_websocket_echo_inside_the_web_server_plugin() {
     let (_server, port) = web_server(&mut host);
     // A plain tungstenite client on a blocking-pool thread; the host's
     // runtime runs the plugin's side meanwhile.
-    let replies = host.block_on(async move {
-        tau::task::spawn_blocking(move || {
-            let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-            let (mut socket, response) =
-                tungstenite::client::client(format!("ws://127.0.0.1:{port}/ws"), stream)
-                    .expect("the handshake");
-            assert_eq!(response.status(), 101);
-            let mut replies = Vec::new();
-            for text in ["hello", "tau"] {
-                socket.send(Message::text(text)).unwrap();
-                replies.push(socket.read().unwrap());
-            }
-            socket.send(Message::binary(vec![1u8, 2, 3])).unwrap();
+    let replies = off_runtime(&host, move || {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (mut socket, response) =
+            tungstenite::client::client(format!("ws://127.0.0.1:{port}/ws"), stream).expect("the handshake");
+        assert_eq!(response.status(), 101);
+        let mut replies = Vec::new();
+        for text in ["hello", "tau"] {
+            socket.send(Message::text(text)).unwrap();
             replies.push(socket.read().unwrap());
-            socket.close(None).unwrap();
-            replies
-        })
-        .await
-        .unwrap()
+        }
+        socket.send(Message::binary(vec![1u8, 2, 3])).unwrap();
+        replies.push(socket.read().unwrap());
+        socket.close(None).unwrap();
+        replies
     });
     assert_eq!(
         replies,

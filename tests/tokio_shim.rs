@@ -8,7 +8,7 @@ mod common;
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use common::{host, library};
+use common::{host, library, run};
 use tau::stream::BoxStream;
 use tau_host::{Host, PluginId};
 
@@ -20,12 +20,6 @@ fn load(host: &mut Host) -> PluginId {
 
 fn load_named(host: &mut Host, name: &str) -> PluginId {
     host.load(library(name)).unwrap_or_else(|error| panic!("loading {name}: {error}"))
-}
-
-/// Runs one of the plugin's async exports to completion.
-fn run<R: Send + 'static, A: tau_host::Args>(host: &Host, plugin: PluginId, export: &str, args: A) -> R {
-    let call = host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap();
-    host.block_on(call).unwrap_or_else(|error| panic!("{export}: {error}"))
 }
 
 #[test]
@@ -178,14 +172,20 @@ fn a_tokio_channel_made_in_one_plugin_is_fed_by_another() {
 /// What `channel_for_host` returns: the plugin's tokio `Sender`, as a `Sink`.
 type HostSink = std::pin::Pin<Box<dyn futures::Sink<u64, Error = String> + Send>>;
 
+/// A bounded tokio channel of `capacity` made in `plugin`: its two ends as
+/// the host holds them.
+fn host_channel(host: &Host, plugin: PluginId, capacity: u64) -> (HostSink, BoxStream<'static, u64>) {
+    let plugin = host.plugin(plugin).unwrap();
+    let sink: HostSink = plugin.call("channel_for_host", (capacity,)).unwrap();
+    (sink, plugin.call("host_channel_stream", ()).unwrap())
+}
+
 #[test]
 fn the_host_sends_and_receives_on_a_tokio_channel_a_plugin_made() {
     use futures::{SinkExt, StreamExt};
     let mut host = host();
     let plugin = load(&mut host);
-    let mut sink: HostSink = host.plugin(plugin).unwrap().call("channel_for_host", (4u64,)).unwrap();
-    let stream: BoxStream<'static, u64> =
-        host.plugin(plugin).unwrap().call("host_channel_stream", ()).unwrap();
+    let (mut sink, stream) = host_channel(&host, plugin, 4);
     // Capacity 4 and 100 messages: the host's sends wait on the plugin's
     // channel for the host's receives, in one `block_on`.
     let (sent, received) = host.block_on(futures::future::join(
@@ -206,9 +206,7 @@ fn sending_on_a_plugin_channel_whose_receiver_is_gone_is_an_error() {
     use futures::SinkExt;
     let mut host = host();
     let plugin = load(&mut host);
-    let mut sink: HostSink = host.plugin(plugin).unwrap().call("channel_for_host", (1u64,)).unwrap();
-    let stream: BoxStream<'static, u64> =
-        host.plugin(plugin).unwrap().call("host_channel_stream", ()).unwrap();
+    let (mut sink, stream) = host_channel(&host, plugin, 1);
     drop(stream);
     let error = host.block_on(sink.send(7)).unwrap_err();
     assert_eq!(error, "channel closed");

@@ -29,6 +29,9 @@
 //! both sides must agree on what they received. `TAU_BENCH_SIDE=tau` or
 //! `=tokio` runs one side of the server table alone, for profiling.
 
+#[path = "common/sides.rs"]
+mod sides;
+
 #[path = "common/net_workloads.rs"]
 mod workloads;
 
@@ -45,27 +48,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+use sides::{median, Settings};
 use tau_host::{Builder, Host, PluginId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ROUNDS: usize = 3;
-
-/// The median; 1 for a side that did not run (so ratios stay finite).
-fn median(mut values: Vec<u64>) -> u64 {
-    values.sort_unstable();
-    values.get(values.len() / 2).copied().unwrap_or(1)
-}
-
-/// Which sides run: both, or the one `TAU_BENCH_SIDE` (`tau`, `tokio`)
-/// names, to profile one runtime alone (`strace -c -f`, `perf`).
-fn sides() -> (bool, bool) {
-    match std::env::var("TAU_BENCH_SIDE").as_deref() {
-        Err(_) => (true, true),
-        Ok("tau") => (true, false),
-        Ok("tokio") => (false, true),
-        Ok(other) => panic!("TAU_BENCH_SIDE={other}: expected `tau` or `tokio` (or unset for both)"),
-    }
-}
 
 fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
     sorted[(sorted.len() * per_mille / 1000).min(sorted.len() - 1)]
@@ -184,7 +171,8 @@ fn run<R: Send + 'static, A: tau_host::Args>(host: &Host, plugin: PluginId, expo
     host.block_on(host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap()).unwrap()
 }
 
-fn server_table(host: &Host, web_server: PluginId, scale: usize) {
+fn server_table(host: &Host, web_server: PluginId, settings: &Settings) {
+    let scale = settings.scale;
     let (connections, per_connection) = (64, (50_000 / 64 / scale).max(2));
     let requests = (connections * per_connection) as f64;
     let port: Result<u16, String> = run(host, web_server, "serve", (0u16,));
@@ -193,8 +181,7 @@ fn server_table(host: &Host, web_server: PluginId, scale: usize) {
     for _ in 0..ROUNDS {
         // tau: the host's thread drives the runtime (the plugin's server);
         // the load runs on a blocking-pool thread meanwhile.
-        let (run_tau, run_tokio) = sides();
-        let tau_bytes = run_tau.then(|| {
+        let tau_bytes = settings.run_tau.then(|| {
             // This thread drives the runtime (the plugin's server) until the
             // load generator, on a thread of its own, reports.
             let (report, reported) = tau::sync::oneshot::channel();
@@ -207,7 +194,7 @@ fn server_table(host: &Host, web_server: PluginId, scale: usize) {
             tau_p99.push(percentile(&latencies, 990));
             bytes
         });
-        let tokio_bytes = run_tokio.then(|| {
+        let tokio_bytes = settings.run_tokio.then(|| {
             // The same arrangement: the server's runtime on this thread.
             let (nanos, latencies, bytes) =
                 serve_on_tokio_while(move |port| load(port, connections, per_connection));
@@ -440,10 +427,8 @@ fn main() {
     if std::env::var_os("TAU_BENCH_CHILD").is_some() {
         return child_main();
     }
-    let measuring = std::env::args().any(|arg| arg == "--bench");
-    let scale = if measuring { 1 } else { 100 };
-    let picked: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
-    let wanted = |table: &str| picked.is_empty() || picked.iter().any(|name| name == table);
+    let settings = Settings::from_env();
+    let (scale, wanted) = (settings.scale, |table: &str| settings.wants(|picked| picked == table));
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let cache_dir = std::env::var_os("TAU_CACHE_DIR")
         .map(Into::into)
@@ -460,7 +445,7 @@ fn main() {
         "tau plugins (release) vs the same code on real tokio current-thread, median of {ROUNDS} rounds"
     );
     if wanted("server") {
-        server_table(&host, web_server, scale);
+        server_table(&host, web_server, &settings);
     }
     if wanted("client") {
         client_table(&host, net_bench, scale);

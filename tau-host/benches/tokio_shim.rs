@@ -19,6 +19,9 @@
 //! `TAU_BENCH_SIDE=tau` or `=tokio` runs one side only, for profiling one
 //! runtime (`strace -c -f`, `perf`) without the other.
 
+#[path = "common/sides.rs"]
+mod sides;
+
 #[path = "common/tokio_workloads.rs"]
 #[allow(dead_code)]
 mod workloads;
@@ -84,12 +87,6 @@ const WORKLOADS: &[Workload] = &[
     },
 ];
 
-/// The median; 1 for a side that did not run (so ratios stay finite).
-fn median(mut values: Vec<u64>) -> u64 {
-    values.sort_unstable();
-    values.get(values.len() / 2).copied().unwrap_or(1)
-}
-
 fn on_tokio(runtime: &tokio::runtime::Runtime, workload: &Workload, size: u64) -> (u64, u64, u64) {
     let measured = runtime.block_on(async {
         match workload.export {
@@ -117,16 +114,8 @@ fn on_tau(host: &Host, plugin: PluginId, workload: &Workload, size: u64) -> (u64
 }
 
 fn main() {
-    let measuring = std::env::args().any(|arg| arg == "--bench");
-    let picked: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
-    let side = std::env::var("TAU_BENCH_SIDE").unwrap_or_default();
-    let (run_tau, run_tokio) = match side.as_str() {
-        "" => (true, true),
-        "tau" => (true, false),
-        "tokio" => (false, true),
-        other => panic!("TAU_BENCH_SIDE={other}: expected `tau` or `tokio` (or unset for both)"),
-    };
-    let scale = if measuring { 1 } else { 100 };
+    let settings = sides::Settings::from_env();
+    let (scale, run_tau, run_tokio) = (settings.scale as u64, settings.run_tau, settings.run_tokio);
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let cache_dir = std::env::var_os("TAU_CACHE_DIR")
         .map(Into::into)
@@ -142,9 +131,7 @@ fn main() {
 
     println!("tokio shim in a plugin (tau) vs real tokio current-thread, median of {ROUNDS} rounds");
     println!("{:<40} {:>14} {:>14} {:>12}", "workload", "tau", "tokio", "tokio/tau");
-    for workload in
-        WORKLOADS.iter().filter(|w| picked.is_empty() || picked.iter().any(|p| w.export.contains(p)))
-    {
+    for workload in WORKLOADS.iter().filter(|w| settings.wants(|picked| w.export.contains(picked))) {
         let size = (workload.size / scale).max(1);
         let (mut tau_times, mut tokio_times, mut tau_p99, mut tokio_p99) = (vec![], vec![], vec![], vec![]);
         for _ in 0..ROUNDS {
@@ -164,7 +151,7 @@ fn main() {
                 assert_eq!(tau_sum, tokio_sum, "{}: the two sides computed different results", workload.name);
             }
         }
-        let (tau, tokio_time) = (median(tau_times), median(tokio_times));
+        let (tau, tokio_time) = (sides::median(tau_times), sides::median(tokio_times));
         let per = |nanos: u64| {
             if workload.unit == "B" {
                 format!("{:.2} GB/s", size as f64 / nanos as f64)
@@ -180,7 +167,7 @@ fn main() {
             tokio_time as f64 / tau as f64
         );
         if workload.export == "tcp_echo" {
-            let (tau_p99, tokio_p99) = (median(tau_p99), median(tokio_p99));
+            let (tau_p99, tokio_p99) = (sides::median(tau_p99), sides::median(tokio_p99));
             println!(
                 "{:<40} {:>11.1} µs {:>11.1} µs {:>11.2}x",
                 "  p99 round trip",

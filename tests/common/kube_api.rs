@@ -42,13 +42,13 @@ enum Message {
     Close,
 }
 
-fn config_map(namespace: &str, name: &str, version: u64, value: &str) -> Value {
+fn config_map(name: &str, version: u64, value: &str) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
             "name": name,
-            "namespace": namespace,
+            "namespace": NAMESPACE,
             "uid": format!("uid-{name}"),
             "resourceVersion": version.to_string(),
         },
@@ -104,11 +104,11 @@ impl KubeApi {
         let object = match value {
             Some(value) => {
                 state.objects.insert(name.to_string(), (version, value.to_string()));
-                config_map(NAMESPACE, name, version, value)
+                config_map(name, version, value)
             }
             None => {
                 let (_, old) = state.objects.remove(name).expect("deleting an object that does not exist");
-                config_map(NAMESPACE, name, version, &old)
+                config_map(name, version, &old)
             }
         };
         let event = json!({ "type": kind, "object": object });
@@ -220,7 +220,7 @@ impl KubeApi {
                 let items: Vec<Value> = state
                     .objects
                     .iter()
-                    .map(|(name, (version, value))| config_map(NAMESPACE, name, *version, value))
+                    .map(|(name, (version, value))| config_map(name, *version, value))
                     .collect();
                 json!({
                     "apiVersion": "v1",

@@ -58,6 +58,23 @@ fn library_in(dir: &Path) -> PathBuf {
         .clone()
 }
 
+/// Runs one of a plugin's exports (async or sync) to completion.
+pub fn run<R: Send + 'static, A: tau_host::Args>(
+    host: &Host,
+    plugin: tau_host::PluginId,
+    export: &str,
+    args: A,
+) -> R {
+    let call = host.plugin(plugin).unwrap().spawn_call::<R, A>(export, args).unwrap();
+    host.block_on(call).unwrap_or_else(|error| panic!("{export}: {error}"))
+}
+
+/// Runs `f` on a blocking-pool thread while this thread drives the host's
+/// runtime (so plugins' tasks make progress meanwhile); `f`'s result.
+pub fn off_runtime<T: Send + 'static>(host: &Host, f: impl FnOnce() -> T + Send + 'static) -> T {
+    host.block_on(async move { tau::task::spawn_blocking(f).await.expect("the blocking job panicked") })
+}
+
 /// Lets the host's runtime run (yielding up to 1000 times) until `done`.
 pub fn yield_until(host: &Host, mut done: impl FnMut() -> bool) {
     host.block_on(async {
