@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::patches::Patch;
+use super::patches::{patch_entries, Patch};
 use crate::error::BuildError;
 
 /// One cargo invocation.
@@ -45,12 +45,14 @@ impl Cargo<'_> {
         if self.quiet {
             command.arg("--quiet");
         }
-        for patch in self.patches {
-            command.arg("--config").arg(format!(
-                "patch.crates-io.{}.path={}",
-                patch.name,
-                toml_string(&patch.path.to_string_lossy())
-            ));
+        for entry in patch_entries(self.patches) {
+            let prefix = format!("patch.crates-io.{}", entry.key);
+            command
+                .arg("--config")
+                .arg(format!("{prefix}.path={}", toml_string(&entry.path.to_string_lossy())));
+            if let Some(package) = entry.package {
+                command.arg("--config").arg(format!("{prefix}.package={}", toml_string(package)));
+            }
         }
         command.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let spawn_error = |source| BuildError::Spawn { cargo: self.program.to_string(), source };

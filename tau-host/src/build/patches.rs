@@ -50,14 +50,50 @@ pub(crate) fn parse_patches(text: &str, file: &Path) -> Result<Vec<Patch>, Build
 }
 
 /// The `[patch.crates-io]` table of `patches`, for a `.cargo/config.toml`
-/// or a `Cargo.toml`.
+/// or a `Cargo.toml`. A crate listed more than once (two versions of it,
+/// crossterm 0.28 and 0.29) gets one entry per version, the later ones under
+/// a key of their own with `package = "<crate>"`, as cargo's docs describe
+/// for patching several versions of one crate.
 pub fn patch_table(patches: &[Patch]) -> String {
     let mut text = String::from("[patch.crates-io]\n");
-    for patch in patches {
-        let path = patch.path.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
-        text.push_str(&format!("{} = {{ path = \"{path}\" }}\n", patch.name));
+    let quote = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    for entry in patch_entries(patches) {
+        let path = quote(&entry.path.to_string_lossy());
+        match entry.package {
+            None => text.push_str(&format!("{} = {{ path = {path} }}\n", entry.key)),
+            Some(package) => {
+                text.push_str(&format!("{} = {{ path = {path}, package = {} }}\n", entry.key, quote(package)))
+            }
+        }
     }
     text
+}
+
+/// One entry of the `[patch.crates-io]` table.
+pub(crate) struct PatchEntry<'a> {
+    /// The table key: the crate's name, or `<crate>-tau-<n>` for the n-th
+    /// version of a crate listed more than once.
+    pub key: String,
+    pub path: &'a Path,
+    /// The crate's name when the key is not it.
+    pub package: Option<&'a str>,
+}
+
+/// The table's entries for `patches`, in order (see [`patch_table`]).
+pub(crate) fn patch_entries(patches: &[Patch]) -> Vec<PatchEntry<'_>> {
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    patches
+        .iter()
+        .map(|patch| {
+            let count = seen.entry(&patch.name).or_insert(0);
+            *count += 1;
+            let (key, package) = match *count {
+                1 => (patch.name.clone(), None),
+                n => (format!("{}-tau-{n}", patch.name), Some(patch.name.as_str())),
+            };
+            PatchEntry { key, path: &patch.path, package }
+        })
+        .collect()
 }
 
 /// The `patches.list` of this tau checkout (`TAU_PATCHES` overrides it).
@@ -70,6 +106,17 @@ pub fn default_patches_file() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_versions_of_one_crate_get_two_entries() {
+        let patch = |name: &str, path: &str| Patch { name: name.into(), path: PathBuf::from(path) };
+        let patches = [patch("tokio", "/t"), patch("crossterm", "/c29"), patch("crossterm", "/c28")];
+        assert_eq!(
+            patch_table(&patches),
+            "[patch.crates-io]\ntokio = { path = \"/t\" }\ncrossterm = { path = \"/c29\" }\n\
+             crossterm-tau-2 = { path = \"/c28\", package = \"crossterm\" }\n"
+        );
+    }
 
     #[test]
     fn patches_list_lines() {

@@ -43,8 +43,18 @@ struct Spec {
     version: String,
     sha256: String,
     copy: Vec<String>,
+    /// The directory of whole files copied over the package, relative to
+    /// the vendored crate (`overlay` unless given: two versions of a crate
+    /// can share one).
+    overlay: Option<String>,
     #[serde(default)]
     edit: Vec<Edit>,
+}
+
+impl Spec {
+    fn overlay(&self, dir: &Path) -> PathBuf {
+        dir.join(self.overlay.as_deref().unwrap_or("overlay"))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +94,9 @@ fn materialize_from(dir: &Path, cache: &Path) -> Result<(), BuildError> {
         .map_err(|e| error(format!("cannot read {VENDOR_FILE}: {e}")))?;
     let spec: Spec =
         toml::from_str(&spec_text).map_err(|e| error(format!("{VENDOR_FILE} is malformed: {e}")))?;
-    let stamp = stamp_of(dir, &spec_text).map_err(|e| error(format!("cannot read overlay/: {e}")))?;
+    let overlay = spec.overlay(dir);
+    let stamp = stamp_of(&overlay, &spec_text)
+        .map_err(|e| error(format!("cannot read {}: {e}", overlay.display())))?;
     if is_current(dir, &spec, &stamp) {
         return Ok(());
     }
@@ -107,7 +119,7 @@ fn materialize_from(dir: &Path, cache: &Path) -> Result<(), BuildError> {
     }
     let _ = std::fs::remove_file(dir.join(STAMP_FILE));
     unpack(dir, &spec, &bytes).map_err(error)?;
-    apply_overlay(&dir.join("overlay"), dir).map_err(|e| error(format!("overlay: {e}")))?;
+    apply_overlay(&overlay, dir).map_err(|e| error(format!("overlay: {e}")))?;
     for edit in &spec.edit {
         apply_edit(dir, edit).map_err(error)?;
     }
@@ -122,15 +134,15 @@ fn is_current(dir: &Path, spec: &Spec, stamp: &str) -> bool {
         && spec.copy.iter().all(|entry| dir.join(entry).exists())
 }
 
-/// The hash of `vendor.toml` and every overlay file (path and bytes).
-fn stamp_of(dir: &Path, spec_text: &str) -> std::io::Result<String> {
+/// The hash of `vendor.toml` and every file under `overlay` (path and bytes).
+fn stamp_of(overlay: &Path, spec_text: &str) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(spec_text.as_bytes());
     let mut files = Vec::new();
-    collect_files(&dir.join("overlay"), &mut files)?;
+    collect_files(overlay, &mut files)?;
     files.sort();
     for file in files {
-        hasher.update(file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().as_bytes());
+        hasher.update(file.strip_prefix(overlay).unwrap_or(&file).to_string_lossy().as_bytes());
         hasher.update(std::fs::read(&file)?);
     }
     Ok(hex(&hasher.finalize()))

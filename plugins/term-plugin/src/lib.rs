@@ -1,0 +1,126 @@
+//! A plugin that uses crossterm as any terminal program does: raw mode,
+//! bracketed paste, `EventStream`, `event::poll`/`read` and
+//! `cursor::position`. Each export writes what it saw, one `Debug` line per
+//! event, to a file the test names, so that a test driving a real terminal
+//! (tmux) can compare exact values.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::{cursor, execute, terminal};
+use futures::StreamExt;
+
+#[derive(Default)]
+pub struct TermPlugin;
+
+fn log(path: &str, line: &str) -> Result<(), String> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| format!("{path}: {error}"))?;
+    writeln!(file, "{line}").map_err(|error| format!("{path}: {error}"))
+}
+
+/// Raw mode and bracketed paste for the life of the value.
+struct RawTerminal;
+
+impl RawTerminal {
+    fn enter() -> Result<RawTerminal, String> {
+        terminal::enable_raw_mode().map_err(|error| format!("raw mode: {error}"))?;
+        execute!(std::io::stdout(), EnableBracketedPaste).map_err(|error| error.to_string())?;
+        Ok(RawTerminal)
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+#[tau::plugin]
+impl TermPlugin {
+    /// In raw mode, writes `ready` to `path`, then the next `count` events
+    /// of an `EventStream`, one `Debug` line each; returns how many.
+    #[tau::export]
+    pub async fn record(&self, path: String, count: u32) -> Result<u32, String> {
+        let _raw = RawTerminal::enter()?;
+        let mut events = EventStream::new();
+        log(&path, "ready")?;
+        let mut seen = 0;
+        while seen < count {
+            match events.next().await {
+                Some(Ok(event)) => log(&path, &format!("{event:?}"))?,
+                Some(Err(error)) => return Err(format!("event stream: {error}")),
+                None => break,
+            }
+            seen += 1;
+        }
+        Ok(seen)
+    }
+
+    /// The same with the sync API, `event::poll` and `event::read`, on the
+    /// blocking pool (off the runtime's thread).
+    #[tau::export]
+    pub async fn record_sync(&self, path: String, count: u32) -> Result<u32, String> {
+        tau::task::spawn_blocking(move || {
+            let _raw = RawTerminal::enter()?;
+            log(&path, "ready")?;
+            let mut seen = 0;
+            while seen < count {
+                if event::poll(Duration::from_secs(60)).map_err(|error| error.to_string())? {
+                    let event = event::read().map_err(|error| error.to_string())?;
+                    log(&path, &format!("{event:?}"))?;
+                    seen += 1;
+                }
+            }
+            Ok(seen)
+        })
+        .await
+        .map_err(|error| error.to_string())?
+    }
+
+    /// With an `EventStream` active (polled once, waiting on the reactor),
+    /// `cursor::position()` from the blocking pool: `(column, row)`.
+    #[tau::export]
+    pub async fn position_while_streaming(&self) -> Result<String, String> {
+        let _raw = RawTerminal::enter()?;
+        let mut events = EventStream::new();
+        let pending = futures::poll!(events.next());
+        if pending.is_ready() {
+            return Err(format!("an event was already waiting: {pending:?}"));
+        }
+        let position =
+            tau::task::spawn_blocking(cursor::position).await.map_err(|error| error.to_string())?;
+        let (column, row) = position.map_err(|error| format!("cursor::position: {error}"))?;
+        Ok(format!("{column},{row}"))
+    }
+
+    /// `event::poll(ms)` on the blocking pool with nothing typed: false,
+    /// after about `ms` (returned: the milliseconds it took).
+    #[tau::export]
+    pub async fn idle_poll(&self, ms: u64) -> Result<u64, String> {
+        tau::task::spawn_blocking(move || {
+            let start = Instant::now();
+            let ready = event::poll(Duration::from_millis(ms)).map_err(|error| error.to_string())?;
+            if ready {
+                return Err("an event arrived while nothing was typed".to_string());
+            }
+            Ok(start.elapsed().as_millis() as u64)
+        })
+        .await
+        .map_err(|error| error.to_string())?
+    }
+
+    /// `event::poll` with no terminal: the error crossterm gives, as text.
+    #[tau::export]
+    pub fn poll_error(&self) -> String {
+        match event::poll(Duration::from_millis(10)) {
+            Ok(ready) => format!("no error (ready: {ready})"),
+            Err(error) => format!("{:?}: {error}", error.kind()),
+        }
+    }
+}

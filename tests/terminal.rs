@@ -1,0 +1,188 @@
+//! End-to-end, in a real terminal: crossterm inside a plugin (tau's overlay,
+//! no mio) under tmux. The host (`tau call`) runs in a tmux pane; the test
+//! types with `send-keys`, resizes with `resize-window`, pastes with
+//! `paste-buffer -p`, and compares the exact `Event` values the plugin logs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{cache_dir, library};
+
+/// A tmux server of the test's own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// A server not started yet, and a directory for the pane's files.
+    fn new() -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket =
+            format!("tau-test-{}-{}", std::process::id(), dir.path().file_name().unwrap().to_string_lossy());
+        Tmux { socket, dir }
+    }
+
+    /// Starts `shell_command` in a detached 80×24 session named `t`.
+    fn start(&self, shell_command: &str) {
+        self.run(&["new-session", "-d", "-s", "t", "-x", "80", "-y", "24", shell_command]);
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux is installed (scripts/install-deps.sh installs it)");
+        assert!(output.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+/// The pane's command: `tau call <term-plugin> <args>`, then its exit code
+/// and `stty -a` written next to the log, then it waits to be killed.
+fn pane_command(tmux_dir: &Path, prelude: &str, args: &str) -> String {
+    let rc = tmux_dir.join("rc");
+    let stty = tmux_dir.join("stty");
+    format!(
+        "{prelude}TAU_CACHE_DIR={cache} {tau} call {lib} {args} 2>{err}; echo $? > {rc}.tmp; stty -a > {stty}; \
+         mv {rc}.tmp {rc}; sleep 600",
+        cache = cache_dir().display(),
+        tau = env!("CARGO_BIN_EXE_tau"),
+        lib = library("term-plugin").display(),
+        err = tmux_dir.join("err").display(),
+        rc = rc.display(),
+        stty = stty.display(),
+    )
+}
+
+/// Waits until `done` holds for the file at `path`. The pane's process is
+/// another program writing a file: there is no event to wait on but the
+/// file itself, so it is read every 20 ms, for at most 60 s.
+fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if done(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; {} holds {text:?}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn log_lines(tmux: &Tmux, count: usize) -> Vec<String> {
+    let text = wait_for_file(&tmux.path("log"), "the events", |text| text.lines().count() > count);
+    text.lines().skip(1).map(str::to_string).collect()
+}
+
+fn finished(tmux: &Tmux) -> (String, String) {
+    let rc = wait_for_file(&tmux.path("rc"), "the host to exit", |text| text.ends_with('\n'));
+    let errors = std::fs::read_to_string(tmux.path("err")).unwrap_or_default();
+    (rc.trim().to_string(), errors)
+}
+
+fn key(code: &str, modifiers: &str) -> String {
+    format!("Key(KeyEvent {{ code: {code}, modifiers: KeyModifiers({modifiers}), kind: Press, state: KeyEventState(0x0) }})")
+}
+
+/// Types letters, an arrow and Ctrl-C, resizes the window, pastes and types
+/// Enter; checks the seven events the plugin's export `export` logged, its
+/// exit code and the terminal mode it left.
+fn type_and_resize(export: &str) {
+    let tmux = Tmux::new();
+    tmux.start(&pane_command(tmux.dir.path(), "", &format!("{export} {} 7", tmux.path("log").display())));
+    wait_for_file(&tmux.path("log"), "the plugin to be ready", |text| text.starts_with("ready\n"));
+    tmux.keys(&["a", "B", "Left", "C-c"]);
+    log_lines(&tmux, 4);
+    tmux.run(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    log_lines(&tmux, 5);
+    tmux.run(&["set-buffer", "pasted text"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "t"]);
+    log_lines(&tmux, 6);
+    tmux.keys(&["Enter"]);
+    let events = log_lines(&tmux, 7);
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    assert_eq!(
+        events,
+        [
+            key("Char('a')", "0x0"),
+            key("Char('B')", "SHIFT"),
+            key("Left", "0x0"),
+            key("Char('c')", "CONTROL"),
+            "Resize(100, 30)".to_string(),
+            "Paste(\"pasted text\")".to_string(),
+            key("Enter", "0x0"),
+        ]
+    );
+    // The plugin left raw mode on its way out: the pane is cooked again.
+    let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
+    assert!(stty.split_whitespace().any(|flag| flag == "icanon"), "{stty}");
+    assert!(stty.split_whitespace().any(|flag| flag == "echo"), "{stty}");
+}
+
+#[test]
+fn event_stream_reports_keys_resizes_and_pastes_exactly() {
+    type_and_resize("record");
+}
+
+#[test]
+fn poll_and_read_report_keys_resizes_and_pastes_exactly() {
+    type_and_resize("record_sync");
+}
+
+#[test]
+fn cursor_position_while_an_event_stream_waits() {
+    let tmux = Tmux::new();
+    // Column 10, row 5 (1-based in the escape sequence; crossterm is 0-based).
+    tmux.start(&pane_command(tmux.dir.path(), "clear; printf '\\033[5;10H'; ", "position_while_streaming"));
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    let screen = tmux.screen();
+    assert!(screen.lines().any(|line| line.trim() == "9,4"), "the position printed: {screen}");
+}
+
+#[test]
+fn no_terminal_is_a_clear_error() {
+    // No controlling terminal (a new session) and stdin not a tty.
+    let output = Command::new("setsid")
+        .arg("-w")
+        .arg(env!("CARGO_BIN_EXE_tau"))
+        .args(["call", &library("term-plugin").to_string_lossy(), "poll_error"])
+        .env("TAU_CACHE_DIR", cache_dir())
+        .stdin(Stdio::null())
+        .output()
+        .expect("setsid (util-linux) runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // crossterm opens /dev/tty, which a process without a terminal cannot;
+    // its reader reports that with this message (upstream's wording), and
+    // the host goes on (the export returned, the exit code is 0).
+    assert_eq!(stdout.trim(), "Other: Failed to initialize input reader");
+}
