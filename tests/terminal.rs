@@ -64,17 +64,21 @@ impl Drop for Tmux {
     }
 }
 
-/// The pane's command: `tau call <term-plugin> <args>`, then its exit code
-/// and `stty -a` written next to the log, then it waits to be killed.
+/// The pane's command: `tau call <term-plugin> <args>` (see [`tau_pane`]).
 fn pane_command(tmux_dir: &Path, prelude: &str, args: &str) -> String {
+    tau_pane(tmux_dir, prelude, &format!("call {} {args}", library("term-plugin").display()))
+}
+
+/// The pane's command: `tau <args>`, then its exit code and `stty -a`
+/// written to the directory, then it waits to be killed.
+fn tau_pane(tmux_dir: &Path, prelude: &str, args: &str) -> String {
     let rc = tmux_dir.join("rc");
     let stty = tmux_dir.join("stty");
     format!(
-        "{prelude}TAU_CACHE_DIR={cache} {tau} call {lib} {args} 2>{err}; echo $? > {rc}.tmp; stty -a > {stty}; \
+        "{prelude}TAU_CACHE_DIR={cache} {tau} {args} 2>{err}; echo $? > {rc}.tmp; stty -a > {stty}; \
          mv {rc}.tmp {rc}; sleep 600",
         cache = cache_dir().display(),
         tau = env!("CARGO_BIN_EXE_tau"),
-        lib = library("term-plugin").display(),
         err = tmux_dir.join("err").display(),
         rc = rc.display(),
         stty = stty.display(),
@@ -185,4 +189,37 @@ fn no_terminal_is_a_clear_error() {
     // its reader reports that with this message (upstream's wording), and
     // the host goes on (the export returned, the exit code is 0).
     assert_eq!(stdout.trim(), "Other: Failed to initialize input reader");
+}
+
+#[test]
+fn another_plugins_timer_fires_while_poll_waits() {
+    let tmux = Tmux::new();
+    // stdin is the command file, so crossterm reads the pane through /dev/tty.
+    let commands = tmux.path("commands");
+    std::fs::write(&commands, "start 10\nticks\nidle_poll 1000\nticks\npoll_on_runtime_thread 300\n")
+        .unwrap();
+    let out = tmux.path("out");
+    let args = format!(
+        "run {} {} <{} >{}",
+        library("term-plugin").display(),
+        library("ticker-plugin").display(),
+        commands.display(),
+        out.display()
+    );
+    tmux.start(&tau_pane(tmux.dir.path(), "", &args));
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    let out = std::fs::read_to_string(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines[0], "started");
+    let number = |line: &str| line.parse::<u64>().unwrap_or_else(|_| panic!("a number: {line:?} in {out}"));
+    let (before, waited_ms, after) = (number(lines[1]), number(lines[2]), number(lines[3]));
+    assert!(waited_ms >= 1000, "poll(1 s) returned false after {waited_ms} ms");
+    // A 10 ms timer wakes up to 100 times in that second; a runtime stalled
+    // by the poll would have woken it at most once.
+    assert!(after - before >= 20, "the other plugin's timer woke {} times in {waited_ms} ms", after - before);
+    // On the runtime's thread the poll blocks it, as documented: the
+    // plugin's own 1 ms timer did not run during the 300 ms.
+    assert_eq!(lines[4], "ready=false waited=true ticks_during=0");
 }

@@ -115,6 +115,34 @@ impl TermPlugin {
         .map_err(|error| error.to_string())?
     }
 
+    /// `event::poll(ms)` called inside this task, on the thread that drives
+    /// the runtime (what the docs warn of): returns the ticks a 1 ms timer
+    /// task of this plugin counted before and after the call, which are
+    /// equal (nothing else ran meanwhile), and whether it waited `ms`.
+    #[tau::export]
+    pub async fn poll_on_runtime_thread(&self, ms: u64) -> Result<String, String> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let ticks = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&ticks);
+        let ticker = tau::spawn(async move {
+            loop {
+                tau::time::sleep(Duration::from_millis(1)).await;
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        while ticks.load(Ordering::SeqCst) < 3 {
+            tau::time::sleep(Duration::from_millis(1)).await;
+        }
+        let before = ticks.load(Ordering::SeqCst);
+        let start = Instant::now();
+        let ready = event::poll(Duration::from_millis(ms)).map_err(|error| error.to_string())?;
+        let waited = start.elapsed() >= Duration::from_millis(ms);
+        let after = ticks.load(Ordering::SeqCst);
+        ticker.abort();
+        Ok(format!("ready={ready} waited={waited} ticks_during={}", after - before))
+    }
+
     /// `event::poll` with no terminal: the error crossterm gives, as text.
     #[tau::export]
     pub fn poll_error(&self) -> String {
