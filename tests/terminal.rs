@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cache_dir, library};
+use common::{cache_dir, example, library};
 
 /// A tmux server of the test's own (its own socket), killed when dropped.
 struct Tmux {
@@ -55,6 +55,20 @@ impl Tmux {
 
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits until the screen shows every one of `texts` (read every 20 ms,
+    /// for at most 60 s: what a terminal shows has no event of its own).
+    fn wait_for_screen(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|text| screen.contains(text)) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {texts:?} on the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -222,4 +236,46 @@ fn another_plugins_timer_fires_while_poll_waits() {
     // On the runtime's thread the poll blocks it, as documented: the
     // plugin's own 1 ms timer did not run during the 300 ms.
     assert_eq!(lines[4], "ready=false waited=true ticks_during=0");
+}
+
+#[test]
+fn the_ratatui_example_draws_counts_keys_and_follows_resizes() {
+    let tmux = Tmux::new();
+    // `tau run` reads its commands from stdin (a file here); crossterm then
+    // reads the keys from the pane through /dev/tty. The app draws on
+    // stdout, the pane, where `tau run` prints the result after it.
+    let commands = tmux.path("commands");
+    std::fs::write(&commands, "run\n").unwrap();
+    let args = format!("run {} <{}", example("tui").display(), commands.display());
+    tmux.start(&tau_pane(tmux.dir.path(), "", &args));
+    tmux.wait_for_screen(&["tau tui", "count: 0", "size: 80x24", "keys: 0"]);
+    tmux.keys(&["+", "+", "+", "-", "Right"]);
+    let screen = tmux.wait_for_screen(&["count: 2", "keys: 5"]);
+    // The marker moved one column right of the border's inner edge.
+    assert!(screen.lines().any(|line| line.starts_with("│ ^ ")), "{screen}");
+    tmux.run(&["resize-window", "-t", "t", "-x", "70", "-y", "18"]);
+    let screen = tmux.wait_for_screen(&["size: 70x18"]);
+    assert_eq!(screen.lines().next().map(|line| line.chars().count()), Some(70), "{screen}");
+    tmux.keys(&["q"]);
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    let screen = tmux.screen();
+    assert!(screen.lines().any(|line| line == "count=2 keys=6"), "{screen}");
+    let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
+    assert!(stty.split_whitespace().any(|flag| flag == "icanon"), "{stty}");
+}
+
+#[test]
+fn unload_puts_back_the_mode_raw_mode_replaced() {
+    let tmux = Tmux::new();
+    // The plugin turns raw mode on and returns; `tau call` then unloads it.
+    tmux.start(&pane_command(tmux.dir.path(), "", "raw_on"));
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    assert!(tmux.screen().lines().any(|line| line.trim() == "true"), "raw mode was on: {}", tmux.screen());
+    let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
+    let flags: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(flags.contains(&flag), "{flag} is off after the unload: {stty}");
+    }
 }

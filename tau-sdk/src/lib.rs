@@ -79,6 +79,8 @@ pub mod __private {
         crate::context::host().map(crate::runtime::Handle::from_table)
     }
 
+    pub use crate::plugin::at_unload::at_unload;
+
     /// True if this thread drives the runtime it would use now: blocking
     /// here would deadlock it (the tokio shim's `blocking_*` check).
     pub fn is_driving() -> bool {

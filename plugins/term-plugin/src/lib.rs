@@ -143,6 +143,14 @@ impl TermPlugin {
         Ok(format!("ready={ready} waited={waited} ticks_during={}", after - before))
     }
 
+    /// Turns raw mode on and leaves it on (the unload puts it back); returns
+    /// whether crossterm reports it on.
+    #[tau::export]
+    pub fn raw_on(&self) -> Result<bool, String> {
+        terminal::enable_raw_mode().map_err(|error| format!("raw mode: {error}"))?;
+        terminal::is_raw_mode_enabled().map_err(|error| error.to_string())
+    }
+
     /// `event::poll` with no terminal: the error crossterm gives, as text.
     #[tau::export]
     pub fn poll_error(&self) -> String {

@@ -180,6 +180,7 @@ pub unsafe fn destroy<P>(
             },
         )
     };
+    super::at_unload::run_hooks();
     crate::context::uninstall_host_table();
     if status != CALL_OK {
         status

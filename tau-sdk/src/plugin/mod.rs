@@ -75,6 +75,7 @@
 //! What the macros generate is described in [`abi`].
 
 pub mod abi;
+pub(crate) mod at_unload;
 #[doc(hidden)]
 pub mod crossing;
 #[doc(hidden)]
