@@ -200,9 +200,13 @@ fn no_terminal_is_a_clear_error() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     // crossterm opens /dev/tty, which a process without a terminal cannot;
-    // its reader reports that with this message (upstream's wording), and
-    // the host goes on (the export returned, the exit code is 0).
-    assert_eq!(stdout.trim(), "Other: Failed to initialize input reader");
+    // its reader says so (upstream's words, then the cause), and the host
+    // goes on (the export returned, the exit code is 0).
+    assert_eq!(
+        stdout.trim(),
+        "Other: Failed to initialize input reader: no terminal: stdin is not a tty and /dev/tty cannot be \
+         opened (No such device or address (os error 6)); run the program in a terminal"
+    );
 }
 
 #[test]

@@ -52,7 +52,18 @@ pub(crate) struct UnixInternalEventSource {
 
 impl UnixInternalEventSource {
     pub fn new() -> io::Result<Self> {
-        UnixInternalEventSource::from_file_descriptor(tty_fd()?)
+        let made = tty_fd().and_then(UnixInternalEventSource::from_file_descriptor);
+        if let Err(error) = &made {
+            *INIT_ERROR.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(if tty_fd().is_err() {
+                format!(
+                    "no terminal: stdin is not a tty and /dev/tty cannot be opened ({error}); \
+                     run the program in a terminal"
+                )
+            } else {
+                format!("the terminal cannot be watched: {error}")
+            });
+        }
+        made
     }
 
     pub(crate) fn from_file_descriptor(input_fd: FileDesc<'static>) -> io::Result<Self> {
@@ -154,6 +165,16 @@ impl EventSource for UnixInternalEventSource {
     fn waker(&self) -> Waker {
         self.waker.clone()
     }
+}
+
+/// Why the last source could not be made (crossterm's reader reports it).
+static INIT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+/// Why the event source could not be made, for crossterm's "Failed to
+/// initialize input reader".
+pub(crate) fn init_error() -> String {
+    let error = INIT_ERROR.lock().unwrap_or_else(|poison| poison.into_inner());
+    error.clone().unwrap_or_else(|| "the cause is unknown".to_string())
 }
 
 /// The reactor's view of the terminal: the tty's readiness and `SIGWINCH`.
