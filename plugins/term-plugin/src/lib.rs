@@ -151,6 +151,32 @@ impl TermPlugin {
         terminal::is_raw_mode_enabled().map_err(|error| error.to_string())
     }
 
+    /// For the latency bench (`tau-host/benches/terminal.rs`): in raw mode,
+    /// answers each of the next `count` key events of an `EventStream` with
+    /// one byte `k` on stdout (a pipe to the bench), after one byte `r`
+    /// once it listens; returns how many.
+    #[tau::export]
+    pub async fn echo_keys(&self, count: u32) -> Result<u32, String> {
+        terminal::enable_raw_mode().map_err(|error| format!("raw mode: {error}"))?;
+        let mut events = EventStream::new();
+        let mut out = std::io::stdout();
+        out.write_all(b"r").and_then(|()| out.flush()).map_err(|error| error.to_string())?;
+        let mut seen = 0;
+        while seen < count {
+            match events.next().await {
+                Some(Ok(event::Event::Key(_))) => {
+                    out.write_all(b"k").and_then(|()| out.flush()).map_err(|error| error.to_string())?;
+                    seen += 1;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error.to_string()),
+                None => break,
+            }
+        }
+        let _ = terminal::disable_raw_mode();
+        Ok(seen)
+    }
+
     /// `event::poll` with no terminal: the error crossterm gives, as text.
     #[tau::export]
     pub fn poll_error(&self) -> String {
