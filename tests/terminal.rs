@@ -177,9 +177,18 @@ fn poll_and_read_report_keys_resizes_and_pastes_exactly() {
 
 #[test]
 fn cursor_position_while_an_event_stream_waits() {
+    position_is_9_4("position_while_streaming");
+}
+
+#[test]
+fn cursor_position_from_the_blocking_pool_while_a_stream_task_waits() {
+    position_is_9_4("position_with_stream_task");
+}
+
+fn position_is_9_4(export: &str) {
     let tmux = Tmux::new();
     // Column 10, row 5 (1-based in the escape sequence; crossterm is 0-based).
-    tmux.start(&pane_command(tmux.dir.path(), "clear; printf '\\033[5;10H'; ", "position_while_streaming"));
+    tmux.start(&pane_command(tmux.dir.path(), "clear; printf '\\033[5;10H'; ", export));
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     let screen = tmux.screen();

@@ -99,6 +99,32 @@ impl TermPlugin {
         Ok(format!("{column},{row}"))
     }
 
+    /// `cursor::position()` from the blocking pool while another task of
+    /// this plugin waits in an `EventStream` (the reply wakes both): the
+    /// position, or an error if it did not come within 10 s.
+    #[tau::export]
+    pub async fn position_with_stream_task(&self) -> Result<String, String> {
+        let _raw = RawTerminal::enter()?;
+        let (started, ready) = tau::sync::oneshot::channel();
+        let stream = tau::spawn(async move {
+            let mut events = EventStream::new();
+            let first = futures::poll!(events.next());
+            let _ = started.send(first.is_pending());
+            events.next().await.map(|event| format!("{event:?}"))
+        });
+        if !ready.await.map_err(|_| "the stream task ended".to_string())? {
+            return Err("an event was already waiting".to_string());
+        }
+        let position =
+            tau::time::timeout(Duration::from_secs(10), tau::task::spawn_blocking(cursor::position))
+                .await
+                .map_err(|_| "cursor::position did not return within 10 s".to_string())?
+                .map_err(|error| error.to_string())?;
+        stream.abort();
+        let (column, row) = position.map_err(|error| format!("cursor::position: {error}"))?;
+        Ok(format!("{column},{row}"))
+    }
+
     /// `event::poll(ms)` on the blocking pool with nothing typed: false,
     /// after about `ms` (returned: the milliseconds it took).
     #[tau::export]

@@ -5,9 +5,19 @@
 //! reader, so `cursor::position()` and the keyboard-enhancement query keep
 //! working while a stream is active: their replies are taken by the query,
 //! and the events that came before them stay queued for the stream.
+//!
+//! The stream never waits for the reader's lock: a sync call on another
+//! thread (`cursor::position()` from `spawn_blocking`) may hold it while it
+//! waits on the runtime, and a task blocking the runtime's thread on that
+//! lock could deadlock both. While the lock is held elsewhere, the stream
+//! tries again every millisecond on tau's timer. Such a call's wait also
+//! takes the one waker slot of the tty's readiness; it wakes the stream
+//! when it is done, so that the stream registers again.
 
 use std::{
-    fmt, io,
+    fmt,
+    future::Future,
+    io,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -17,8 +27,12 @@ use std::{
 use futures_core::stream::Stream;
 
 use crate::event::{
-    filter::EventFilter, poll_internal, read_internal, source::unix::tau::Wakeup, Event, InternalEvent,
+    filter::EventFilter, read::InternalEventReader, source::unix::tau::Wakeup, Event, InternalEvent,
+    INTERNAL_EVENT_READER,
 };
+
+/// How long the stream waits before it tries a busy reader again.
+const BUSY_RETRY: Duration = Duration::from_millis(1);
 
 /// A stream of `Result<Event>`, woken by tau's reactor.
 ///
@@ -27,6 +41,7 @@ use crate::event::{
 /// whichever asks first.
 pub struct EventStream {
     wakeup: Option<Arc<Wakeup>>,
+    retry: Option<Pin<Box<tau::time::Sleep>>>,
 }
 
 impl fmt::Debug for EventStream {
@@ -37,7 +52,7 @@ impl fmt::Debug for EventStream {
 
 impl Default for EventStream {
     fn default() -> Self {
-        EventStream { wakeup: None }
+        EventStream { wakeup: None, retry: None }
     }
 }
 
@@ -53,9 +68,20 @@ impl Stream for EventStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            match poll_internal(Some(Duration::ZERO), &EventFilter) {
+            let Some(mut guard) = INTERNAL_EVENT_READER.try_lock() else {
+                // Another thread reads (see the module docs): try again soon.
+                let retry = self.retry.get_or_insert_with(|| Box::pin(tau::time::sleep(BUSY_RETRY)));
+                if retry.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.retry = None;
+                continue;
+            };
+            self.retry = None;
+            let reader = guard.get_or_insert_with(InternalEventReader::default);
+            match reader.poll(Some(Duration::ZERO), &EventFilter) {
                 Ok(true) => {
-                    return match read_internal(&EventFilter) {
+                    return match reader.read(&EventFilter) {
                         Ok(InternalEvent::Event(event)) => Poll::Ready(Some(Ok(event))),
                         Ok(_) => continue, // the filter lets only events through
                         Err(error) => Poll::Ready(Some(Err(error))),
@@ -64,6 +90,7 @@ impl Stream for EventStream {
                 Ok(false) => {}
                 Err(error) => return Poll::Ready(Some(Err(error))),
             }
+            drop(guard);
             if self.wakeup.is_none() {
                 match Wakeup::of_tty() {
                     Ok(wakeup) => self.wakeup = Some(wakeup),
@@ -74,7 +101,10 @@ impl Stream for EventStream {
             match wakeup.poll(cx) {
                 Poll::Ready(Ok(())) => continue,
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    wakeup.park_stream(cx.waker());
+                    return Poll::Pending;
+                }
             }
         }
     }

@@ -96,7 +96,7 @@ impl UnixInternalEventSource {
         let wakeup = Arc::clone(&self.wakeup);
         #[cfg(feature = "event-stream")]
         let waker = self.waker.clone();
-        on_runtime(async move {
+        let waited = on_runtime(async move {
             let mut deadline = pin!(async move {
                 match timeout {
                     Some(timeout) => tau::time::sleep(timeout).await,
@@ -114,7 +114,11 @@ impl UnixInternalEventSource {
                 deadline.as_mut().poll(cx).map(Ok)
             })
             .await
-        })
+        });
+        // This wait took the tty's and the resize's one waker slot from an
+        // `EventStream` that may wait too: wake it, so it registers again.
+        self.wakeup.wake_stream();
+        waited
     }
 }
 
@@ -182,6 +186,8 @@ pub(crate) fn init_error() -> String {
 pub(crate) struct Wakeup {
     tty: AsyncFd<OwnedFd>,
     resizes: Mutex<Resizes>,
+    /// The waker of the last `EventStream` that went to sleep.
+    stream: Mutex<Option<std::task::Waker>>,
 }
 
 struct Resizes {
@@ -209,7 +215,11 @@ impl Wakeup {
             let owned = unsafe { OwnedFd::from_raw_fd(duplicate) };
             let tty = AsyncFd::with_interest(owned, Interest::READABLE)?;
             let signal = signal(SignalKind::window_change())?;
-            Ok(Wakeup { tty, resizes: Mutex::new(Resizes { signal, pending: false }) })
+            Ok(Wakeup {
+                tty,
+                resizes: Mutex::new(Resizes { signal, pending: false }),
+                stream: Mutex::new(None),
+            })
         };
         let wakeup =
             Arc::new(if tau::__private::is_driving() { make()? } else { on_runtime(async move { make() })? });
@@ -247,6 +257,18 @@ impl Wakeup {
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
             Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Remembers the waker of a stream going to sleep on [`poll`](Self::poll).
+    #[cfg(feature = "event-stream")]
+    pub(crate) fn park_stream(&self, waker: &std::task::Waker) {
+        *self.stream.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(waker.clone());
+    }
+
+    fn wake_stream(&self) {
+        if let Some(waker) = self.stream.lock().unwrap_or_else(|poison| poison.into_inner()).take() {
+            waker.wake();
         }
     }
 
