@@ -79,50 +79,83 @@ impl Drop for Tmux {
 }
 
 /// The pane's command: `tau call <term-plugin> <args>` (see [`tau_pane`]).
-fn pane_command(tmux_dir: &Path, prelude: &str, args: &str) -> String {
-    tau_pane(tmux_dir, prelude, &format!("call {} {args}", library("term-plugin").display()))
+fn pane_command(tmux: &Tmux, prelude: &str, args: &str) -> String {
+    tau_pane(tmux, prelude, &format!("call {} {args}", library("term-plugin").display()))
 }
 
 /// The pane's command: `tau <args>`, then its exit code and `stty -a`
-/// written to the directory, then it waits to be killed.
-fn tau_pane(tmux_dir: &Path, prelude: &str, args: &str) -> String {
-    let rc = tmux_dir.join("rc");
-    let stty = tmux_dir.join("stty");
+/// written to the directory, then the `done` channel signalled (see
+/// [`finished`]), then it waits to be killed.
+fn tau_pane(tmux: &Tmux, prelude: &str, args: &str) -> String {
     format!(
-        "{prelude}TAU_CACHE_DIR={cache} {tau} {args} 2>{err}; echo $? > {rc}.tmp; stty -a > {stty}; \
-         mv {rc}.tmp {rc}; sleep 600",
+        "{prelude}TAU_CACHE_DIR={cache} {tau} {args} 2>{err}; echo $? > {rc}; stty -a > {stty}; \
+         tmux -L {socket} wait-for -S done; sleep 600",
         cache = cache_dir().display(),
         tau = env!("CARGO_BIN_EXE_tau"),
-        err = tmux_dir.join("err").display(),
-        rc = rc.display(),
-        stty = stty.display(),
+        err = tmux.path("err").display(),
+        rc = tmux.path("rc").display(),
+        stty = tmux.path("stty").display(),
+        socket = tmux.socket,
     )
 }
 
-/// Waits until `done` holds for the file at `path`. The pane's process is
-/// another program writing a file: there is no event to wait on but the
-/// file itself, so it is read every 20 ms, for at most 60 s.
-fn wait_for_file(path: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if done(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; {} holds {text:?}", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn log_lines(tmux: &Tmux, count: usize) -> Vec<String> {
-    let text = wait_for_file(&tmux.path("log"), "the events", |text| text.lines().count() > count);
-    text.lines().skip(1).map(str::to_string).collect()
-}
-
+/// Waits for the pane's command to signal `done` (at most 60 s); returns
+/// the host's exit code and what it wrote on stderr.
 fn finished(tmux: &Tmux) -> (String, String) {
-    let rc = wait_for_file(&tmux.path("rc"), "the host to exit", |text| text.ends_with('\n'));
+    let status = Command::new("timeout")
+        .args(["60", "tmux", "-L", &tmux.socket, "wait-for", "done"])
+        .status()
+        .expect("timeout (coreutils) runs");
     let errors = std::fs::read_to_string(tmux.path("err")).unwrap_or_default();
+    assert!(status.success(), "the host did not exit within 60 s ({status}); its stderr: {errors}");
+    let rc = std::fs::read_to_string(tmux.path("rc")).unwrap();
     (rc.trim().to_string(), errors)
+}
+
+/// The plugin's log, a FIFO the test reads: each line the plugin writes
+/// (it opens the file for each) arrives as it is written.
+struct Log {
+    lines: Vec<String>,
+    arrivals: std::sync::mpsc::Receiver<String>,
+}
+
+impl Log {
+    fn at(path: &Path) -> Log {
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a valid C string for the call.
+        assert_eq!(
+            unsafe { libc::mkfifo(name.as_ptr(), 0o600) },
+            0,
+            "mkfifo: {}",
+            std::io::Error::last_os_error()
+        );
+        let (sender, arrivals) = std::sync::mpsc::channel();
+        let path = path.to_path_buf();
+        // Each open waits for the plugin's next open; the read ends when it
+        // closes. The thread ends with the test's receiver.
+        std::thread::spawn(move || loop {
+            let Ok(text) = std::fs::read_to_string(&path) else { return };
+            for line in text.lines() {
+                if sender.send(line.to_string()).is_err() {
+                    return;
+                }
+            }
+        });
+        Log { lines: Vec::new(), arrivals }
+    }
+
+    /// Waits (at most 60 s) until `count` lines have arrived; returns them.
+    fn wait(&mut self, count: usize) -> &[String] {
+        while self.lines.len() < count {
+            match self.arrivals.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => self.lines.push(line),
+                Err(error) => {
+                    panic!("waiting for line {} of the log ({error}); so far: {:?}", count, self.lines)
+                }
+            }
+        }
+        &self.lines[..count]
+    }
 }
 
 fn key(code: &str, modifiers: &str) -> String {
@@ -134,17 +167,18 @@ fn key(code: &str, modifiers: &str) -> String {
 /// exit code and the terminal mode it left.
 fn type_and_resize(export: &str) {
     let tmux = Tmux::new();
-    tmux.start(&pane_command(tmux.dir.path(), "", &format!("{export} {} 7", tmux.path("log").display())));
-    wait_for_file(&tmux.path("log"), "the plugin to be ready", |text| text.starts_with("ready\n"));
+    let mut log = Log::at(&tmux.path("log"));
+    tmux.start(&pane_command(&tmux, "", &format!("{export} {} 7", tmux.path("log").display())));
+    assert_eq!(log.wait(1), ["ready"]);
     tmux.keys(&["a", "B", "Left", "C-c"]);
-    log_lines(&tmux, 4);
+    log.wait(5);
     tmux.run(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
-    log_lines(&tmux, 5);
+    log.wait(6);
     tmux.run(&["set-buffer", "pasted text"]);
     tmux.run(&["paste-buffer", "-p", "-t", "t"]);
-    log_lines(&tmux, 6);
+    log.wait(7);
     tmux.keys(&["Enter"]);
-    let events = log_lines(&tmux, 7);
+    let events = log.wait(8)[1..].to_vec();
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     assert_eq!(
@@ -188,7 +222,7 @@ fn cursor_position_from_the_blocking_pool_while_a_stream_task_waits() {
 fn position_is_9_4(export: &str) {
     let tmux = Tmux::new();
     // Column 10, row 5 (1-based in the escape sequence; crossterm is 0-based).
-    tmux.start(&pane_command(tmux.dir.path(), "clear; printf '\\033[5;10H'; ", export));
+    tmux.start(&pane_command(&tmux, "clear; printf '\\033[5;10H'; ", export));
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     let screen = tmux.screen();
@@ -233,7 +267,7 @@ fn another_plugins_timer_fires_while_poll_waits() {
         commands.display(),
         out.display()
     );
-    tmux.start(&tau_pane(tmux.dir.path(), "", &args));
+    tmux.start(&tau_pane(&tmux, "", &args));
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     let out = std::fs::read_to_string(out).unwrap();
@@ -260,7 +294,7 @@ fn the_ratatui_example_draws_counts_keys_and_follows_resizes() {
     let commands = tmux.path("commands");
     std::fs::write(&commands, "run\n").unwrap();
     let args = format!("run {} <{}", example("tui").display(), commands.display());
-    tmux.start(&tau_pane(tmux.dir.path(), "", &args));
+    tmux.start(&tau_pane(&tmux, "", &args));
     tmux.wait_for_screen(&["tau tui", "count: 0", "size: 80x24", "keys: 0"]);
     tmux.keys(&["+", "+", "+", "-", "Right"]);
     let screen = tmux.wait_for_screen(&["count: 2", "keys: 5"]);
@@ -282,7 +316,7 @@ fn the_ratatui_example_draws_counts_keys_and_follows_resizes() {
 fn unload_puts_back_the_mode_raw_mode_replaced() {
     let tmux = Tmux::new();
     // The plugin turns raw mode on and returns; `tau call` then unloads it.
-    tmux.start(&pane_command(tmux.dir.path(), "", "raw_on"));
+    tmux.start(&pane_command(&tmux, "", "raw_on"));
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     assert!(tmux.screen().lines().any(|line| line.trim() == "true"), "raw mode was on: {}", tmux.screen());
