@@ -22,7 +22,7 @@
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// `poll` result: the future is not finished.
 pub const POLL_PENDING: u8 = 0;
@@ -331,6 +331,44 @@ pub struct RuntimeTable {
     pub signal_poll: unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8,
     /// Ends a subscription, dropping its waker. From any thread.
     pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+
+    /// Subscribes to the terminal `fd` refers to. The host owns each
+    /// terminal once for the process: every subscriber's read gets every
+    /// byte typed once, in order, and raw mode is on while any subscriber
+    /// wants it (the mode before it comes back when none does). Revoking
+    /// the scope ends its subscriptions. Writes the key; returns 0,
+    /// `ENOTTY` for an fd that is not a terminal, another errno, or
+    /// [`ERR_GONE`]. From any thread.
+    pub tty_subscribe: unsafe extern "C" fn(rt: *const RtContext, fd: i32, key: *mut u64) -> i32,
+    /// Reads up to `len` bytes typed since this subscriber's last read
+    /// into `buf`, draining the tty (for every subscriber) if this one has
+    /// none buffered: returns 0 and writes the count to `*read` (0 means
+    /// the tty's end of file), `EAGAIN` if nothing is there now, another
+    /// errno, or [`ERR_GONE`] for a subscription that ended. Never blocks;
+    /// from any thread.
+    pub tty_read: unsafe extern "C" fn(
+        rt: *const RtContext,
+        key: u64,
+        buf: *mut u8,
+        len: usize,
+        read: *mut usize,
+    ) -> i32,
+    /// [`POLL_READY`] if a `tty_read` would return at once because bytes
+    /// are buffered for this subscriber (another's read drained the tty) or
+    /// the tty closed; else stores the waker, woken when bytes are
+    /// buffered for it ([`POLL_PENDING`]). The tty itself becoming readable
+    /// is the subscriber's to watch (`io_register` of its own fd).
+    /// [`POLL_GONE`] for a subscription that ended. From any thread.
+    pub tty_poll_buffered: unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8,
+    /// Says whether this subscriber wants raw mode (`on`); 0, an errno
+    /// (the mode could not be read or set; the wish is then unchanged), or
+    /// [`ERR_GONE`]. From any thread.
+    pub tty_set_raw: unsafe extern "C" fn(rt: *const RtContext, key: u64, on: bool) -> i32,
+    /// 1 if the subscriber's terminal is in raw mode (by anyone's wish), 0
+    /// if not, [`ERR_GONE`] for a subscription that ended. From any thread.
+    pub tty_is_raw: unsafe extern "C" fn(rt: *const RtContext, key: u64) -> i32,
+    /// Ends a subscription (its wish for raw mode with it). From any thread.
+    pub tty_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 }
 
 // SAFETY: the table is immutable after construction and every function in it

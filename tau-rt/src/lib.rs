@@ -34,6 +34,7 @@ mod slab;
 mod sync;
 mod table;
 mod timer;
+mod tty;
 mod waker;
 
 pub use alloc::GLOBAL_ALLOCATOR;

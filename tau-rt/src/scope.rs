@@ -165,7 +165,8 @@ impl RuntimeScope {
     /// report the scope gone; then its tasks are cancelled (their futures
     /// dropped on the driver thread, a task in the middle of a poll right
     /// after it), and its timers and IO registrations are removed, their
-    /// waiters woken so that they see it. Returns how many tasks were
+    /// waiters woken so that they see it; last, its terminal subscriptions
+    /// end (raw mode it wanted is let go). Returns how many tasks were
     /// cancelled.
     ///
     /// Runs on the thread that drives the runtime: handed to it if another
@@ -175,7 +176,12 @@ impl RuntimeScope {
     pub fn revoke(&self) -> usize {
         self.scope.revoked.store(true, Ordering::Release);
         let scope = Arc::clone(&self.scope);
-        self.scope.shared.on_driver(move |shared| shared.revoke(&scope)).unwrap_or(0)
+        let cancelled = self.scope.shared.on_driver(move |shared| shared.revoke(&scope)).unwrap_or(0);
+        // After the tasks' drops (which may still let go of raw mode
+        // themselves): the owner's terminal subscriptions end, and the
+        // terminal's mode follows the wishes of those left.
+        crate::tty::release_scope(Arc::as_ptr(&self.scope) as usize);
+        cancelled
     }
 
     /// Drops the owner's blocking jobs that have not started and waits up

@@ -227,16 +227,7 @@ fn dispatch(read_fd: RawFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn noop_waker() -> FfiWaker {
-        unsafe extern "C" fn clone(data: *const std::ffi::c_void) -> FfiWaker {
-            FfiWaker { data, vtable: &NOOP }
-        }
-        unsafe extern "C" fn nothing(_data: *const std::ffi::c_void) {}
-        static NOOP: crate::abi::FfiWakerVTable =
-            crate::abi::FfiWakerVTable { clone, wake: nothing, wake_by_ref: nothing, drop: nothing };
-        FfiWaker { data: std::ptr::null(), vtable: &NOOP }
-    }
+    use crate::waker::tests::noop_waker;
 
     #[test]
     fn forbidden_and_out_of_range_signals_are_refused() {

@@ -41,6 +41,12 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         signal_subscribe,
         signal_poll,
         signal_unsubscribe,
+        tty_subscribe,
+        tty_read,
+        tty_poll_buffered,
+        tty_set_raw,
+        tty_is_raw,
+        tty_unsubscribe,
     }
 }
 
@@ -251,6 +257,12 @@ static GONE: RuntimeTable = RuntimeTable {
     signal_subscribe: gone_signal_subscribe,
     signal_poll,
     signal_unsubscribe,
+    tty_subscribe: gone_tty_subscribe,
+    tty_read,
+    tty_poll_buffered,
+    tty_set_raw,
+    tty_is_raw,
+    tty_unsubscribe,
 };
 
 unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
@@ -346,5 +358,78 @@ unsafe extern "C" fn signal_unsubscribe(_rt: *const RtContext, key: u64) {
 }
 
 unsafe extern "C" fn gone_signal_subscribe(_rt: *const RtContext, _signal: i32, _key: *mut u64) -> i32 {
+    ERR_GONE
+}
+
+unsafe extern "C" fn tty_subscribe(rt: *const RtContext, fd: i32, key: *mut u64) -> i32 {
+    // SAFETY: table contract.
+    let scope = unsafe { Scope::from_rt(rt) };
+    if scope.is_gone() {
+        return ERR_GONE;
+    }
+    match crate::tty::subscribe(fd, rt as usize) {
+        // A revoke that began meanwhile may have released the scope's
+        // subscriptions before this one was there: it would outlive them.
+        Ok(subscribed) if scope.is_gone() => {
+            crate::tty::unsubscribe(subscribed);
+            ERR_GONE
+        }
+        Ok(subscribed) => {
+            // SAFETY: `key` is a valid out-pointer (table contract).
+            unsafe { *key = subscribed };
+            0
+        }
+        Err(errno) => errno,
+    }
+}
+
+/// Like signal subscriptions, the terminal's are process-wide and keyed:
+/// the revoke of their scope ends them, and a key that ended reports it.
+unsafe extern "C" fn tty_read(
+    _rt: *const RtContext,
+    key: u64,
+    buf: *mut u8,
+    len: usize,
+    read: *mut usize,
+) -> i32 {
+    // SAFETY: `buf` is valid for `len` bytes for the call (table contract).
+    let buf = unsafe { std::slice::from_raw_parts_mut(buf, len) };
+    match crate::tty::read(key, buf) {
+        Ok(count) => {
+            // SAFETY: `read` is a valid out-pointer (table contract).
+            unsafe { *read = count };
+            0
+        }
+        Err(libc::ENOENT) => ERR_GONE,
+        Err(errno) => errno,
+    }
+}
+
+unsafe extern "C" fn tty_poll_buffered(_rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8 {
+    // SAFETY: `waker` is borrowed for the call (table contract).
+    match crate::tty::poll_buffered(key, unsafe { &*waker }) {
+        Some(true) => crate::abi::POLL_READY,
+        Some(false) => crate::abi::POLL_PENDING,
+        None => POLL_GONE,
+    }
+}
+
+unsafe extern "C" fn tty_set_raw(_rt: *const RtContext, key: u64, on: bool) -> i32 {
+    match crate::tty::set_raw(key, on) {
+        Ok(()) => 0,
+        Err(libc::ENOENT) => ERR_GONE,
+        Err(errno) => errno,
+    }
+}
+
+unsafe extern "C" fn tty_is_raw(_rt: *const RtContext, key: u64) -> i32 {
+    crate::tty::is_raw(key).map_or(ERR_GONE, i32::from)
+}
+
+unsafe extern "C" fn tty_unsubscribe(_rt: *const RtContext, key: u64) {
+    crate::tty::unsubscribe(key);
+}
+
+unsafe extern "C" fn gone_tty_subscribe(_rt: *const RtContext, _fd: i32, _key: *mut u64) -> i32 {
     ERR_GONE
 }

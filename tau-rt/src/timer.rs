@@ -404,18 +404,9 @@ impl Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::waker::tests::noop_waker;
 
     const MS: u64 = TICK_NS;
-
-    fn noop_waker() -> FfiWaker {
-        unsafe extern "C" fn clone(data: *const std::ffi::c_void) -> FfiWaker {
-            FfiWaker { data, vtable: &NOOP }
-        }
-        unsafe extern "C" fn noop(_: *const std::ffi::c_void) {}
-        static NOOP: crate::abi::FfiWakerVTable =
-            crate::abi::FfiWakerVTable { clone, wake: noop, wake_by_ref: noop, drop: noop };
-        FfiWaker { data: std::ptr::null(), vtable: &NOOP }
-    }
 
     fn poll(timers: &mut Timers, key: &mut u64, deadline: u64, now: u64) -> &'static str {
         match timers.poll(key, deadline, 1, || now, |_| true) {

@@ -47,3 +47,20 @@ unsafe extern "C" fn task_waker_wake(data: *const c_void) {
         shared.wake_remote(word);
     }
 }
+
+/// Test helpers shared by the runtime's unit tests.
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A waker that does nothing (and owns nothing).
+    pub(crate) fn noop_waker() -> FfiWaker {
+        unsafe extern "C" fn clone(data: *const c_void) -> FfiWaker {
+            FfiWaker { data, vtable: &NOOP }
+        }
+        unsafe extern "C" fn nothing(_data: *const c_void) {}
+        static NOOP: FfiWakerVTable =
+            FfiWakerVTable { clone, wake: nothing, wake_by_ref: nothing, drop: nothing };
+        FfiWaker { data: std::ptr::null(), vtable: &NOOP }
+    }
+}

@@ -40,6 +40,7 @@ pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod tty;
 
 use std::future::Future;
 

@@ -65,6 +65,13 @@ struct Edit {
     why: String,
     find: String,
     replace: String,
+    /// How many times `find` occurs (each is replaced): 1 unless said.
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Materialises every vendored crate under `vendor_root` (the `vendor/`
@@ -307,12 +314,12 @@ fn apply_edit(dir: &Path, edit: &Edit) -> Result<(), String> {
     let path = dir.join(&edit.file);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("edit of {}: {e}", edit.file))?;
     match text.matches(edit.find.as_str()).count() {
-        1 => std::fs::write(&path, text.replacen(&edit.find, &edit.replace, 1))
+        count if count == edit.times => std::fs::write(&path, text.replace(&edit.find, &edit.replace))
             .map_err(|e| format!("edit of {}: {e}", edit.file)),
         count => Err(format!(
-            "edit of {}: the text to replace occurs {count} times, not once; upstream changed: \
+            "edit of {}: the text to replace occurs {count} times, not {}; upstream changed: \
              update vendor.toml",
-            edit.file
+            edit.file, edit.times
         )),
     }
 }
@@ -367,6 +374,25 @@ mod tests {
         builder.into_inner().unwrap().finish().unwrap();
         let sum = hex(&Sha256::digest(std::fs::read(&file).unwrap()));
         (file, sum)
+    }
+
+    #[test]
+    fn an_edit_replaces_as_many_occurrences_as_it_says_and_no_other_count() {
+        let temp = tempfile::tempdir().unwrap();
+        write(&temp.path().join("src/lib.rs"), "fn a() {}\nfn a() {}\n");
+        let edit = |times: &str| -> Edit {
+            toml::from_str(&format!(
+                "file = \"src/lib.rs\"\nwhy = \"test\"\nfind = \"fn a\"\nreplace = \"fn b\"\n{times}"
+            ))
+            .unwrap()
+        };
+        let error = apply_edit(temp.path(), &edit("")).unwrap_err();
+        assert!(error.contains("occurs 2 times, not 1"), "{error}");
+        apply_edit(temp.path(), &edit("times = 2")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(temp.path().join("src/lib.rs")).unwrap(),
+            "fn b() {}\nfn b() {}\n"
+        );
     }
 
     #[test]

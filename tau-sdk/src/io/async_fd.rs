@@ -289,7 +289,7 @@ impl fmt::Display for RuntimeGone {
 
 impl std::error::Error for RuntimeGone {}
 
-fn gone_error() -> io::Error {
+pub(crate) fn gone_error() -> io::Error {
     io::Error::other(RuntimeGone)
 }
 

@@ -1,6 +1,6 @@
 //! IO readiness on the shared reactor.
 
-mod async_fd;
+pub(crate) mod async_fd;
 mod interest;
 
 pub use crate::ffi_waker::{make_ffi_waker, FfiWaker};

@@ -4,9 +4,12 @@
 //! terminal) and `SIGWINCH` arrives through the host's signal facility
 //! ([`tau::signal::unix`]): no thread, no handler of crossterm's own.
 //!
-//! The tty is never switched to non-blocking mode (its open file
-//! description is shared with the shell and the host): a read happens only
-//! after `poll(2)` with a zero timeout says there is something to read.
+//! The tty's bytes come from the process's one owner of the terminal
+//! ([`tau::tty`], see `tau_tty.rs`): a read there drains the tty for every
+//! plugin's crossterm, so each sees every key whole, exactly once. The
+//! owner never switches the tty to non-blocking mode (its open file
+//! description is shared with the shell and the host): it reads only after
+//! `poll(2)` with a zero timeout says there is something to read.
 //!
 //! Waiting in the sync calls (`event::poll`, `event::read`,
 //! `cursor::position`):
@@ -16,7 +19,8 @@
 //!   readiness: the runtime and every other plugin keep running;
 //! - on the thread that drives the runtime (inside a task), nothing else
 //!   can run until the call returns: the wait is a plain `poll(2)` of the
-//!   tty for at most the caller's timeout, and a resize that arrives
+//!   tty for at most the caller's timeout (in slices of 50 ms, to see keys
+//!   another plugin's thread read for this one), and a resize that arrives
 //!   meanwhile is reported by the next call. Use `EventStream` in tasks.
 
 use std::collections::VecDeque;
@@ -30,6 +34,7 @@ use std::time::Duration;
 
 use tau::io::{AsyncFd, Interest};
 use tau::signal::unix::{signal, Signal, SignalKind};
+use tau::tty::Tty;
 
 #[cfg(feature = "event-stream")]
 use crate::event::sys::Waker;
@@ -40,6 +45,10 @@ use crate::terminal::sys::file_descriptor::{tty_fd, FileDesc};
 
 /// What one read takes from the tty at most.
 const TTY_BUFFER_SIZE: usize = 1_024;
+
+/// The longest a sync wait on the runtime's thread sleeps in `poll(2)`
+/// before it looks for keys another plugin's read left for this one.
+const DRIVER_WAIT_SLICE: Duration = Duration::from_millis(50);
 
 pub(crate) struct UnixInternalEventSource {
     parser: Parser,
@@ -91,7 +100,8 @@ impl UnixInternalEventSource {
     /// was woken or `timeout` passed (see the module docs for where).
     fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
         if tau::__private::is_driving() {
-            return poll_readable(self.tty_fd.raw_fd(), timeout).map(drop);
+            let slice = timeout.map_or(DRIVER_WAIT_SLICE, |timeout| timeout.min(DRIVER_WAIT_SLICE));
+            return poll_readable(self.tty_fd.raw_fd(), Some(slice)).map(drop);
         }
         let wakeup = Arc::clone(&self.wakeup);
         #[cfg(feature = "event-stream")]
@@ -139,24 +149,23 @@ impl EventSource for UnixInternalEventSource {
                 let (columns, rows) = crate::terminal::size()?;
                 return Ok(Some(InternalEvent::Event(Event::Resize(columns, rows))));
             }
-            if poll_readable(self.tty_fd.raw_fd(), Some(Duration::ZERO))? {
-                let count = match self.tty_fd.read(&mut self.tty_buffer) {
-                    Ok(0) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the terminal was closed (end of file on the tty)",
-                        ))
-                    }
-                    Ok(count) => count,
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
-                    Err(error) => return Err(error),
-                };
-                self.parser.advance(&self.tty_buffer[..count], count == TTY_BUFFER_SIZE);
-                if let Some(event) = self.parser.next() {
-                    return Ok(Some(event));
+            match self.wakeup.terminal.try_read(&mut self.tty_buffer) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the terminal was closed (end of file on the tty)",
+                    ))
                 }
-                continue;
+                Ok(count) => {
+                    self.parser.advance(&self.tty_buffer[..count], count == TTY_BUFFER_SIZE);
+                    if let Some(event) = self.parser.next() {
+                        return Ok(Some(event));
+                    }
+                    continue;
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
             }
             if timeout.elapsed() {
                 return Ok(None);
@@ -181,9 +190,12 @@ pub(crate) fn init_error() -> String {
     error.clone().unwrap_or_else(|| "the cause is unknown".to_string())
 }
 
-/// The reactor's view of the terminal: the tty's readiness and `SIGWINCH`.
-/// One per library, shared by the event source and every `EventStream`.
+/// The reactor's view of the terminal: the tty's readiness, the keys
+/// another plugin's read left for this one, and `SIGWINCH`. One per
+/// library, shared by the event source and every `EventStream`.
 pub(crate) struct Wakeup {
+    /// This library's subscription to the terminal's owner.
+    terminal: Arc<Tty>,
     tty: AsyncFd<OwnedFd>,
     resizes: Mutex<Resizes>,
     /// The waker of the last `EventStream` that went to sleep.
@@ -216,6 +228,7 @@ impl Wakeup {
             let tty = AsyncFd::with_interest(owned, Interest::READABLE)?;
             let signal = signal(SignalKind::window_change())?;
             Ok(Wakeup {
+                terminal: crate::tau_tty::tty()?,
                 tty,
                 resizes: Mutex::new(Resizes { signal, pending: false }),
                 stream: Mutex::new(None),
@@ -237,8 +250,9 @@ impl Wakeup {
     }
 
     /// Ready when the tty may have become readable (its readiness is then
-    /// cleared: the caller reads only after `poll(2)` says so) or a resize
-    /// arrived; otherwise `cx` is woken when either happens.
+    /// cleared: the owner reads only after `poll(2)` says so), another
+    /// plugin's read left keys for this one, or a resize arrived; otherwise
+    /// `cx` is woken when one of them happens.
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         {
             let mut resizes = self.resizes.lock().unwrap_or_else(|poison| poison.into_inner());
@@ -249,6 +263,9 @@ impl Wakeup {
                 resizes.pending = true;
                 return Poll::Ready(Ok(()));
             }
+        }
+        if self.terminal.poll_buffered(cx).is_ready() {
+            return Poll::Ready(Ok(()));
         }
         match self.tty.poll_read_ready(cx) {
             Poll::Ready(Ok(mut guard)) => {

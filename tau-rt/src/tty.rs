@@ -1,0 +1,462 @@
+//! The process's terminal, owned by the host: one reader of the tty's
+//! bytes and one keeper of its mode, however many plugin libraries (each
+//! with its own copy of crossterm and of crossterm's statics) use it.
+//!
+//! Two libraries reading one tty would each take whatever bytes the kernel
+//! had when they asked: an escape sequence split between them, a key seen
+//! by one only. Two libraries saving "the mode before raw mode" would save
+//! each other's raw mode and restore it. So plugins subscribe here through
+//! the runtime table, and:
+//!
+//! - a read through any subscription drains the tty (`poll(2)` first: the
+//!   tty is never made non-blocking, its file description is the shell's)
+//!   into the buffer of *every* reading subscription of that terminal, in
+//!   order; each then reads its own buffer, so every subscriber sees every
+//!   byte exactly once, and sequences whole. A subscriber whose bytes
+//!   arrived through another's drain is woken;
+//! - raw mode is on while any subscription of the terminal wants it: the
+//!   mode before it is saved once, when the first one asks, and put back
+//!   when the last one lets go, unsubscribes, or its scope is revoked (the
+//!   plugin unloaded).
+//!
+//! State is process-wide (like [`signal`](crate::signal)'s): a terminal is
+//! the process's, whichever runtime or scope reaches it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::abi::FfiWaker;
+
+/// Bytes kept for a subscriber that does not read them: past this, the
+/// oldest go (a subscriber that stopped reading must not grow without end).
+const BUFFER_LIMIT: usize = 64 * 1024;
+
+/// What one `read(2)` of the tty takes at most.
+const CHUNK: usize = 1024;
+
+static OWNER: Mutex<Owner> =
+    Mutex::new(Owner { next_key: 0, terminals: BTreeMap::new(), subscribers: BTreeMap::new() });
+
+struct Owner {
+    next_key: u64,
+    /// By device number (`st_rdev`): each terminal once, whichever fd names it.
+    terminals: BTreeMap<u64, Terminal>,
+    subscribers: BTreeMap<u64, Subscriber>,
+}
+
+struct Terminal {
+    /// The owner's own duplicate of the first subscriber's fd.
+    fd: OwnedFd,
+    /// The mode before raw mode, while raw mode is on.
+    saved: Option<libc::termios>,
+    /// The tty reported end of file (hung up): every read now returns 0.
+    closed: bool,
+}
+
+struct Subscriber {
+    device: u64,
+    /// The scope it came through: revoking the scope ends it.
+    scope: usize,
+    /// Set by its first read: only readers get the bytes.
+    reading: bool,
+    wants_raw: bool,
+    buffer: VecDeque<u8>,
+    waker: Option<FfiWaker>,
+}
+
+fn lock() -> MutexGuard<'static, Owner> {
+    OWNER.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// Subscribes to the terminal `fd` refers to, for `scope`; returns the key,
+/// or an errno (`ENOTTY` if `fd` is not a terminal).
+pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
+    // SAFETY: `isatty` reads no memory of ours; a bad fd is an error.
+    if unsafe { libc::isatty(fd) } != 1 {
+        return Err(libc::ENOTTY);
+    }
+    // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `stat` is valid for the call.
+    if unsafe { libc::fstat(fd, &mut stat) } != 0 {
+        return Err(errno());
+    }
+    let device = stat.st_rdev as u64;
+    let mut owner = lock();
+    if let std::collections::btree_map::Entry::Vacant(entry) = owner.terminals.entry(device) {
+        // SAFETY: F_DUPFD_CLOEXEC makes a new fd (or fails with -1).
+        let duplicate = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if duplicate < 0 {
+            return Err(errno());
+        }
+        // SAFETY: `duplicate` is a fresh fd nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(duplicate) };
+        entry.insert(Terminal { fd, saved: None, closed: false });
+    }
+    owner.next_key += 1;
+    let key = owner.next_key;
+    let subscriber =
+        Subscriber { device, scope, reading: false, wants_raw: false, buffer: VecDeque::new(), waker: None };
+    owner.subscribers.insert(key, subscriber);
+    Ok(key)
+}
+
+/// Reads what is there for `key` into `buf`: `Ok(n > 0)` bytes, `Ok(0)` at
+/// the tty's end of file, `Err(EAGAIN)` if nothing is there now, `Err(ENOENT)`
+/// for a key not subscribed, another errno if reading the tty failed.
+pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<usize, i32> {
+    let mut wakers = Vec::new();
+    let result = {
+        let mut owner = lock();
+        let subscriber = owner.subscribers.get_mut(&key).ok_or(libc::ENOENT)?;
+        subscriber.reading = true;
+        let device = subscriber.device;
+        let drained =
+            if subscriber.buffer.is_empty() { owner.drain(device, key, &mut wakers) } else { Ok(()) };
+        let closed = owner.terminals.get(&device).is_some_and(|terminal| terminal.closed);
+        let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
+        if !subscriber.buffer.is_empty() {
+            Ok(take(&mut subscriber.buffer, buf))
+        } else if let Err(errno) = drained {
+            Err(errno)
+        } else if closed || buf.is_empty() {
+            Ok(0)
+        } else {
+            Err(libc::EAGAIN)
+        }
+    };
+    // Woken outside the lock: a wake may poll (and lock) at once.
+    wakers.into_iter().for_each(FfiWaker::wake);
+    result
+}
+
+fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
+    let count = buffer.len().min(buf.len());
+    for (slot, byte) in buf.iter_mut().zip(buffer.drain(..count)) {
+        *slot = byte;
+    }
+    count
+}
+
+/// True if a read of `key` would return at once (bytes are buffered for it,
+/// or the tty closed); otherwise keeps `waker`, woken when another
+/// subscriber's read buffers bytes for it. `None` for a key not subscribed.
+/// The tty becoming readable is the caller's to watch (its reactor).
+pub(crate) fn poll_buffered(key: u64, waker: &FfiWaker) -> Option<bool> {
+    let mut owner = lock();
+    let subscriber = owner.subscribers.get(&key)?;
+    let closed = owner.terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
+    let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
+    subscriber.reading = true;
+    if closed || !subscriber.buffer.is_empty() {
+        return Some(true);
+    }
+    if !subscriber.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+        subscriber.waker = Some(waker.clone());
+    }
+    Some(false)
+}
+
+/// Says whether `key` wants raw mode; the terminal is in raw mode while
+/// any of its subscribers wants it. An errno if the mode could not be read
+/// or set (the wish is then as before), `ENOENT` for a key not subscribed.
+pub(crate) fn set_raw(key: u64, on: bool) -> Result<(), i32> {
+    let mut owner = lock();
+    let subscriber = owner.subscribers.get_mut(&key).ok_or(libc::ENOENT)?;
+    let (device, before) = (subscriber.device, std::mem::replace(&mut subscriber.wants_raw, on));
+    let applied = owner.apply_mode(device);
+    if applied.is_err() {
+        owner.subscribers.get_mut(&key).expect("looked up above").wants_raw = before;
+    }
+    applied
+}
+
+/// True if the terminal of `key` is in raw mode (by any subscriber's wish).
+pub(crate) fn is_raw(key: u64) -> Option<bool> {
+    let owner = lock();
+    let subscriber = owner.subscribers.get(&key)?;
+    Some(owner.terminals.get(&subscriber.device).is_some_and(|terminal| terminal.saved.is_some()))
+}
+
+/// Ends a subscription: its wish for raw mode goes with it, and the
+/// terminal is let go when it was the last.
+pub(crate) fn unsubscribe(key: u64) {
+    let mut owner = lock();
+    let removed = owner.subscribers.remove(&key);
+    if let Some(subscriber) = &removed {
+        owner.settle(subscriber.device);
+    }
+    drop(owner);
+    drop(removed); // outside the lock: a waker's drop is foreign code
+}
+
+/// Ends every subscription made through `scope` (its plugin was unloaded).
+pub(crate) fn release_scope(scope: usize) {
+    let mut owner = lock();
+    let keys: Vec<u64> = owner
+        .subscribers
+        .iter()
+        .filter(|(_, subscriber)| subscriber.scope == scope)
+        .map(|(key, _)| *key)
+        .collect();
+    let mut removed = Vec::new();
+    for key in keys {
+        if let Some(subscriber) = owner.subscribers.remove(&key) {
+            owner.settle(subscriber.device);
+            removed.push(subscriber);
+        }
+    }
+    drop(owner);
+    drop(removed);
+}
+
+impl Owner {
+    /// Reads everything the tty of `device` has now into every reading
+    /// subscriber's buffer; collects the wakers of those other than `reader`.
+    fn drain(&mut self, device: u64, reader: u64, wakers: &mut Vec<FfiWaker>) -> Result<(), i32> {
+        let Some(terminal) = self.terminals.get_mut(&device) else { return Ok(()) };
+        let fd = terminal.fd.as_raw_fd();
+        let mut chunk = [0u8; CHUNK];
+        while !terminal.closed && readable(fd)? {
+            // SAFETY: `chunk` is valid for its length; `fd` is open (ours).
+            let count = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+            let bytes = match count {
+                0 => {
+                    terminal.closed = true;
+                    &[][..]
+                }
+                count if count > 0 => &chunk[..count as usize],
+                _ => match errno() {
+                    libc::EINTR => continue,
+                    libc::EAGAIN => break,
+                    errno => return Err(errno),
+                },
+            };
+            for (key, subscriber) in &mut self.subscribers {
+                if subscriber.device != device || !subscriber.reading {
+                    continue;
+                }
+                subscriber.buffer.extend(bytes);
+                let excess = subscriber.buffer.len().saturating_sub(BUFFER_LIMIT);
+                subscriber.buffer.drain(..excess);
+                if *key != reader {
+                    wakers.extend(subscriber.waker.take());
+                }
+            }
+            if bytes.len() < CHUNK {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the terminal of `device` in raw mode if a subscriber wants it,
+    /// back in the mode before if none does.
+    fn apply_mode(&mut self, device: u64) -> Result<(), i32> {
+        let wanted = self.subscribers.values().any(|s| s.device == device && s.wants_raw);
+        let Some(terminal) = self.terminals.get_mut(&device) else { return Ok(()) };
+        let fd = terminal.fd.as_raw_fd();
+        match (wanted, terminal.saved) {
+            (true, None) => {
+                // SAFETY: a zeroed termios is a valid out-buffer.
+                let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+                // SAFETY: `mode` is valid for the call; `fd` is open.
+                if unsafe { libc::tcgetattr(fd, &mut mode) } != 0 {
+                    return Err(errno());
+                }
+                let mut raw = mode;
+                // SAFETY: `raw` is an initialised termios.
+                unsafe { libc::cfmakeraw(&mut raw) };
+                // SAFETY: as above.
+                if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) } != 0 {
+                    return Err(errno());
+                }
+                terminal.saved = Some(mode);
+            }
+            (false, Some(saved)) => {
+                // SAFETY: `saved` is the mode `tcgetattr` gave; `fd` is open.
+                if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) } != 0 {
+                    return Err(errno());
+                }
+                terminal.saved = None;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// After a subscriber of `device` left: the mode follows the others'
+    /// wishes, and the terminal goes with its last subscriber.
+    fn settle(&mut self, device: u64) {
+        // A mode that cannot be put back (the tty is gone) has no one to tell.
+        let _ = self.apply_mode(device);
+        if !self.subscribers.values().any(|subscriber| subscriber.device == device) {
+            self.terminals.remove(&device);
+        }
+    }
+}
+
+/// `poll(2)` of `fd` for input without waiting: true if a read would not
+/// block (data, or the end of file).
+fn readable(fd: RawFd) -> Result<bool, i32> {
+    let mut entry = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    loop {
+        // SAFETY: `entry` is one valid pollfd for the duration of the call.
+        let ready = unsafe { libc::poll(&mut entry, 1, 0) };
+        if ready >= 0 {
+            return if entry.revents & libc::POLLNVAL != 0 { Err(libc::EBADF) } else { Ok(ready > 0) };
+        }
+        if errno() != libc::EINTR {
+            return Err(errno());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pseudo-terminal: the test writes to `controller` what a user types;
+    /// `terminal` is the tty the subscribers read.
+    struct Pty {
+        controller: OwnedFd,
+        terminal: OwnedFd,
+    }
+
+    impl Pty {
+        fn open() -> Pty {
+            let (mut controller, mut terminal) = (0, 0);
+            // SAFETY: both out-pointers are valid; name, mode and size may be null.
+            let opened = unsafe {
+                libc::openpty(
+                    &mut controller,
+                    &mut terminal,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                )
+            };
+            assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+            // SAFETY: fresh fds, owned by nothing else.
+            unsafe {
+                Pty { controller: OwnedFd::from_raw_fd(controller), terminal: OwnedFd::from_raw_fd(terminal) }
+            }
+        }
+
+        fn type_bytes(&self, bytes: &[u8]) {
+            // SAFETY: `bytes` is valid for its length.
+            let written =
+                unsafe { libc::write(self.controller.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+            assert_eq!(written, bytes.len() as isize);
+        }
+
+        fn mode(&self) -> libc::termios {
+            // SAFETY: as in `apply_mode`.
+            let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            assert_eq!(unsafe { libc::tcgetattr(self.terminal.as_raw_fd(), &mut mode) }, 0);
+            mode
+        }
+    }
+
+    /// Reads everything `key` has, waiting for the pty (at most 10 s).
+    fn read_all(key: u64, expected: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while got.len() < expected {
+            let mut buf = [0u8; 7]; // small: reads of a buffer span calls
+            match read(key, &mut buf) {
+                Ok(count) => got.extend_from_slice(&buf[..count]),
+                Err(libc::EAGAIN) => {
+                    assert!(std::time::Instant::now() < deadline, "only {got:?} arrived");
+                    let mut entry = libc::pollfd { fd: -1, events: 0, revents: 0 };
+                    // SAFETY: no fd (-1 is ignored): a 1 ms pause while the pty's
+                    // line discipline passes the bytes on.
+                    unsafe { libc::poll(&mut entry, 1, 1) };
+                }
+                Err(errno) => panic!("read: errno {errno}"),
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn every_reader_gets_every_byte_once_in_order() {
+        let pty = Pty::open();
+        let fd = pty.terminal.as_raw_fd();
+        let (first, second) = (subscribe(fd, 1).unwrap(), subscribe(fd, 2).unwrap());
+        set_raw(first, true).unwrap(); // no line buffering: bytes pass at once
+        let mut empty = [0u8; 4];
+        assert_eq!(read(second, &mut empty), Err(libc::EAGAIN));
+        // An arrow key's escape sequence, and a paste longer than one read.
+        let typed: Vec<u8> =
+            b"\x1b[D".iter().copied().chain((0..3000).map(|i| b'a' + (i % 26) as u8)).collect();
+        pty.type_bytes(&typed);
+        assert_eq!(read_all(first, typed.len()), typed);
+        // The first reader drained the tty; the second finds it all buffered.
+        let waker = crate::waker::tests::noop_waker();
+        assert_eq!(poll_buffered(second, &waker), Some(true));
+        assert_eq!(read_all(second, typed.len()), typed);
+        assert_eq!(read(first, &mut empty), Err(libc::EAGAIN));
+        assert_eq!(poll_buffered(first, &waker), Some(false));
+        unsubscribe(first);
+        unsubscribe(second);
+        assert_eq!(read(first, &mut empty), Err(libc::ENOENT));
+    }
+
+    #[test]
+    fn raw_mode_holds_while_anyone_wants_it_and_the_first_mode_comes_back() {
+        let pty = Pty::open();
+        let cooked = pty.mode();
+        assert_ne!(cooked.c_lflag & libc::ICANON, 0, "a new pty is cooked");
+        let fd = pty.terminal.as_raw_fd();
+        let (first, second) = (subscribe(fd, 3).unwrap(), subscribe(fd, 4).unwrap());
+        set_raw(first, true).unwrap();
+        set_raw(second, true).unwrap();
+        assert_eq!(pty.mode().c_lflag & libc::ICANON, 0);
+        // The first lets go: the second still wants raw mode.
+        set_raw(first, false).unwrap();
+        assert_eq!(is_raw(first), Some(true));
+        assert_eq!(pty.mode().c_lflag & libc::ICANON, 0);
+        // The second's scope is revoked: the mode from before comes back.
+        release_scope(4);
+        assert_eq!(is_raw(second), None);
+        assert_eq!(is_raw(first), Some(false));
+        let mode = pty.mode();
+        assert_eq!(
+            (mode.c_lflag, mode.c_iflag, mode.c_oflag),
+            (cooked.c_lflag, cooked.c_iflag, cooked.c_oflag)
+        );
+        unsubscribe(first);
+    }
+
+    #[test]
+    fn not_a_terminal_is_refused() {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for both ends.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        assert_eq!(subscribe(fds[0], 5), Err(libc::ENOTTY));
+        // SAFETY: the pipe's ends are ours to close.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+
+    #[test]
+    fn a_hung_up_terminal_is_an_error_or_the_end_not_a_wait() {
+        let pty = Pty::open();
+        let key = subscribe(pty.terminal.as_raw_fd(), 6).unwrap();
+        drop(pty.controller); // the terminal's other side goes: a hang-up
+        let mut buf = [0u8; 4];
+        // Linux reports a hung-up pty as EIO, other systems as end of file.
+        let result = read(key, &mut buf);
+        assert!(matches!(result, Ok(0) | Err(libc::EIO)), "{result:?}");
+        unsubscribe(key);
+    }
+}

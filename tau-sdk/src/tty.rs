@@ -1,0 +1,165 @@
+//! The process's terminal, shared by the host and every plugin.
+//!
+//! A terminal has one stream of typed bytes and one mode. Two plugins that
+//! each read the tty would split what is typed between them (half an
+//! escape sequence each), and two that each save "the mode before raw
+//! mode" would restore each other's raw mode. So the host owns each
+//! terminal once for the process, and code reaches it through a [`Tty`]
+//! subscription:
+//!
+//! - every subscription's reads see every byte typed (since its first
+//!   read) exactly once, in order: a read drains the tty into the buffer
+//!   of every reading subscription, then takes its own;
+//! - the terminal is in raw mode while any subscription wants it; the mode
+//!   before is saved once and put back when none does — including when a
+//!   plugin is unloaded, which ends its subscriptions.
+//!
+//! This is what tau's crossterm reads and sets raw mode through; a plugin
+//! with a terminal library of its own can do the same.
+//!
+//! ```no_run
+//! use std::os::fd::AsFd;
+//! use tau::io::{AsyncFd, Interest};
+//! use tau::tty::Tty;
+//!
+//! # tau::block_on(async {
+//! let stdin = std::io::stdin();
+//! let tty = Tty::subscribe(stdin.as_fd())?;
+//! tty.set_raw_mode(true)?;
+//! // Readiness of the tty itself comes from the reactor; bytes another
+//! // subscriber's read drained for this one, from `poll_buffered`.
+//! let watch = AsyncFd::with_interest(stdin.as_fd().try_clone_to_owned()?, Interest::READABLE)?;
+//! let mut key = [0u8; 16];
+//! let count = loop {
+//!     match tty.try_read(&mut key) {
+//!         Ok(count) => break count,
+//!         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+//!         Err(error) => return Err(error),
+//!     }
+//!     std::future::poll_fn(|cx| {
+//!         if tty.poll_buffered(cx).is_ready() {
+//!             return std::task::Poll::Ready(());
+//!         }
+//!         watch.poll_read_ready(cx).map(|ready| {
+//!             if let Ok(mut guard) = ready {
+//!                 guard.clear_ready(); // the next try_read drains the tty
+//!             }
+//!         })
+//!     })
+//!     .await;
+//! };
+//! println!("typed {:?}", &key[..count]);
+//! tty.set_raw_mode(false)?;
+//! # Ok::<(), std::io::Error>(())
+//! # });
+//! ```
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::task::{Context, Poll};
+
+use tau_rt::abi::{ERR_GONE, POLL_PENDING};
+
+use crate::context::{self, TableRef};
+use crate::ffi_waker;
+use crate::io::async_fd::gone_error;
+
+/// A subscription to the process's terminal (see the [module docs](self)).
+/// Dropping it ends the subscription and its wish for raw mode.
+pub struct Tty {
+    key: u64,
+    table: TableRef,
+}
+
+impl std::fmt::Debug for Tty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tty").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+fn status(code: i32) -> io::Result<()> {
+    match code {
+        0 => Ok(()),
+        ERR_GONE => Err(gone_error()),
+        errno => Err(io::Error::from_raw_os_error(errno)),
+    }
+}
+
+impl Tty {
+    /// Subscribes to the terminal `fd` refers to (stdin, or an opened
+    /// `/dev/tty`: any fd of the terminal names the same one).
+    ///
+    /// The terminal is the process's whichever runtime reaches it: outside
+    /// of any runtime, the subscription goes through the embedded one (as
+    /// [`block_on`](crate::block_on) does).
+    ///
+    /// # Errors
+    /// `ENOTTY` if `fd` is not a terminal; an error once the plugin's
+    /// runtime is gone.
+    pub fn subscribe(fd: impl AsFd) -> io::Result<Tty> {
+        let table = context::current_or_embedded();
+        let runtime = table.get();
+        let mut key = 0;
+        // SAFETY: we hold a reference to the table; `key` is a valid out-pointer.
+        status(unsafe { (runtime.tty_subscribe)(runtime.rt, fd.as_fd().as_raw_fd(), &mut key) })?;
+        Ok(Tty { key, table })
+    }
+
+    /// Reads what was typed since this subscription's last read, without
+    /// waiting: the count (0 at the terminal's end of file), or
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock) if nothing is there now.
+    /// Any thread.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let runtime = self.table.get();
+        let mut read = 0;
+        // SAFETY: we hold the table; `buf` and `read` are valid for the call.
+        status(unsafe { (runtime.tty_read)(runtime.rt, self.key, buf.as_mut_ptr(), buf.len(), &mut read) })?;
+        Ok(read)
+    }
+
+    /// Ready when [`try_read`](Self::try_read) would return at once because
+    /// another subscription's read left bytes for this one (or the terminal
+    /// closed, or the subscription ended); otherwise `cx` is woken when that
+    /// happens. The tty becoming readable is not reported here: watch it
+    /// with an [`AsyncFd`](crate::io::AsyncFd).
+    pub fn poll_buffered(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let runtime = self.table.get();
+        let code = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
+            // SAFETY: we hold the table; `waker` is borrowed for the call.
+            unsafe { (runtime.tty_poll_buffered)(runtime.rt, self.key, waker) }
+        });
+        if code == POLL_PENDING {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+
+    /// Says whether this subscription wants raw mode. The terminal is in
+    /// raw mode while any subscription wants it; when none does, it is back
+    /// in the mode it had before the first asked.
+    pub fn set_raw_mode(&self, on: bool) -> io::Result<()> {
+        let runtime = self.table.get();
+        // SAFETY: we hold the table.
+        status(unsafe { (runtime.tty_set_raw)(runtime.rt, self.key, on) })
+    }
+
+    /// True if the terminal is in raw mode, by this subscription's wish or
+    /// another's.
+    pub fn is_raw_mode(&self) -> io::Result<bool> {
+        let runtime = self.table.get();
+        // SAFETY: we hold the table.
+        match unsafe { (runtime.tty_is_raw)(runtime.rt, self.key) } {
+            ERR_GONE => Err(gone_error()),
+            raw => Ok(raw == 1),
+        }
+    }
+}
+
+impl Drop for Tty {
+    fn drop(&mut self) {
+        let runtime = self.table.get();
+        // SAFETY: we hold the table; the key is ours, given back once.
+        unsafe { (runtime.tty_unsubscribe)(runtime.rt, self.key) }
+    }
+}
