@@ -326,3 +326,68 @@ fn unload_puts_back_the_mode_raw_mode_replaced() {
         assert!(flags.contains(&flag), "{flag} is off after the unload: {stty}");
     }
 }
+
+#[test]
+fn two_crossterm_plugins_each_get_every_key_whole_and_share_raw_mode() {
+    let tmux = Tmux::new();
+    // term-plugin (crossterm 0.29) and term-peer (the same code on
+    // crossterm 0.28): two copies of crossterm's statics in one host, each
+    // with a stream waiting in a task of its own.
+    let (first_log, second_log) = (tmux.path("first"), tmux.path("second"));
+    let (mut first, mut second) = (Log::at(&first_log), Log::at(&second_log));
+    let commands = tmux.path("commands");
+    std::fs::write(
+        &commands,
+        format!(
+            "term_plugin.record_background {} 4\nterm_peer.record_background {} 6\nterm_plugin.finish\n\
+             term_peer.finish\n",
+            first_log.display(),
+            second_log.display()
+        ),
+    )
+    .unwrap();
+    // stdout is the pane: bracketed paste is turned on there.
+    let args = format!(
+        "run {} {} <{}",
+        library("term-plugin").display(),
+        library("term-peer").display(),
+        commands.display()
+    );
+    tmux.start(&tau_pane(&tmux, "", &args));
+    assert_eq!(first.wait(1), ["ready"]);
+    assert_eq!(second.wait(1), ["ready"]);
+    // An arrow and a paste are escape sequences: split between two readers,
+    // neither would parse.
+    tmux.keys(&["a", "Left"]);
+    tmux.run(&["set-buffer", "pasted text"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "t"]);
+    tmux.keys(&["C-c"]);
+    let together = [
+        key("Char('a')", "0x0"),
+        key("Left", "0x0"),
+        "Paste(\"pasted text\")".to_string(),
+        key("Char('c')", "CONTROL"),
+    ];
+    let mut expected_first = vec!["ready".to_string()];
+    expected_first.extend(together.iter().cloned());
+    expected_first.push("done".to_string());
+    assert_eq!(first.wait(6), expected_first);
+    // The first plugin let go of raw mode; the second still wants it, so
+    // what is typed now arrives key by key (in cooked mode the line
+    // discipline would hold it back until Enter).
+    assert_eq!(second.wait(5)[1..], together);
+    tmux.keys(&["Right", "z"]);
+    let mut expected_second = vec!["ready".to_string()];
+    expected_second.extend(together.iter().cloned());
+    expected_second.extend([key("Right", "0x0"), key("Char('z')", "0x0"), "done".to_string()]);
+    assert_eq!(second.wait(8), expected_second);
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    assert!(!errors.contains("error"), "a command failed: {errors}");
+    // Nobody wants raw mode any more: the pane is cooked again.
+    let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
+    let flags: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(flags.contains(&flag), "{flag} is off at the end: {stty}");
+    }
+}

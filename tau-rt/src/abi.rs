@@ -333,8 +333,9 @@ pub struct RuntimeTable {
     pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
     /// Subscribes to the terminal `fd` refers to. The host owns each
-    /// terminal once for the process: every subscriber's read gets every
-    /// byte typed once, in order, and raw mode is on while any subscriber
+    /// terminal once for the process: every subscriber's reads get every
+    /// byte typed after it subscribed once, in order (the last 64 KiB for
+    /// a subscriber that does not read), and raw mode is on while any subscriber
     /// wants it (the mode before it comes back when none does). Revoking
     /// the scope ends its subscriptions. Writes the key; returns 0,
     /// `ENOTTY` for an fd that is not a terminal, another errno, or

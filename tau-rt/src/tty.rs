@@ -10,10 +10,10 @@
 //!
 //! - a read through any subscription drains the tty (`poll(2)` first: the
 //!   tty is never made non-blocking, its file description is the shell's)
-//!   into the buffer of *every* reading subscription of that terminal, in
-//!   order; each then reads its own buffer, so every subscriber sees every
-//!   byte exactly once, and sequences whole. A subscriber whose bytes
-//!   arrived through another's drain is woken;
+//!   into the buffer of *every* subscription of that terminal, in order;
+//!   each then reads its own buffer, so every subscriber sees every byte
+//!   typed since it subscribed exactly once, and sequences whole. A
+//!   subscriber whose bytes arrived through another's drain is woken;
 //! - raw mode is on while any subscription of the terminal wants it: the
 //!   mode before it is saved once, when the first one asks, and put back
 //!   when the last one lets go, unsubscribes, or its scope is revoked (the
@@ -58,8 +58,6 @@ struct Subscriber {
     device: u64,
     /// The scope it came through: revoking the scope ends it.
     scope: usize,
-    /// Set by its first read: only readers get the bytes.
-    reading: bool,
     wants_raw: bool,
     buffer: VecDeque<u8>,
     waker: Option<FfiWaker>,
@@ -100,8 +98,7 @@ pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
     }
     owner.next_key += 1;
     let key = owner.next_key;
-    let subscriber =
-        Subscriber { device, scope, reading: false, wants_raw: false, buffer: VecDeque::new(), waker: None };
+    let subscriber = Subscriber { device, scope, wants_raw: false, buffer: VecDeque::new(), waker: None };
     owner.subscribers.insert(key, subscriber);
     Ok(key)
 }
@@ -113,8 +110,7 @@ pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<usize, i32> {
     let mut wakers = Vec::new();
     let result = {
         let mut owner = lock();
-        let subscriber = owner.subscribers.get_mut(&key).ok_or(libc::ENOENT)?;
-        subscriber.reading = true;
+        let subscriber = owner.subscribers.get(&key).ok_or(libc::ENOENT)?;
         let device = subscriber.device;
         let drained =
             if subscriber.buffer.is_empty() { owner.drain(device, key, &mut wakers) } else { Ok(()) };
@@ -152,7 +148,6 @@ pub(crate) fn poll_buffered(key: u64, waker: &FfiWaker) -> Option<bool> {
     let subscriber = owner.subscribers.get(&key)?;
     let closed = owner.terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
     let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
-    subscriber.reading = true;
     if closed || !subscriber.buffer.is_empty() {
         return Some(true);
     }
@@ -216,8 +211,8 @@ pub(crate) fn release_scope(scope: usize) {
 }
 
 impl Owner {
-    /// Reads everything the tty of `device` has now into every reading
-    /// subscriber's buffer; collects the wakers of those other than `reader`.
+    /// Reads everything the tty of `device` has now into every one of its
+    /// subscribers' buffers; collects the wakers of those other than `reader`.
     fn drain(&mut self, device: u64, reader: u64, wakers: &mut Vec<FfiWaker>) -> Result<(), i32> {
         let Some(terminal) = self.terminals.get_mut(&device) else { return Ok(()) };
         let fd = terminal.fd.as_raw_fd();
@@ -238,7 +233,7 @@ impl Owner {
                 },
             };
             for (key, subscriber) in &mut self.subscribers {
-                if subscriber.device != device || !subscriber.reading {
+                if subscriber.device != device {
                     continue;
                 }
                 subscriber.buffer.extend(bytes);

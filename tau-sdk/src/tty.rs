@@ -7,9 +7,10 @@
 //! terminal once for the process, and code reaches it through a [`Tty`]
 //! subscription:
 //!
-//! - every subscription's reads see every byte typed (since its first
-//!   read) exactly once, in order: a read drains the tty into the buffer
-//!   of every reading subscription, then takes its own;
+//! - every subscription's reads see every byte typed since it subscribed
+//!   exactly once, in order: a read drains the tty into the buffer of
+//!   every subscription, then takes its own (one that never reads keeps
+//!   the last 64 KiB);
 //! - the terminal is in raw mode while any subscription wants it; the mode
 //!   before is saved once and put back when none does — including when a
 //!   plugin is unloaded, which ends its subscriptions.

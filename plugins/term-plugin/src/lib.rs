@@ -12,7 +12,10 @@ use crossterm::{cursor, execute, terminal};
 use futures::StreamExt;
 
 #[derive(Default)]
-pub struct TermPlugin;
+pub struct TermPlugin {
+    /// The task of `record_background`, awaited by `finish`.
+    recorder: std::sync::Mutex<Option<tau::task::JoinHandle<Result<u32, String>>>>,
+}
 
 fn log(path: &str, line: &str) -> Result<(), String> {
     let mut file = std::fs::OpenOptions::new()
@@ -60,6 +63,42 @@ impl TermPlugin {
             seen += 1;
         }
         Ok(seen)
+    }
+
+    /// Like `record`, in a task of its own that this call leaves running
+    /// (see `finish`): turns raw mode on, writes `ready` once its stream
+    /// waits, then `count` events and, after raw mode is off again, `done`.
+    #[tau::export]
+    pub async fn record_background(&self, path: String, count: u32) -> Result<String, String> {
+        let raw = RawTerminal::enter()?;
+        let mut events = EventStream::new();
+        if let std::task::Poll::Ready(event) = futures::poll!(events.next()) {
+            return Err(format!("an event was already waiting: {event:?}"));
+        }
+        log(&path, "ready")?;
+        let task = tau::spawn(async move {
+            let mut seen = 0;
+            while seen < count {
+                match events.next().await {
+                    Some(Ok(event)) => log(&path, &format!("{event:?}"))?,
+                    Some(Err(error)) => return Err(format!("event stream: {error}")),
+                    None => break,
+                }
+                seen += 1;
+            }
+            drop(raw);
+            log(&path, "done")?;
+            Ok(seen)
+        });
+        *self.recorder.lock().unwrap() = Some(task);
+        Ok("recording".to_string())
+    }
+
+    /// Waits for the task `record_background` started: how many events it saw.
+    #[tau::export]
+    pub async fn finish(&self) -> Result<u32, String> {
+        let task = self.recorder.lock().unwrap().take().ok_or("nothing is recording")?;
+        task.await.map_err(|error| error.to_string())?
     }
 
     /// The same with the sync API, `event::poll` and `event::read`, on the
