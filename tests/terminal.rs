@@ -391,3 +391,33 @@ fn two_crossterm_plugins_each_get_every_key_whole_and_share_raw_mode() {
         assert!(flags.contains(&flag), "{flag} is off at the end: {stty}");
     }
 }
+
+#[test]
+fn a_plugin_does_not_take_another_plugins_position_reply_for_its_own() {
+    let tmux = Tmux::new();
+    // Every crossterm in the host sees the terminal's reply to every
+    // position query. term-peer asks (9,4, where the pane put the cursor),
+    // then term-plugin (one line down: the answer was printed), then
+    // term-peer again: the reply to term-plugin's query, still waiting in
+    // term-peer's stream, is not the answer to its second one.
+    let commands = tmux.path("commands");
+    std::fs::write(
+        &commands,
+        "term_peer.position_while_streaming\nterm_plugin.position_while_streaming\n\
+         term_peer.position_while_streaming\n",
+    )
+    .unwrap();
+    let args = format!(
+        "run {} {} <{}",
+        library("term-plugin").display(),
+        library("term-peer").display(),
+        commands.display()
+    );
+    tmux.start(&tau_pane(&tmux, "clear; printf '\\033[5;10H'; ", &args));
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    assert!(!errors.contains("error"), "a command failed: {errors}");
+    let screen = tmux.screen();
+    let positions: Vec<&str> = screen.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    assert_eq!(positions, ["9,4", "0,5", "0,6"], "{screen}");
+}

@@ -344,16 +344,23 @@ pub struct RuntimeTable {
     /// Reads up to `len` bytes typed since this subscriber's last read
     /// into `buf`, draining the tty (for every subscriber) if this one has
     /// none buffered: returns 0 and writes the count to `*read` (0 means
-    /// the tty's end of file), `EAGAIN` if nothing is there now, another
-    /// errno, or [`ERR_GONE`] for a subscription that ended. Never blocks;
-    /// from any thread.
+    /// the tty's end of file) and the offset of the first byte in this
+    /// subscriber's stream to `*offset`; `EAGAIN` if nothing is there now,
+    /// another errno, or [`ERR_GONE`] for a subscription that ended. Never
+    /// blocks; from any thread.
     pub tty_read: unsafe extern "C" fn(
         rt: *const RtContext,
         key: u64,
         buf: *mut u8,
         len: usize,
         read: *mut usize,
+        offset: *mut u64,
     ) -> i32,
+    /// Drains the tty (for every subscriber) and writes the offset the next
+    /// byte of this subscriber's stream will have: what arrives past it
+    /// came after the call (a query's reply, not the reply to another
+    /// subscriber's earlier query). 0, an errno, or [`ERR_GONE`]. Any thread.
+    pub tty_mark: unsafe extern "C" fn(rt: *const RtContext, key: u64, offset: *mut u64) -> i32,
     /// [`POLL_READY`] if a `tty_read` would return at once because bytes
     /// are buffered for this subscriber (another's read drained the tty) or
     /// the tty closed; else stores the waker, woken when bytes are

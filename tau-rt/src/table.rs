@@ -43,6 +43,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         signal_unsubscribe,
         tty_subscribe,
         tty_read,
+        tty_mark,
         tty_poll_buffered,
         tty_set_raw,
         tty_is_raw,
@@ -259,6 +260,7 @@ static GONE: RuntimeTable = RuntimeTable {
     signal_unsubscribe,
     tty_subscribe: gone_tty_subscribe,
     tty_read,
+    tty_mark,
     tty_poll_buffered,
     tty_set_raw,
     tty_is_raw,
@@ -391,13 +393,26 @@ unsafe extern "C" fn tty_read(
     buf: *mut u8,
     len: usize,
     read: *mut usize,
+    offset: *mut u64,
 ) -> i32 {
     // SAFETY: `buf` is valid for `len` bytes for the call (table contract).
     let buf = unsafe { std::slice::from_raw_parts_mut(buf, len) };
     match crate::tty::read(key, buf) {
-        Ok(count) => {
-            // SAFETY: `read` is a valid out-pointer (table contract).
-            unsafe { *read = count };
+        Ok((first, count)) => {
+            // SAFETY: `read` and `offset` are valid out-pointers (table contract).
+            unsafe { (*read, *offset) = (count, first) };
+            0
+        }
+        Err(libc::ENOENT) => ERR_GONE,
+        Err(errno) => errno,
+    }
+}
+
+unsafe extern "C" fn tty_mark(_rt: *const RtContext, key: u64, offset: *mut u64) -> i32 {
+    match crate::tty::mark(key) {
+        Ok(next) => {
+            // SAFETY: `offset` is a valid out-pointer (table contract).
+            unsafe { *offset = next };
             0
         }
         Err(libc::ENOENT) => ERR_GONE,

@@ -60,6 +60,9 @@ struct Subscriber {
     scope: usize,
     wants_raw: bool,
     buffer: VecDeque<u8>,
+    /// Bytes pushed to `buffer` since the subscription began (dropped ones
+    /// too): the offset, in the subscriber's stream, of the next byte.
+    delivered: u64,
     waker: Option<FfiWaker>,
 }
 
@@ -98,15 +101,17 @@ pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
     }
     owner.next_key += 1;
     let key = owner.next_key;
-    let subscriber = Subscriber { device, scope, wants_raw: false, buffer: VecDeque::new(), waker: None };
+    let subscriber =
+        Subscriber { device, scope, wants_raw: false, buffer: VecDeque::new(), delivered: 0, waker: None };
     owner.subscribers.insert(key, subscriber);
     Ok(key)
 }
 
 /// Reads what is there for `key` into `buf`: `Ok(n > 0)` bytes, `Ok(0)` at
 /// the tty's end of file, `Err(EAGAIN)` if nothing is there now, `Err(ENOENT)`
-/// for a key not subscribed, another errno if reading the tty failed.
-pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<usize, i32> {
+/// for a key not subscribed, another errno if reading the tty failed. With
+/// the count, the offset of the first byte in the subscriber's stream.
+pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<(u64, usize), i32> {
     let mut wakers = Vec::new();
     let result = {
         let mut owner = lock();
@@ -116,17 +121,33 @@ pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<usize, i32> {
             if subscriber.buffer.is_empty() { owner.drain(device, key, &mut wakers) } else { Ok(()) };
         let closed = owner.terminals.get(&device).is_some_and(|terminal| terminal.closed);
         let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
+        let offset = subscriber.delivered - subscriber.buffer.len() as u64;
         if !subscriber.buffer.is_empty() {
-            Ok(take(&mut subscriber.buffer, buf))
+            Ok((offset, take(&mut subscriber.buffer, buf)))
         } else if let Err(errno) = drained {
             Err(errno)
         } else if closed || buf.is_empty() {
-            Ok(0)
+            Ok((offset, 0))
         } else {
             Err(libc::EAGAIN)
         }
     };
     // Woken outside the lock: a wake may poll (and lock) at once.
+    wakers.into_iter().for_each(FfiWaker::wake);
+    result
+}
+
+/// Reads what the tty has now into every subscriber's buffer, then returns
+/// the offset the next byte of `key`'s stream will have: bytes past it were
+/// typed (or answered) after this call. How a query tells its reply from the
+/// replies to other subscribers' queries, which every subscriber sees.
+pub(crate) fn mark(key: u64) -> Result<u64, i32> {
+    let mut wakers = Vec::new();
+    let result = {
+        let mut owner = lock();
+        let device = owner.subscribers.get(&key).ok_or(libc::ENOENT)?.device;
+        owner.drain(device, key, &mut wakers).map(|()| owner.subscribers[&key].delivered)
+    };
     wakers.into_iter().for_each(FfiWaker::wake);
     result
 }
@@ -237,6 +258,7 @@ impl Owner {
                     continue;
                 }
                 subscriber.buffer.extend(bytes);
+                subscriber.delivered += bytes.len() as u64;
                 let excess = subscriber.buffer.len().saturating_sub(BUFFER_LIMIT);
                 subscriber.buffer.drain(..excess);
                 if *key != reader {
@@ -366,7 +388,10 @@ mod tests {
         while got.len() < expected {
             let mut buf = [0u8; 7]; // small: reads of a buffer span calls
             match read(key, &mut buf) {
-                Ok(count) => got.extend_from_slice(&buf[..count]),
+                Ok((offset, count)) => {
+                    assert_eq!(offset, got.len() as u64, "offsets count the stream");
+                    got.extend_from_slice(&buf[..count]);
+                }
                 Err(libc::EAGAIN) => {
                     assert!(std::time::Instant::now() < deadline, "only {got:?} arrived");
                     let mut entry = libc::pollfd { fd: -1, events: 0, revents: 0 };
@@ -393,6 +418,7 @@ mod tests {
             b"\x1b[D".iter().copied().chain((0..3000).map(|i| b'a' + (i % 26) as u8)).collect();
         pty.type_bytes(&typed);
         assert_eq!(read_all(first, typed.len()), typed);
+        assert_eq!(mark(second), Ok(typed.len() as u64), "the next byte's offset");
         // The first reader drained the tty; the second finds it all buffered.
         let waker = crate::waker::tests::noop_waker();
         assert_eq!(poll_buffered(second, &waker), Some(true));
@@ -451,7 +477,7 @@ mod tests {
         let mut buf = [0u8; 4];
         // Linux reports a hung-up pty as EIO, other systems as end of file.
         let result = read(key, &mut buf);
-        assert!(matches!(result, Ok(0) | Err(libc::EIO)), "{result:?}");
+        assert!(matches!(result, Ok((0, 0)) | Err(libc::EIO)), "{result:?}");
         unsubscribe(key);
     }
 }

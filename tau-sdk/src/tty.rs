@@ -111,11 +111,33 @@ impl Tty {
     /// [`WouldBlock`](io::ErrorKind::WouldBlock) if nothing is there now.
     /// Any thread.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_read_at(buf).map(|(_, count)| count)
+    }
+
+    /// [`try_read`](Self::try_read), with the offset of the first byte read
+    /// in this subscription's stream (bytes dropped for a subscription that
+    /// fell 64 KiB behind are offsets skipped). See [`mark`](Self::mark).
+    pub fn try_read_at(&self, buf: &mut [u8]) -> io::Result<(u64, usize)> {
         let runtime = self.table.get();
-        let mut read = 0;
-        // SAFETY: we hold the table; `buf` and `read` are valid for the call.
-        status(unsafe { (runtime.tty_read)(runtime.rt, self.key, buf.as_mut_ptr(), buf.len(), &mut read) })?;
-        Ok(read)
+        let (mut read, mut offset) = (0, 0);
+        // SAFETY: we hold the table; `buf` and the out-pointers are valid for the call.
+        status(unsafe {
+            (runtime.tty_read)(runtime.rt, self.key, buf.as_mut_ptr(), buf.len(), &mut read, &mut offset)
+        })?;
+        Ok((offset, read))
+    }
+
+    /// Reads what the tty has now (for every subscription) and returns the
+    /// offset the next byte of this subscription's stream will have. Every
+    /// subscription sees the terminal's replies to every query; a reply at
+    /// an offset past the mark taken just before writing a query is not the
+    /// reply to another subscriber's earlier one.
+    pub fn mark(&self) -> io::Result<u64> {
+        let runtime = self.table.get();
+        let mut offset = 0;
+        // SAFETY: we hold the table; `offset` is a valid out-pointer.
+        status(unsafe { (runtime.tty_mark)(runtime.rt, self.key, &mut offset) })?;
+        Ok(offset)
     }
 
     /// Ready when [`try_read`](Self::try_read) would return at once because

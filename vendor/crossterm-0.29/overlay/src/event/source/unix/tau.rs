@@ -149,15 +149,15 @@ impl EventSource for UnixInternalEventSource {
                 let (columns, rows) = crate::terminal::size()?;
                 return Ok(Some(InternalEvent::Event(Event::Resize(columns, rows))));
             }
-            match self.wakeup.terminal.try_read(&mut self.tty_buffer) {
-                Ok(0) => {
+            match self.wakeup.terminal.try_read_at(&mut self.tty_buffer) {
+                Ok((_, 0)) => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "the terminal was closed (end of file on the tty)",
                     ))
                 }
-                Ok(count) => {
-                    self.parser.advance(&self.tty_buffer[..count], count == TTY_BUFFER_SIZE);
+                Ok((offset, count)) => {
+                    self.parser.advance(&self.tty_buffer[..count], offset, count == TTY_BUFFER_SIZE);
                     if let Some(event) = self.parser.next() {
                         return Ok(Some(event));
                     }
@@ -330,22 +330,87 @@ fn poll_readable(fd: RawFd, timeout: Option<Duration>) -> io::Result<bool> {
     Ok(ready > 0)
 }
 
+/// A query whose reply this library waits for: the terminal's bytes reach
+/// every plugin's crossterm, so each sees the replies to the others'
+/// queries too, and must not take one for the answer to its own.
+pub(crate) enum Reply {
+    /// `cursor::position()`: `ESC [ 6 n`.
+    Position,
+    /// `query_keyboard_enhancement_flags()`: `ESC [ ? u` then `ESC [ c`,
+    /// answered by the flags (if supported) and the device attributes.
+    Keyboard,
+}
+
+/// For each query sent and not answered yet, oldest first: the offset in
+/// this library's stream of the terminal's bytes (see [`Tty::mark`]) where
+/// its reply can begin. A reply that begins before is another's.
+#[derive(Default)]
+struct Queries {
+    position: VecDeque<u64>,
+    keyboard: VecDeque<u64>,
+}
+
+static QUERIES: Mutex<Queries> = Mutex::new(Queries { position: VecDeque::new(), keyboard: VecDeque::new() });
+
+fn queries() -> std::sync::MutexGuard<'static, Queries> {
+    QUERIES.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// Called (by one-line edits of upstream) just before a query is written.
+/// Without a terminal there is no mark: the query then fails as upstream's.
+pub(crate) fn expect_reply(reply: Reply) {
+    let Ok(mark) = crate::tau_tty::tty().and_then(|tty| tty.mark()) else { return };
+    let mut queries = queries();
+    match reply {
+        Reply::Position => queries.position.push_back(mark),
+        Reply::Keyboard => queries.keyboard.push_back(mark),
+    }
+}
+
+/// False for a reply, beginning at `start` in the stream, to a query this
+/// library did not send (another plugin's); a reply that is wanted counts
+/// its query answered.
+fn is_wanted(event: &InternalEvent, start: u64) -> bool {
+    let mut queries = queries();
+    let answers = |pending: &mut VecDeque<u64>, done: bool| {
+        let wanted = pending.front().is_some_and(|mark| *mark <= start);
+        if wanted && done {
+            pending.pop_front();
+        }
+        wanted
+    };
+    match event {
+        InternalEvent::CursorPosition(..) => answers(&mut queries.position, true),
+        InternalEvent::KeyboardEnhancementFlags(_) => answers(&mut queries.keyboard, false),
+        InternalEvent::PrimaryDeviceAttributes => answers(&mut queries.keyboard, true),
+        InternalEvent::Event(_) => true,
+    }
+}
+
 /// Bytes read from the tty, parsed into events one byte at a time (a
 /// sequence may span reads; `more` says whether more bytes follow now).
 #[derive(Debug, Default)]
 struct Parser {
     pending: Vec<u8>,
+    /// The offset in the stream of `pending`'s first byte.
+    pending_start: u64,
     events: VecDeque<InternalEvent>,
 }
 
 impl Parser {
-    fn advance(&mut self, bytes: &[u8], more: bool) {
+    /// Parses `bytes`, which begin at `offset` in the stream.
+    fn advance(&mut self, bytes: &[u8], offset: u64, more: bool) {
         for (index, byte) in bytes.iter().enumerate() {
+            if self.pending.is_empty() {
+                self.pending_start = offset + index as u64;
+            }
             self.pending.push(*byte);
             let more = more || index + 1 < bytes.len();
             match parse_event(&self.pending, more) {
                 Ok(Some(event)) => {
-                    self.events.push_back(event);
+                    if is_wanted(&event, self.pending_start) {
+                        self.events.push_back(event);
+                    }
                     self.pending.clear();
                 }
                 Ok(None) => {} // an incomplete sequence: wait for its next byte
