@@ -117,10 +117,12 @@ fn finished(tmux: &Tmux) -> (String, String) {
 struct Log {
     lines: Vec<String>,
     arrivals: std::sync::mpsc::Receiver<String>,
+    /// What a timeout reports: the pane's screen and the host's stderr.
+    diagnose: Box<dyn Fn() -> String>,
 }
 
 impl Log {
-    fn at(path: &Path) -> Log {
+    fn at(tmux: &Tmux, path: &Path) -> Log {
         let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: `name` is a valid C string for the call.
         assert_eq!(
@@ -130,18 +132,31 @@ impl Log {
             std::io::Error::last_os_error()
         );
         let (sender, arrivals) = std::sync::mpsc::channel();
-        let path = path.to_path_buf();
-        // Each open waits for the plugin's next open; the read ends when it
-        // closes. The thread ends with the test's receiver.
-        std::thread::spawn(move || loop {
-            let Ok(text) = std::fs::read_to_string(&path) else { return };
-            for line in text.lines() {
-                if sender.send(line.to_string()).is_err() {
+        // Open once, for reading and writing, and never closed: the pipe
+        // always has a reader (the plugin's opens never wait) and never
+        // sees its end. A reader that closed and opened again per writer
+        // would lose a line written between its end of file and its close
+        // (the kernel drops what a pipe holds when its last reader goes).
+        // The thread ends with the test's receiver.
+        let fifo = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(fifo).lines() {
+                let Ok(line) = line else { return };
+                if sender.send(line).is_err() {
                     return;
                 }
             }
         });
-        Log { lines: Vec::new(), arrivals }
+        let (socket, err) = (tmux.socket.clone(), tmux.path("err"));
+        let diagnose = Box::new(move || {
+            let screen = Command::new("tmux").args(["-L", &socket, "capture-pane", "-p", "-t", "t"]).output();
+            let screen =
+                screen.map(|out| String::from_utf8_lossy(&out.stdout).into_owned()).unwrap_or_default();
+            let errors = std::fs::read_to_string(&err).unwrap_or_default();
+            format!("the screen:\n{screen}\nthe host's stderr:\n{errors}")
+        });
+        Log { lines: Vec::new(), arrivals, diagnose }
     }
 
     /// Waits (at most 60 s) until `count` lines have arrived; returns them.
@@ -149,9 +164,12 @@ impl Log {
         while self.lines.len() < count {
             match self.arrivals.recv_timeout(Duration::from_secs(60)) {
                 Ok(line) => self.lines.push(line),
-                Err(error) => {
-                    panic!("waiting for line {} of the log ({error}); so far: {:?}", count, self.lines)
-                }
+                Err(error) => panic!(
+                    "waiting for line {} of the log ({error}); so far: {:?}\n{}",
+                    count,
+                    self.lines,
+                    (self.diagnose)()
+                ),
             }
         }
         &self.lines[..count]
@@ -167,7 +185,7 @@ fn key(code: &str, modifiers: &str) -> String {
 /// exit code and the terminal mode it left.
 fn type_and_resize(export: &str) {
     let tmux = Tmux::new();
-    let mut log = Log::at(&tmux.path("log"));
+    let mut log = Log::at(&tmux, &tmux.path("log"));
     tmux.start(&pane_command(&tmux, "", &format!("{export} {} 7", tmux.path("log").display())));
     assert_eq!(log.wait(1), ["ready"]);
     tmux.keys(&["a", "B", "Left", "C-c"]);
@@ -334,7 +352,7 @@ fn two_crossterm_plugins_each_get_every_key_whole_and_share_raw_mode() {
     // crossterm 0.28): two copies of crossterm's statics in one host, each
     // with a stream waiting in a task of its own.
     let (first_log, second_log) = (tmux.path("first"), tmux.path("second"));
-    let (mut first, mut second) = (Log::at(&first_log), Log::at(&second_log));
+    let (mut first, mut second) = (Log::at(&tmux, &first_log), Log::at(&tmux, &second_log));
     let commands = tmux.path("commands");
     std::fs::write(
         &commands,
