@@ -138,7 +138,7 @@ impl Log {
         // would lose a line written between its end of file and its close
         // (the kernel drops what a pipe holds when its last reader goes).
         // The thread ends with the test's receiver.
-        let fifo = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let fifo = std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap();
         std::thread::spawn(move || {
             use std::io::BufRead;
             for line in std::io::BufReader::new(fifo).lines() {
