@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export TAU_CACHE_DIR="${TAU_CACHE_DIR:-$PWD/target/tau-cache}"
 
-cargo build -p tau-host --bin tau
+cargo build -p tau-cli --bin tau
 tau=target/debug/tau
 plugin=plugins/example-plugin
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-cargo build -q -p tau-host
+cargo build -q -p tau-cli
 export TAU_CACHE_DIR=${TAU_CACHE_DIR:-$PWD/target/tau-cache}
 lib=$(target/debug/tau build -q plugins/term-plugin 2>/dev/null | tail -1)
 work=$(mktemp -d)

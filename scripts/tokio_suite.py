@@ -266,10 +266,10 @@ def dev_dependencies(manifest):
 
 
 def patch_table():
-    proc = subprocess.run(["cargo", "run", "-q", "-p", "tau-host", "--", "patch-config"],
+    proc = subprocess.run(["cargo", "run", "-q", "-p", "tau-cli", "--", "patch-config"],
                           cwd=REPO, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
-        sys.exit(f"tokio-suite: `cargo run -p tau-host -- patch-config` failed (exit {proc.returncode}); see above")
+        sys.exit(f"tokio-suite: `cargo run -p tau-cli -- patch-config` failed (exit {proc.returncode}); see above")
     out = proc.stdout
     if "[patch.crates-io]" not in out:
         sys.exit(f"tokio-suite: patch-config printed no [patch.crates-io] table:\n{out}")

@@ -1,8 +1,8 @@
 //! The example plugin: a greeter with sync and async exports.
 //!
 //! ```sh
-//! cargo run -p tau-host -- call plugins/example-plugin greet world
-//! echo 'slow_double 21' | cargo run -p tau-host -- run plugins/example-plugin
+//! cargo run -p tau-cli -- call plugins/example-plugin greet world
+//! echo 'slow_double 21' | cargo run -p tau-cli -- run plugins/example-plugin
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,4 +1,4 @@
-//! The build cache, measured: `cargo bench -p tau-host --bench buildcache`.
+//! The build cache, measured: `cargo bench -p tau-cli --bench buildcache`.
 //!
 //! In a fresh cache (a new directory under `target/`, removed at the end):
 //!
@@ -34,7 +34,7 @@ fn main() {
     eprintln!("prepared a fresh environment in {:.1} s", started.elapsed().as_secs_f64());
     builder.build(&example).expect("building the example plugin again");
 
-    println!("# build cache (cargo bench -p tau-host --bench buildcache)");
+    println!("# build cache (cargo bench -p tau-cli --bench buildcache)");
     let check = samples(1000, || {
         let started = Instant::now();
         builder.check_up_to_date(&example).expect("unchanged, so up to date");
