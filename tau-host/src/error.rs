@@ -157,7 +157,7 @@ pub enum CallError {
         available: Vec<String>,
     },
     /// Wrong number of arguments.
-    #[error("{}", tau::__private::plugin::arity_message(.export, .expected, *.given))]
+    #[error("{}", tau_abi::plugin::arity_message(.export, .expected, *.given))]
     Arity {
         /// The export's name.
         export: String,

@@ -263,12 +263,10 @@ fn check_versions(header: &PluginHeader) -> Result<(), String> {
             tau::plugin::SDK_VERSION
         ));
     }
-    if header.runtime_abi_version != tau_rt::abi::ABI_VERSION {
-        return Err(format!(
-            "speaks runtime table ABI version {}, host speaks {}",
-            header.runtime_abi_version,
-            tau_rt::abi::ABI_VERSION
-        ));
+    if let Err(tau_abi::runtime::Incompatible::Version { found, expected }) =
+        tau_abi::runtime::check_abi_version(header.runtime_abi_version)
+    {
+        return Err(format!("speaks runtime table ABI version {found}, host speaks {expected}"));
     }
     if !header.panic_unwind {
         return Err(

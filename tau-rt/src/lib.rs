@@ -17,7 +17,9 @@
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("tau-rt encodes task wakers in a pointer-sized word and needs a 64-bit target");
 
-pub mod abi;
+/// The runtime table this runtime builds: defined in `tau-abi`, the one
+/// home of the ABI.
+pub use tau_abi::runtime as abi;
 mod alloc;
 mod blocking;
 mod clock;

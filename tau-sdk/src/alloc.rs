@@ -15,43 +15,8 @@
 //! hands memory to code that runs after the install.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicPtr, Ordering};
 
-use tau_rt::abi::AllocatorTable;
-
-/// Where the host puts its allocator (one per plugin library).
-#[repr(C)]
-pub struct AllocatorSlot {
-    table: AtomicPtr<AllocatorTable>,
-}
-
-impl AllocatorSlot {
-    /// An empty slot: allocations go to the system allocator.
-    pub const fn new() -> AllocatorSlot {
-        AllocatorSlot { table: AtomicPtr::new(std::ptr::null_mut()) }
-    }
-
-    /// Installs `table`; false (and nothing changes) if one is installed
-    /// already, since blocks made by it would then be freed by another.
-    pub fn install(&self, table: &'static AllocatorTable) -> bool {
-        let table = table as *const AllocatorTable as *mut AllocatorTable;
-        match self.table.compare_exchange(std::ptr::null_mut(), table, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => true,
-            Err(installed) => installed == table,
-        }
-    }
-
-    fn get(&self) -> Option<&'static AllocatorTable> {
-        // SAFETY: only `'static` tables are installed.
-        unsafe { self.table.load(Ordering::Acquire).as_ref() }
-    }
-}
-
-impl Default for AllocatorSlot {
-    fn default() -> Self {
-        AllocatorSlot::new()
-    }
-}
+pub use tau_abi::plugin::AllocatorSlot;
 
 /// This copy of the SDK's slot: the plugin's, when the SDK is linked into a plugin.
 pub static ALLOCATOR: AllocatorSlot = AllocatorSlot::new();
@@ -66,7 +31,7 @@ pub struct ForwardingAllocator;
 // by the allocator that made it.
 unsafe impl GlobalAlloc for ForwardingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match ALLOCATOR.get() {
+        match ALLOCATOR.installed() {
             // SAFETY: forwarded contract.
             Some(table) => unsafe { (table.alloc)(layout.size(), layout.align()) },
             // SAFETY: forwarded contract.
@@ -75,7 +40,7 @@ unsafe impl GlobalAlloc for ForwardingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        match ALLOCATOR.get() {
+        match ALLOCATOR.installed() {
             // SAFETY: forwarded contract.
             Some(table) => unsafe { (table.alloc_zeroed)(layout.size(), layout.align()) },
             // SAFETY: forwarded contract.
@@ -84,7 +49,7 @@ unsafe impl GlobalAlloc for ForwardingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        match ALLOCATOR.get() {
+        match ALLOCATOR.installed() {
             // SAFETY: forwarded contract.
             Some(table) => unsafe { (table.dealloc)(ptr, layout.size(), layout.align()) },
             // SAFETY: forwarded contract.
@@ -93,7 +58,7 @@ unsafe impl GlobalAlloc for ForwardingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        match ALLOCATOR.get() {
+        match ALLOCATOR.installed() {
             // SAFETY: forwarded contract.
             Some(table) => unsafe { (table.realloc)(ptr, layout.size(), layout.align(), new_size) },
             // SAFETY: forwarded contract.

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use tau_rt::abi::{RuntimeTable, ABI_VERSION};
+use tau_rt::abi::{Incompatible, RuntimeTable};
 
 use crate::ffi_waker;
 
@@ -313,13 +313,10 @@ impl std::error::Error for HostTableError {}
 pub(crate) unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), HostTableError> {
     // SAFETY: per the contract, `table` points to a live table.
     let view = unsafe { &*table };
-    if view.abi_version != ABI_VERSION {
-        return Err(HostTableError::AbiVersion { host: view.abi_version, plugin: ABI_VERSION });
-    }
-    let needed = std::mem::size_of::<RuntimeTable>() as u32;
-    if view.size < needed {
-        return Err(HostTableError::Size { host: view.size, plugin: needed });
-    }
+    view.check_compatible().map_err(|incompatible| match incompatible {
+        Incompatible::Version { found, expected } => HostTableError::AbiVersion { host: found, plugin: expected },
+        Incompatible::Size { found, expected } => HostTableError::Size { host: found, plugin: expected },
+    })?;
     ffi_waker::register_vtable(view.task_waker_vtable);
     // SAFETY: the table is live (contract).
     let reference = unsafe { TableRef::retain(view) };

@@ -247,7 +247,7 @@ where
         guarded(error, String::new, move || {
             let future = body(plugin, args);
             let handle = crate::spawn(async move { Typed(cross(future.await)) });
-            std::ptr::write(out as *mut CallHandle, CallHandle::new(handle));
+            std::ptr::write(out as *mut CallHandle, call_handle(handle));
             CALL_OK
         })
     }
@@ -267,17 +267,7 @@ pub fn expect_args<'a>(
     Err(arity_message(name, params, args.len()))
 }
 
-/// "`add` takes 2 arguments (a: i64, b: i64), but 1 was given"
-pub fn arity_message(name: &str, params: &[impl AsRef<str>], given: usize) -> String {
-    let plural = if params.len() == 1 { "" } else { "s" };
-    let list: Vec<&str> = params.iter().map(AsRef::as_ref).collect();
-    let verb = if given == 1 { "was" } else { "were" };
-    format!(
-        "`{name}` takes {} argument{plural} ({}), but {given} {verb} given",
-        params.len(),
-        list.join(", ")
-    )
-}
+pub use tau_abi::plugin::arity_message;
 
 /// Body of a sync export's text entry point: `parse` reads the arguments,
 /// `body` calls the method, `render` writes the result as text to `out` (an
@@ -338,7 +328,7 @@ where
             };
             let future = body(plugin, args);
             let handle = crate::spawn(async move { Text(render(&future.await)) });
-            std::ptr::write(out as *mut CallHandle, CallHandle::new(handle));
+            std::ptr::write(out as *mut CallHandle, call_handle(handle));
             CALL_OK
         })
     }
@@ -397,13 +387,9 @@ impl<D: Deliver> HandleVTables<D> {
     };
 }
 
-impl CallHandle {
-    fn new<D: Deliver>(handle: JoinHandle<D>) -> CallHandle {
-        CallHandle {
-            task: Box::into_raw(Box::new(handle)) as *mut c_void,
-            vtable: &HandleVTables::<D>::VTABLE,
-        }
-    }
+/// The handle of an async call's task, as the caller will own it.
+fn call_handle<D: Deliver>(handle: JoinHandle<D>) -> CallHandle {
+    CallHandle { task: Box::into_raw(Box::new(handle)) as *mut c_void, vtable: &HandleVTables::<D>::VTABLE }
 }
 
 /// # Safety

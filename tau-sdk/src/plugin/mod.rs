@@ -74,7 +74,8 @@
 //!
 //! What the macros generate is described in [`abi`].
 
-pub mod abi;
+/// The descriptor table: defined in `tau-abi`, the one home of the ABI.
+pub use tau_abi::plugin as abi;
 pub(crate) mod at_unload;
 #[doc(hidden)]
 pub mod crossing;

@@ -37,7 +37,61 @@ use abi_stable::std_types::{RSlice, RStr, RString};
 use abi_stable::type_layout::TypeLayout;
 use abi_stable::StableAbi;
 
-pub use crate::alloc::AllocatorSlot;
+use crate::runtime::AllocatorTable;
+
+/// Where the host puts its allocator (one per plugin library, pointed to by
+/// its [`PluginHeader`]). Written once, by the host, before anything else
+/// in the library runs; read by the plugin's global allocator.
+#[repr(C)]
+pub struct AllocatorSlot {
+    table: std::sync::atomic::AtomicPtr<AllocatorTable>,
+}
+
+impl AllocatorSlot {
+    /// An empty slot: the plugin allocates with the system allocator.
+    pub const fn new() -> AllocatorSlot {
+        AllocatorSlot { table: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()) }
+    }
+
+    /// Installs `table`; false (and nothing changes) if another one is
+    /// installed already, since blocks made by it would then be freed by
+    /// another.
+    pub fn install(&self, table: &'static AllocatorTable) -> bool {
+        use std::sync::atomic::Ordering;
+        let table = table as *const AllocatorTable as *mut AllocatorTable;
+        match self.table.compare_exchange(std::ptr::null_mut(), table, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(installed) => installed == table,
+        }
+    }
+
+    /// The installed allocator, if any.
+    pub fn installed(&self) -> Option<&'static AllocatorTable> {
+        // SAFETY: only `'static` tables are installed.
+        unsafe { self.table.load(std::sync::atomic::Ordering::Acquire).as_ref() }
+    }
+}
+
+impl Default for AllocatorSlot {
+    fn default() -> Self {
+        AllocatorSlot::new()
+    }
+}
+
+/// The error of a call with the wrong number of arguments, the same from
+/// either side of the boundary: "`add` takes 2 arguments (a: i64, b: i64),
+/// but 1 was given".
+///
+/// ```
+/// let message = tau_abi::plugin::arity_message("add", &["a: i64", "b: i64"], 1);
+/// assert_eq!(message, "`add` takes 2 arguments (a: i64, b: i64), but 1 was given");
+/// ```
+pub fn arity_message(name: &str, params: &[impl AsRef<str>], given: usize) -> String {
+    let plural = if params.len() == 1 { "" } else { "s" };
+    let list: Vec<&str> = params.iter().map(AsRef::as_ref).collect();
+    let verb = if given == 1 { "was" } else { "were" };
+    format!("`{name}` takes {} argument{plural} ({}), but {given} {verb} given", params.len(), list.join(", "))
+}
 
 /// The name of the one symbol a plugin library exports.
 pub const PLUGIN_SYMBOL: &str = "TAU_PLUGIN";
@@ -216,8 +270,8 @@ pub struct TypeDescriptor {
 /// the names, sizes and alignments match and either
 /// - the `TypeId` hashes match: the same crates, built the same way; or
 /// - every crate the name mentions is one whose source the load checks pin
-///   down: `std`, `core` and `alloc` (the same rustc), `tau` and `tau_rt`
-///   (the same tau-sdk), `abi_stable` (its types keep their layout across
+///   down: `std`, `core` and `alloc` (the same rustc), `tau`, `tau_rt` and
+///   `tau_abi` (the same tau-sdk), `abi_stable` (its types keep their layout across
 ///   0.11 releases, which is what it is for), `futures_core` (whose
 ///   `Stream`, the part that crosses in a `BoxStream`, has the same
 ///   definition in every 0.3 release) and `futures_sink` (the same for its
@@ -246,7 +300,7 @@ pub struct TypeIdentity {
 
 /// Crates whose types are trusted by name across builds (see [`TypeIdentity`]).
 const PINNED_CRATES: &[&str] =
-    &["std", "core", "alloc", "tau", "tau_rt", "abi_stable", "futures_core", "futures_sink"];
+    &["std", "core", "alloc", "tau", "tau_rt", "tau_abi", "abi_stable", "futures_core", "futures_sink"];
 
 impl TypeIdentity {
     /// The identity of `T` in this build.
@@ -351,7 +405,7 @@ pub struct CallHandle {
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct CallHandleVTable {
-    /// Polls the call. `waker` is a borrowed `*const tau_rt::abi::FfiWaker`.
+    /// Polls the call. `waker` is a borrowed `*const` [`FfiWaker`](crate::runtime::FfiWaker).
     /// Returns [`CALL_PENDING`] (waker registered), or a final status having
     /// written the result to `out` ([`CALL_OK`]) or a message to `error`.
     /// Not to be called again after a final status.

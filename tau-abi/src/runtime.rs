@@ -1,5 +1,5 @@
 //! The runtime table: the C ABI through which plugins (and the embedded
-//! runtime of standalone code) reach a tau runtime.
+//! runtime of standalone code) reach a tau runtime (built by `tau-rt`).
 //!
 //! Ownership rules for every pointer that crosses this ABI:
 //! - [`FfiWaker`] values passed *by value* transfer ownership: the receiver
@@ -385,3 +385,71 @@ pub struct RuntimeTable {
 unsafe impl Send for RuntimeTable {}
 // SAFETY: as above.
 unsafe impl Sync for RuntimeTable {}
+
+/// Why a runtime table, or a plugin's promise of one, does not fit this build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Incompatible {
+    /// Another [`ABI_VERSION`].
+    Version {
+        /// The version found (the table's, or the one a plugin speaks).
+        found: u32,
+        /// [`ABI_VERSION`] of this build.
+        expected: u32,
+    },
+    /// A table smaller than this build's [`RuntimeTable`].
+    Size {
+        /// The table's `size`.
+        found: u32,
+        /// `size_of::<RuntimeTable>()` in this build.
+        expected: u32,
+    },
+}
+
+impl std::fmt::Display for Incompatible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Incompatible::Version { found, expected } => {
+                write!(f, "runtime table ABI version {found}, but this build speaks {expected}")
+            }
+            Incompatible::Size { found, expected } => {
+                write!(f, "a runtime table of {found} bytes, but this build needs {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Incompatible {}
+
+/// The one check of a runtime table ABI version against this build's: a
+/// host checks the version a plugin's header says it speaks, a plugin the
+/// table it is handed (with [`RuntimeTable::check_compatible`]).
+///
+/// ```
+/// use tau_abi::runtime::{check_abi_version, Incompatible, ABI_VERSION};
+///
+/// assert_eq!(check_abi_version(ABI_VERSION), Ok(()));
+/// assert_eq!(
+///     check_abi_version(ABI_VERSION + 1),
+///     Err(Incompatible::Version { found: ABI_VERSION + 1, expected: ABI_VERSION })
+/// );
+/// ```
+pub fn check_abi_version(found: u32) -> Result<(), Incompatible> {
+    if found == ABI_VERSION {
+        Ok(())
+    } else {
+        Err(Incompatible::Version { found, expected: ABI_VERSION })
+    }
+}
+
+impl RuntimeTable {
+    /// Checks that this table, made by another build, is one this build can
+    /// use: the same [`ABI_VERSION`] and at least this build's size.
+    pub fn check_compatible(&self) -> Result<(), Incompatible> {
+        check_abi_version(self.abi_version)?;
+        let expected = std::mem::size_of::<RuntimeTable>() as u32;
+        if self.size < expected {
+            return Err(Incompatible::Size { found: self.size, expected });
+        }
+        Ok(())
+    }
+}
