@@ -16,8 +16,8 @@ macro_rules! forged_plugin {
             std::ptr::null_mut()
         }
 
-        unsafe extern "C" fn destroy(_instance: *mut c_void, _error: *mut RString) -> u8 {
-            0
+        unsafe extern "C" fn destroy(_instance: *mut c_void, _error: *mut RString) -> tau::plugin::abi::CallStatus {
+            tau::plugin::abi::CALL_OK
         }
 
         static DESCRIPTOR: PluginDescriptor = PluginDescriptor {

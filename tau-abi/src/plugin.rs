@@ -90,7 +90,11 @@ pub fn arity_message(name: &str, params: &[impl AsRef<str>], given: usize) -> St
     let plural = if params.len() == 1 { "" } else { "s" };
     let list: Vec<&str> = params.iter().map(AsRef::as_ref).collect();
     let verb = if given == 1 { "was" } else { "were" };
-    format!("`{name}` takes {} argument{plural} ({}), but {given} {verb} given", params.len(), list.join(", "))
+    format!(
+        "`{name}` takes {} argument{plural} ({}), but {given} {verb} given",
+        params.len(),
+        list.join(", ")
+    )
 }
 
 /// The name of the one symbol a plugin library exports.
@@ -107,17 +111,23 @@ pub const PLUGIN_ABI_VERSION: u32 = 2;
 /// the magic and the version.
 pub const HEADER_PREFIX_SIZE: usize = 12;
 
+/// What an entry point of the descriptor reports (`destroy`, a call, a
+/// [`CallHandle`]'s poll). A `u8` on the wire.
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallStatus(pub u8);
+
 /// Status: the call succeeded and wrote its result.
-pub const CALL_OK: u8 = 0;
+pub const CALL_OK: CallStatus = CallStatus(0);
 /// Status: the plugin panicked; the message was written.
-pub const CALL_PANICKED: u8 = 1;
+pub const CALL_PANICKED: CallStatus = CallStatus(1);
 /// Status: an async call's task was aborted before it finished.
-pub const CALL_CANCELLED: u8 = 2;
+pub const CALL_CANCELLED: CallStatus = CallStatus(2);
 /// Status: the call failed (bad text argument, an `Err` rendered as text, a
 /// failed `on_load`); the message was written.
-pub const CALL_FAILED: u8 = 3;
+pub const CALL_FAILED: CallStatus = CallStatus(3);
 /// Status: an async call has not finished; the waker was registered.
-pub const CALL_PENDING: u8 = 4;
+pub const CALL_PENDING: CallStatus = CallStatus(4);
 
 /// A string stored inline, NUL-padded, so that a host reads it without
 /// following a pointer into the library.
@@ -202,7 +212,7 @@ pub struct PluginDescriptor {
     /// Runs `on_unload` and drops the instance. Returns [`CALL_OK`], or
     /// another status with the message in `error` (the instance is gone
     /// either way).
-    pub destroy: unsafe extern "C" fn(instance: *mut c_void, error: *mut RString) -> u8,
+    pub destroy: unsafe extern "C" fn(instance: *mut c_void, error: *mut RString) -> CallStatus,
     /// The exported methods, in source order.
     pub exports: RSlice<'static, ExportDescriptor>,
 }
@@ -229,7 +239,7 @@ pub struct ExportDescriptor {
         args: *mut c_void,
         out: *mut c_void,
         error: *mut RString,
-    ) -> u8,
+    ) -> CallStatus,
     /// Text call: each argument parsed from text (`FromStr` and the rules of
     /// `tau::plugin::TextValue`). On [`CALL_OK`] a sync export wrote the
     /// rendered result (`RString`) to `out`, an async one a [`CallHandle`]
@@ -239,7 +249,7 @@ pub struct ExportDescriptor {
         args: RSlice<'_, RStr<'_>>,
         out: *mut c_void,
         error: *mut RString,
-    ) -> u8,
+    ) -> CallStatus,
 }
 
 /// A named parameter.
@@ -414,7 +424,7 @@ pub struct CallHandleVTable {
         waker: *const c_void,
         out: *mut c_void,
         error: *mut RString,
-    ) -> u8,
+    ) -> CallStatus,
     /// Aborts the call's task (tokio's `JoinHandle::abort` semantics).
     pub abort: unsafe extern "C" fn(task: *mut c_void),
     /// True once the task finished, was cancelled or panicked.

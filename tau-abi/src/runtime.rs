@@ -24,15 +24,23 @@ use std::ffi::c_void;
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
 pub const ABI_VERSION: u32 = 5;
 
+/// What a poll through the table reports: a task's or future's `poll`
+/// ([`POLL_PENDING`], [`POLL_READY`]), or the runtime's answer to a timer,
+/// IO, signal or terminal poll (which may also be [`POLL_NOT_DRIVER`] or
+/// [`POLL_GONE`]). A `u8` on the wire.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PollStatus(pub u8);
+
 /// `poll` result: the future is not finished.
-pub const POLL_PENDING: u8 = 0;
+pub const POLL_PENDING: PollStatus = PollStatus(0);
 /// `poll` result: the future finished (or was cancelled); it must not be polled again.
-pub const POLL_READY: u8 = 1;
+pub const POLL_READY: PollStatus = PollStatus(1);
 /// `timer_poll` / `io_poll_ready` result: called off the driver thread.
-pub const POLL_NOT_DRIVER: u8 = 2;
+pub const POLL_NOT_DRIVER: PollStatus = PollStatus(2);
 /// `timer_poll` / `io_poll_ready` result: the scope was revoked (its plugin
 /// unloaded) or the runtime shut down, or the IO key is not registered.
-pub const POLL_GONE: u8 = 3;
+pub const POLL_GONE: PollStatus = PollStatus(3);
 
 /// `io_register` / `io_deregister` error code: called off the driver thread.
 pub const ERR_NOT_DRIVER: i32 = -1;
@@ -53,16 +61,21 @@ pub const CLOCK_RESUME: u8 = 2;
 /// `clock_control` operation: move a paused clock forward by `nanos`.
 pub const CLOCK_ADVANCE: u8 = 3;
 
+/// What `block_on` reports. A `u8` on the wire.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockOnStatus(pub u8);
+
 /// `block_on` result: the future completed.
-pub const BLOCK_ON_DONE: u8 = 0;
+pub const BLOCK_ON_DONE: BlockOnStatus = BlockOnStatus(0);
 /// `block_on` result: this thread is already driving a runtime.
-pub const BLOCK_ON_NESTED: u8 = 1;
+pub const BLOCK_ON_NESTED: BlockOnStatus = BlockOnStatus(1);
 /// `block_on` result: another thread drives the runtime; the park waker was
 /// stored and is woken when the driver lets go.
-pub const BLOCK_ON_BUSY: u8 = 2;
+pub const BLOCK_ON_BUSY: BlockOnStatus = BlockOnStatus(2);
 /// `block_on` result: the table belongs to no runtime any more (the table a
 /// plugin's code is left with after its unload).
-pub const BLOCK_ON_GONE: u8 = 3;
+pub const BLOCK_ON_GONE: BlockOnStatus = BlockOnStatus(3);
 
 /// IO direction / interest bit: readable.
 pub const INTEREST_READ: u8 = 1;
@@ -144,7 +157,7 @@ impl Drop for FfiWaker {
 pub struct TaskVTable {
     /// Polls the task once; returns [`POLL_READY`] when it finished (with a
     /// value, a panic, or because it saw its abort flag).
-    pub poll: unsafe extern "C" fn(task: *const c_void, waker: *const FfiWaker) -> u8,
+    pub poll: unsafe extern "C" fn(task: *const c_void, waker: *const FfiWaker) -> PollStatus,
     /// Drops the task's future without polling it (abort or shutdown); the
     /// task completes as cancelled.
     pub cancel: unsafe extern "C" fn(task: *const c_void),
@@ -175,7 +188,7 @@ pub struct RawFuture {
     /// The future's state (borrowed for the call).
     pub data: *mut c_void,
     /// Polls it once; never unwinds.
-    pub poll: unsafe extern "C" fn(data: *mut c_void, waker: *const FfiWaker) -> u8,
+    pub poll: unsafe extern "C" fn(data: *mut c_void, waker: *const FfiWaker) -> PollStatus,
 }
 
 /// A closure for the blocking pool: exactly one of `run` or `drop` is called.
@@ -279,7 +292,8 @@ pub struct RuntimeTable {
     /// of the driver's last turn elsewhere.
     pub metrics: unsafe extern "C" fn(rt: *const RtContext, out: *mut RuntimeMetrics),
     /// Drives the runtime on this thread until `future` completes (see BLOCK_ON_*).
-    pub block_on: unsafe extern "C" fn(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8,
+    pub block_on:
+        unsafe extern "C" fn(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> BlockOnStatus,
     /// Runs a closure on the blocking pool; returns its unique task id.
     /// Through a revoked scope the job is dropped at once.
     pub spawn_blocking: unsafe extern "C" fn(rt: *const RtContext, job: BlockingJob) -> u64,
@@ -295,7 +309,7 @@ pub struct RuntimeTable {
         key: *mut u64,
         deadline_ns: u64,
         waker: *const FfiWaker,
-    ) -> u8,
+    ) -> PollStatus,
     /// Cancels a timer, dropping its waker. From any thread: off the driver
     /// thread the cancel is queued for the driver.
     pub timer_cancel: unsafe extern "C" fn(rt: *const RtContext, key: u64),
@@ -306,8 +320,12 @@ pub struct RuntimeTable {
     /// Returns [`POLL_READY`] if `direction` is ready, else stores the waker
     /// ([`POLL_PENDING`]); [`POLL_GONE`] if the key is not registered (any
     /// more) or the scope was revoked; [`POLL_NOT_DRIVER`] off the driver thread.
-    pub io_poll_ready:
-        unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8, waker: *const FfiWaker) -> u8,
+    pub io_poll_ready: unsafe extern "C" fn(
+        rt: *const RtContext,
+        key: u64,
+        direction: u8,
+        waker: *const FfiWaker,
+    ) -> PollStatus,
     /// Clears the readiness of `direction` until the next event. A direction
     /// the poller reported closed (hang-up, error, the peer's half-close)
     /// stays ready: no new event would come. With [`CLEAR_DRAINED`] or-ed in,
@@ -328,7 +346,8 @@ pub struct RuntimeTable {
     /// Returns [`POLL_READY`] once per batch of deliveries since the last
     /// ready poll, else stores the waker ([`POLL_PENDING`]); [`POLL_GONE`]
     /// for a key not subscribed. From any thread.
-    pub signal_poll: unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8,
+    pub signal_poll:
+        unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> PollStatus,
     /// Ends a subscription, dropping its waker. From any thread.
     pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
@@ -367,7 +386,8 @@ pub struct RuntimeTable {
     /// buffered for it ([`POLL_PENDING`]). The tty itself becoming readable
     /// is the subscriber's to watch (`io_register` of its own fd).
     /// [`POLL_GONE`] for a subscription that ended. From any thread.
-    pub tty_poll_buffered: unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8,
+    pub tty_poll_buffered:
+        unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> PollStatus,
     /// Says whether this subscriber wants raw mode (`on`); 0, an errno
     /// (the mode could not be read or set; the wish is then unchanged), or
     /// [`ERR_GONE`]. From any thread.

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use abi_stable::std_types::RString;
 use tau::plugin::abi::{
-    CallHandle, TypeIdentity, CALL_CANCELLED, CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING,
+    CallHandle, CallStatus, TypeIdentity, CALL_CANCELLED, CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING,
 };
 
 use crate::error::CallError;
@@ -52,7 +52,7 @@ tuple_args!(A, B, C, D, E, F, G, H);
 /// On [`CALL_OK`] the callee wrote a `T` into `out`.
 #[inline(always)]
 pub(crate) unsafe fn finish<T>(
-    status: u8,
+    status: CallStatus,
     out: MaybeUninit<T>,
     error: RString,
     export: &str,
@@ -65,15 +65,16 @@ pub(crate) unsafe fn finish<T>(
 }
 
 #[cold]
-fn failure(status: u8, error: RString, export: &str) -> CallError {
+fn failure(status: CallStatus, error: RString, export: &str) -> CallError {
     let export = export.to_string();
     match status {
         CALL_PANICKED => CallError::Panicked { export, message: error.into_string() },
         CALL_CANCELLED => CallError::Cancelled { export },
         CALL_FAILED => CallError::Failed { export, message: error.into_string() },
-        other => {
-            CallError::Failed { export, message: format!("the plugin returned an unknown status {other}") }
-        }
+        other => CallError::Failed {
+            export,
+            message: format!("the plugin returned an unknown status {}", other.0),
+        },
     }
 }
 

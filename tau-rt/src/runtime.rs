@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::abi::{
-    BlockingJob, FfiWaker, RawFuture, RawTask, RuntimeMetrics, RuntimeTable, BLOCK_ON_BUSY, BLOCK_ON_DONE,
-    BLOCK_ON_NESTED, CLEAR_DRAINED, POLL_GONE, POLL_PENDING, POLL_READY,
+    BlockOnStatus, BlockingJob, FfiWaker, PollStatus, RawFuture, RawTask, RuntimeMetrics, RuntimeTable,
+    BLOCK_ON_BUSY, BLOCK_ON_DONE, BLOCK_ON_NESTED, CLEAR_DRAINED, POLL_GONE, POLL_PENDING, POLL_READY,
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
@@ -458,7 +458,7 @@ impl Shared {
 
     // ----- driving -----------------------------------------------------------
 
-    pub(crate) fn block_on(&self, future: RawFuture, park: &FfiWaker) -> u8 {
+    pub(crate) fn block_on(&self, future: RawFuture, park: &FfiWaker) -> BlockOnStatus {
         if !driver::driving().is_null() {
             return BLOCK_ON_NESTED;
         }
@@ -561,7 +561,13 @@ impl Shared {
     // ----- timers and IO (driver thread only) ---------------------------------
 
     /// `POLL_READY` once the timer fired, else `POLL_PENDING` with `waker` stored.
-    pub(crate) fn timer_poll(&self, key: &mut u64, deadline: u64, waker: &FfiWaker, owner: u32) -> u8 {
+    pub(crate) fn timer_poll(
+        &self,
+        key: &mut u64,
+        deadline: u64,
+        waker: &FfiWaker,
+        owner: u32,
+    ) -> PollStatus {
         let polled = self.core.timers.borrow_mut().poll(
             key,
             deadline,
@@ -607,7 +613,7 @@ impl Shared {
     }
 
     /// `POLL_READY`, `POLL_PENDING` (with `waker` stored) or `POLL_GONE`.
-    pub(crate) fn io_poll_ready(&self, key: Key, direction: u8, waker: &FfiWaker) -> u8 {
+    pub(crate) fn io_poll_ready(&self, key: Key, direction: u8, waker: &FfiWaker) -> PollStatus {
         let polled =
             self.core.reactor.borrow_mut().poll_ready(key, direction, |stored| stored.will_wake(waker));
         match polled {

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use crate::abi::{
-    BlockingJob, FfiWaker, RawFuture, RawTask, RtContext, RuntimeMetrics, RuntimeTable, ABI_VERSION,
-    BLOCK_ON_GONE, ERR_GONE, ERR_NOT_DRIVER, POLL_GONE, POLL_NOT_DRIVER,
+    BlockOnStatus, BlockingJob, FfiWaker, PollStatus, RawFuture, RawTask, RtContext, RuntimeMetrics,
+    RuntimeTable, ABI_VERSION, BLOCK_ON_GONE, ERR_GONE, ERR_NOT_DRIVER, POLL_GONE, POLL_NOT_DRIVER,
 };
 use crate::alloc::GLOBAL_ALLOCATOR;
 use crate::key::Key;
@@ -131,7 +131,11 @@ unsafe extern "C" fn metrics(rt: *const RtContext, out: *mut RuntimeMetrics) {
     unsafe { *out = Scope::from_rt(rt).shared.metrics() }
 }
 
-unsafe extern "C" fn block_on(rt: *const RtContext, future: RawFuture, park: *const FfiWaker) -> u8 {
+unsafe extern "C" fn block_on(
+    rt: *const RtContext,
+    future: RawFuture,
+    park: *const FfiWaker,
+) -> BlockOnStatus {
     // SAFETY: table contract; `park` is borrowed for the call.
     unsafe { Scope::from_rt(rt).shared.block_on(future, &*park) }
 }
@@ -147,7 +151,7 @@ unsafe extern "C" fn timer_poll(
     key: *mut u64,
     deadline_ns: u64,
     waker: *const FfiWaker,
-) -> u8 {
+) -> PollStatus {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
     let (scope, key, waker) = unsafe { (Scope::from_rt(rt), &mut *key, &*waker) };
     if scope.is_gone() {
@@ -188,7 +192,7 @@ unsafe extern "C" fn io_poll_ready(
     key: u64,
     direction: u8,
     waker: *const FfiWaker,
-) -> u8 {
+) -> PollStatus {
     // SAFETY: table contract; `waker` is borrowed for the call.
     let (scope, waker) = unsafe { (Scope::from_rt(rt), &*waker) };
     if scope.is_gone() {
@@ -291,7 +295,11 @@ unsafe extern "C" fn gone_metrics(_rt: *const RtContext, out: *mut RuntimeMetric
     unsafe { *out = RuntimeMetrics::default() }
 }
 
-unsafe extern "C" fn gone_block_on(_rt: *const RtContext, _future: RawFuture, _park: *const FfiWaker) -> u8 {
+unsafe extern "C" fn gone_block_on(
+    _rt: *const RtContext,
+    _future: RawFuture,
+    _park: *const FfiWaker,
+) -> BlockOnStatus {
     BLOCK_ON_GONE
 }
 
@@ -306,7 +314,7 @@ unsafe extern "C" fn gone_timer_poll(
     _key: *mut u64,
     _deadline: u64,
     _waker: *const FfiWaker,
-) -> u8 {
+) -> PollStatus {
     POLL_GONE
 }
 
@@ -319,7 +327,7 @@ unsafe extern "C" fn gone_io_poll_ready(
     _key: u64,
     _direction: u8,
     _waker: *const FfiWaker,
-) -> u8 {
+) -> PollStatus {
     POLL_GONE
 }
 
@@ -346,7 +354,7 @@ unsafe extern "C" fn signal_subscribe(rt: *const RtContext, signal: i32, key: *m
 
 /// Subscriptions are process-wide, not the scope's: a value that outlived
 /// its plugin still polls and ends its own.
-unsafe extern "C" fn signal_poll(_rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn signal_poll(_rt: *const RtContext, key: u64, waker: *const FfiWaker) -> PollStatus {
     // SAFETY: `waker` is borrowed for the call (table contract).
     match crate::signal::poll(key, unsafe { &*waker }) {
         Some(true) => crate::abi::POLL_READY,
@@ -420,7 +428,11 @@ unsafe extern "C" fn tty_mark(_rt: *const RtContext, key: u64, offset: *mut u64)
     }
 }
 
-unsafe extern "C" fn tty_poll_buffered(_rt: *const RtContext, key: u64, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn tty_poll_buffered(
+    _rt: *const RtContext,
+    key: u64,
+    waker: *const FfiWaker,
+) -> PollStatus {
     // SAFETY: `waker` is borrowed for the call (table contract).
     match crate::tty::poll_buffered(key, unsafe { &*waker }) {
         Some(true) => crate::abi::POLL_READY,

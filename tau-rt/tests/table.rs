@@ -21,7 +21,7 @@ struct TwoPolls {
     id: AtomicU64,
 }
 
-unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> tau_rt::abi::PollStatus {
     // SAFETY: `task` is the test's `TwoPolls`, alive for the whole test.
     let task = unsafe { &*(task as *const TwoPolls) };
     if task.polls.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -114,7 +114,7 @@ fn nested_block_on_is_refused() {
     let mut nested_status = None;
     drive(table, || {
         let park = tau_park_waker();
-        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> u8 {
+        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> tau_rt::abi::PollStatus {
             unreachable!("a nested block_on must not poll")
         }
         let future = RawFuture { data: std::ptr::null_mut(), poll: never };
@@ -133,7 +133,7 @@ struct Parked {
     waker: std::sync::Mutex<Option<FfiWaker>>,
 }
 
-unsafe extern "C" fn parked_poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn parked_poll(task: *const c_void, waker: *const FfiWaker) -> tau_rt::abi::PollStatus {
     // SAFETY: `task` is a leaked `Parked`.
     let task = unsafe { &*(task as *const Parked) };
     if task.polls.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -270,7 +270,7 @@ fn the_gone_table_refuses_everything_cleanly() {
         assert_eq!((table.timer_poll)(table.rt, &mut key, 0, &park), tau_rt::abi::POLL_GONE);
         assert_eq!((table.io_register)(table.rt, 0, 1, &mut key), tau_rt::abi::ERR_GONE);
         assert_eq!((table.io_poll_ready)(table.rt, 1, 1, &park), tau_rt::abi::POLL_GONE);
-        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> u8 {
+        unsafe extern "C" fn never(_: *mut c_void, _: *const FfiWaker) -> tau_rt::abi::PollStatus {
             unreachable!("the gone table runs nothing")
         }
         let future = RawFuture { data: std::ptr::null_mut(), poll: never };
@@ -318,7 +318,7 @@ fn revoking_a_scope_from_inside_one_of_its_tasks_cancels_that_task_after_its_pol
         releases: AtomicUsize,
         cancelled_by_revoke: AtomicUsize,
     }
-    unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> u8 {
+    unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> tau_rt::abi::PollStatus {
         // SAFETY: `task` is the test's `SelfRevoking`, alive for the whole test.
         let task = unsafe { &*(task as *const SelfRevoking) };
         task.polls.fetch_add(1, Ordering::SeqCst);
@@ -367,7 +367,7 @@ fn work_for_an_outer_runtime_from_inside_an_inner_one_runs_at_once() {
         outer: tau_rt::RuntimeScope,
         asked: AtomicUsize,
     }
-    unsafe extern "C" fn poll(_task: *const c_void, _waker: *const FfiWaker) -> u8 {
+    unsafe extern "C" fn poll(_task: *const c_void, _waker: *const FfiWaker) -> tau_rt::abi::PollStatus {
         POLL_PENDING
     }
     unsafe extern "C" fn cancel(task: *const c_void) {

@@ -314,7 +314,9 @@ pub(crate) unsafe fn set_host_table(table: *const RuntimeTable) -> Result<(), Ho
     // SAFETY: per the contract, `table` points to a live table.
     let view = unsafe { &*table };
     view.check_compatible().map_err(|incompatible| match incompatible {
-        Incompatible::Version { found, expected } => HostTableError::AbiVersion { host: found, plugin: expected },
+        Incompatible::Version { found, expected } => {
+            HostTableError::AbiVersion { host: found, plugin: expected }
+        }
         Incompatible::Size { found, expected } => HostTableError::Size { host: found, plugin: expected },
     })?;
     ffi_waker::register_vtable(view.task_waker_vtable);

@@ -67,6 +67,7 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
     let self_ty = &*item.self_ty;
     let type_name = compact(self_ty);
     let abi = quote!(#tau::plugin::abi);
+    let abi_status = quote!(#abi::CallStatus);
     let std_types = quote!(#tau::__private::abi_stable::std_types);
     let runtime = quote!(#tau::__private::plugin);
 
@@ -142,7 +143,7 @@ fn generate(tau: &Path, plugin: &PluginImpl) -> TokenStream {
             unsafe extern "C" fn destroy(
                 instance: *mut ::core::ffi::c_void,
                 error: *mut #std_types::RString,
-            ) -> u8 {
+            ) -> #abi_status {
                 // SAFETY: forwarded from the descriptor's contract.
                 unsafe { #runtime::destroy::<#self_ty>(instance, error, #type_name, on_unload) }
             }
@@ -305,6 +306,7 @@ impl<'a> ExportTokens<'a> {
         let ExportTokens { tau, self_ty, name, param_names, param_types, output, .. } = self;
         let runtime = quote!(#tau::__private::plugin);
         let std_types = quote!(#tau::__private::abi_stable::std_types);
+        let abi_status = quote!(#tau::plugin::abi::CallStatus);
         let method = &self.export.method.sig.ident;
         let (entry, text_entry) = self.entry_names();
         let args_ty = quote!((#(#param_types,)*));
@@ -366,7 +368,7 @@ impl<'a> ExportTokens<'a> {
                 args: *mut ::core::ffi::c_void,
                 out: *mut ::core::ffi::c_void,
                 error: *mut #std_types::RString,
-            ) -> u8 {
+            ) -> #abi_status {
                 #[allow(unused_imports)]
                 use #runtime::{CrossAsIs as _, CrossStream as _};
                 // SAFETY: forwarded from the descriptor's contract.
@@ -381,7 +383,7 @@ impl<'a> ExportTokens<'a> {
                 args: #std_types::RSlice<'_, #std_types::RStr<'_>>,
                 out: *mut ::core::ffi::c_void,
                 error: *mut #std_types::RString,
-            ) -> u8 {
+            ) -> #abi_status {
                 #[allow(unused_imports)]
                 use #tau::plugin::{
                     ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _, RenderByDebug as _,

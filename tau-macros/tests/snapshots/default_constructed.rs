@@ -43,7 +43,7 @@ const _: () = {
     unsafe extern "C" fn destroy(
         instance: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         unsafe {
             ::tau::__private::plugin::destroy::<
                 Adder,
@@ -56,7 +56,7 @@ const _: () = {
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
@@ -89,7 +89,7 @@ const _: () = {
         >,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::plugin::{
             ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _,

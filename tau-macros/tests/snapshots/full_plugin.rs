@@ -79,7 +79,7 @@ const _: () = {
     unsafe extern "C" fn destroy(
         instance: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         unsafe {
             ::tau::__private::plugin::destroy::<
                 Greeter,
@@ -92,7 +92,7 @@ const _: () = {
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
@@ -125,7 +125,7 @@ const _: () = {
         >,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::plugin::{
             ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _,
@@ -170,7 +170,7 @@ const _: () = {
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
@@ -203,7 +203,7 @@ const _: () = {
         >,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::plugin::{
             ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _,
@@ -251,7 +251,7 @@ const _: () = {
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
@@ -284,7 +284,7 @@ const _: () = {
         >,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::plugin::{
             ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _,
@@ -330,7 +330,7 @@ const _: () = {
         args: *mut ::core::ffi::c_void,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::__private::plugin::{CrossAsIs as _, CrossStream as _};
         unsafe {
@@ -363,7 +363,7 @@ const _: () = {
         >,
         out: *mut ::core::ffi::c_void,
         error: *mut ::tau::__private::abi_stable::std_types::RString,
-    ) -> u8 {
+    ) -> ::tau::plugin::abi::CallStatus {
         #[allow(unused_imports)]
         use ::tau::plugin::{
             ParseByFromStr as _, ParseByTextValue as _, ParseUnsupported as _,

@@ -8,7 +8,7 @@ use tau_rt::abi::{FfiWaker, RawFuture, RuntimeTable, BLOCK_ON_DONE, POLL_PENDING
 /// Drives `table`'s runtime until `done` returns true, calling `step` on each poll.
 pub fn drive(table: &RuntimeTable, mut step: impl FnMut() -> bool) {
     struct Main<'a>(&'a mut dyn FnMut() -> bool);
-    unsafe extern "C" fn poll_main(data: *mut c_void, waker: *const FfiWaker) -> u8 {
+    unsafe extern "C" fn poll_main(data: *mut c_void, waker: *const FfiWaker) -> tau_rt::abi::PollStatus {
         // SAFETY: `data` is the `Main` below, borrowed for the block_on call.
         let main = unsafe { &mut *(data as *mut Main<'_>) };
         if (main.0)() {

@@ -17,8 +17,8 @@ use abi_stable::std_types::{RSlice, RStr, RString};
 use tau_rt::abi::{FfiWaker, RuntimeTable};
 
 use super::abi::{
-    AllocatorSlot, CallHandle, CallHandleVTable, FixedStr, PluginDescriptor, PluginHeader, CALL_CANCELLED,
-    CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING, PLUGIN_ABI_VERSION, PLUGIN_MAGIC,
+    AllocatorSlot, CallHandle, CallHandleVTable, CallStatus, FixedStr, PluginDescriptor, PluginHeader,
+    CALL_CANCELLED, CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING, PLUGIN_ABI_VERSION, PLUGIN_MAGIC,
 };
 pub use super::crossing::{CrossAsIs, CrossStream, Crossing};
 use crate::ffi_waker;
@@ -52,7 +52,11 @@ unsafe fn set_error(error: *mut RString, message: String) {
 /// # Safety
 /// `error` as for [`set_error`].
 #[inline(always)]
-unsafe fn guarded(error: *mut RString, context: impl FnOnce() -> String, body: impl FnOnce() -> u8) -> u8 {
+unsafe fn guarded(
+    error: *mut RString,
+    context: impl FnOnce() -> String,
+    body: impl FnOnce() -> CallStatus,
+) -> CallStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(status) => status,
         Err(payload) => {
@@ -152,7 +156,7 @@ pub unsafe fn destroy<P>(
     error: *mut RString,
     type_name: &str,
     on_unload: fn(&P) -> Result<(), String>,
-) -> u8 {
+) -> CallStatus {
     // SAFETY: per the contract, `instance` is a `Box<P>` from `create`.
     let plugin = unsafe { Box::from_raw(instance as *mut P) };
     // SAFETY: `error` per the contract.
@@ -205,7 +209,7 @@ pub unsafe fn call_sync<P, A, R>(
     error: *mut RString,
     body: impl FnOnce(&P, A) -> R,
     cross: impl FnOnce(R) -> R,
-) -> u8 {
+) -> CallStatus {
     // SAFETY: per the contract (moved out first, so the caller's copy is dead whatever happens).
     let (plugin, args) = unsafe { (&*(instance as *const P), std::ptr::read(args as *mut A)) };
     // SAFETY: `error` per the contract.
@@ -234,7 +238,7 @@ pub unsafe fn call_async<P: Sync + 'static, A, F>(
     error: *mut RString,
     body: impl FnOnce(&'static P, A) -> F,
     cross: impl FnOnce(F::Output) -> F::Output + Send + 'static,
-) -> u8
+) -> CallStatus
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -283,7 +287,7 @@ pub unsafe fn call_text_sync<P, A, R>(
     parse: impl FnOnce(RSlice<'_, RStr<'_>>) -> Result<A, String>,
     body: impl FnOnce(&P, A) -> R,
     render: impl FnOnce(&R) -> Result<String, String>,
-) -> u8 {
+) -> CallStatus {
     // SAFETY: per the contract.
     let plugin = unsafe { &*(instance as *const P) };
     // SAFETY: `error` per the contract.
@@ -309,7 +313,7 @@ pub unsafe fn call_text_async<P: Sync + 'static, A, F>(
     parse: impl FnOnce(RSlice<'_, RStr<'_>>) -> Result<A, String>,
     body: impl FnOnce(&'static P, A) -> F,
     render: fn(&F::Output) -> Result<String, String>,
-) -> u8
+) -> CallStatus
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -342,14 +346,14 @@ trait Deliver: Send + 'static {
     ///
     /// # Safety
     /// `out` has room for the result type; `error` is a valid slot.
-    unsafe fn deliver(self, out: *mut c_void, error: *mut RString) -> u8;
+    unsafe fn deliver(self, out: *mut c_void, error: *mut RString) -> CallStatus;
 }
 
 /// A typed call's result: moved to `out` as it is.
 struct Typed<R>(R);
 
 impl<R: Send + 'static> Deliver for Typed<R> {
-    unsafe fn deliver(self, out: *mut c_void, _error: *mut RString) -> u8 {
+    unsafe fn deliver(self, out: *mut c_void, _error: *mut RString) -> CallStatus {
         // SAFETY: per the trait contract.
         unsafe { std::ptr::write(out as *mut R, self.0) };
         CALL_OK
@@ -360,7 +364,7 @@ impl<R: Send + 'static> Deliver for Typed<R> {
 struct Text(Result<String, String>);
 
 impl Deliver for Text {
-    unsafe fn deliver(self, out: *mut c_void, error: *mut RString) -> u8 {
+    unsafe fn deliver(self, out: *mut c_void, error: *mut RString) -> CallStatus {
         match self.0 {
             Ok(text) => {
                 // SAFETY: per the trait contract, `out` has room for an RString.
@@ -404,7 +408,7 @@ unsafe extern "C" fn poll_handle<D: Deliver>(
     waker: *const c_void,
     out: *mut c_void,
     error: *mut RString,
-) -> u8 {
+) -> CallStatus {
     // SAFETY: the vtable contract: `error` is a valid slot, `task` a live
     // handle, `waker` a borrowed FfiWaker.
     unsafe {

@@ -9,8 +9,8 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 
 use tau_rt::abi::{
-    FfiWaker, RawFuture, BLOCK_ON_BUSY, BLOCK_ON_DONE, BLOCK_ON_GONE, BLOCK_ON_NESTED, POLL_PENDING,
-    POLL_READY,
+    FfiWaker, PollStatus, RawFuture, BLOCK_ON_BUSY, BLOCK_ON_DONE, BLOCK_ON_GONE, BLOCK_ON_NESTED,
+    POLL_PENDING, POLL_READY,
 };
 
 use crate::context::{self, TableRef};
@@ -30,7 +30,7 @@ struct Main<'a, F: Future> {
     panic: Option<Box<dyn Any + Send>>,
 }
 
-unsafe extern "C" fn poll_main<F: Future>(data: *mut c_void, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn poll_main<F: Future>(data: *mut c_void, waker: *const FfiWaker) -> PollStatus {
     // SAFETY: `data` is the `Main` borrowed by `block_on` for this call.
     let main = unsafe { &mut *(data as *mut Main<'_, F>) };
     // SAFETY: `waker` is borrowed for this call.
@@ -80,7 +80,7 @@ pub(crate) fn block_on<F: Future>(table: &TableRef, future: F) -> F::Output {
                 }
                 std::thread::park();
             }
-            other => unreachable!("unknown block_on status {other}"),
+            other => unreachable!("unknown block_on status {other:?}"),
         }
     }
     if let Some(payload) = main.panic {

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use atomic_waker::AtomicWaker;
-use tau_rt::abi::{BlockingJob, FfiWaker, RawTask, TaskVTable, POLL_PENDING, POLL_READY};
+use tau_rt::abi::{BlockingJob, FfiWaker, PollStatus, RawTask, TaskVTable, POLL_PENDING, POLL_READY};
 
 use super::state::State;
 use super::{current, Id, JoinError};
@@ -315,7 +315,7 @@ where
     (RawRef { header }, Id::from_raw(id))
 }
 
-unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const FfiWaker) -> u8 {
+unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const FfiWaker) -> PollStatus {
     let header = NonNull::new(task as *mut Header).expect("null task");
     let cell = cell::<F, F::Output>(header);
     if cell.header.state.is_aborted() {

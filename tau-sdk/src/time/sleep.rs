@@ -152,7 +152,7 @@ impl Future for Sleep {
             }
             POLL_PENDING => Poll::Pending,
             POLL_NOT_DRIVER => this.poll_remote(cx),
-            other => unreachable!("unknown timer_poll status {other}"),
+            other => unreachable!("unknown timer_poll status {other:?}"),
         }
     }
 }
