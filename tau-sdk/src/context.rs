@@ -256,11 +256,7 @@ impl Drop for EnterGuard {
 
 /// True if this thread drives the runtime it would use now.
 pub(crate) fn is_driving() -> bool {
-    try_current().is_some_and(|table| {
-        let table = table.get();
-        // SAFETY: we hold a reference to the table.
-        unsafe { (table.is_driver_thread)(table.rt) }
-    })
+    try_current().is_some_and(|table| table.is_driver_thread())
 }
 
 /// Why a host table was refused.

@@ -35,6 +35,7 @@ pub mod io;
 mod park;
 pub mod plugin;
 pub mod runtime;
+mod runtime_table;
 pub mod signal;
 pub mod stream;
 pub mod sync;

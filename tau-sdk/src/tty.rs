@@ -78,11 +78,11 @@ impl std::fmt::Debug for Tty {
     }
 }
 
-fn status(code: i32) -> io::Result<()> {
+/// A table code as an `io::Error`.
+fn error(code: i32) -> io::Error {
     match code {
-        0 => Ok(()),
-        ERR_GONE => Err(gone_error()),
-        errno => Err(io::Error::from_raw_os_error(errno)),
+        ERR_GONE => gone_error(),
+        errno => io::Error::from_raw_os_error(errno),
     }
 }
 
@@ -99,10 +99,7 @@ impl Tty {
     /// runtime is gone.
     pub fn subscribe(fd: impl AsFd) -> io::Result<Tty> {
         let table = context::current_or_embedded();
-        let runtime = table.get();
-        let mut key = 0;
-        // SAFETY: we hold a reference to the table; `key` is a valid out-pointer.
-        status(unsafe { (runtime.tty_subscribe)(runtime.rt, fd.as_fd().as_raw_fd(), &mut key) })?;
+        let key = table.tty_subscribe(fd.as_fd().as_raw_fd()).map_err(error)?;
         Ok(Tty { key, table })
     }
 
@@ -118,13 +115,7 @@ impl Tty {
     /// in this subscription's stream (bytes dropped for a subscription that
     /// fell 64 KiB behind are offsets skipped). See [`mark`](Self::mark).
     pub fn try_read_at(&self, buf: &mut [u8]) -> io::Result<(u64, usize)> {
-        let runtime = self.table.get();
-        let (mut read, mut offset) = (0, 0);
-        // SAFETY: we hold the table; `buf` and the out-pointers are valid for the call.
-        status(unsafe {
-            (runtime.tty_read)(runtime.rt, self.key, buf.as_mut_ptr(), buf.len(), &mut read, &mut offset)
-        })?;
-        Ok((offset, read))
+        self.table.tty_read(self.key, buf).map_err(error)
     }
 
     /// Reads what the tty has now (for every subscription) and returns the
@@ -133,11 +124,7 @@ impl Tty {
     /// an offset past the mark taken just before writing a query is not the
     /// reply to another subscriber's earlier one.
     pub fn mark(&self) -> io::Result<u64> {
-        let runtime = self.table.get();
-        let mut offset = 0;
-        // SAFETY: we hold the table; `offset` is a valid out-pointer.
-        status(unsafe { (runtime.tty_mark)(runtime.rt, self.key, &mut offset) })?;
-        Ok(offset)
+        self.table.tty_mark(self.key).map_err(error)
     }
 
     /// Ready when [`try_read`](Self::try_read) would return at once because
@@ -146,11 +133,8 @@ impl Tty {
     /// happens. The tty becoming readable is not reported here: watch it
     /// with an [`AsyncFd`](crate::io::AsyncFd).
     pub fn poll_buffered(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let runtime = self.table.get();
-        let code = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: we hold the table; `waker` is borrowed for the call.
-            unsafe { (runtime.tty_poll_buffered)(runtime.rt, self.key, waker) }
-        });
+        let code =
+            ffi_waker::with_ffi_waker(cx.waker(), |waker| self.table.tty_poll_buffered(self.key, waker));
         if code == POLL_PENDING {
             Poll::Pending
         } else {
@@ -162,27 +146,19 @@ impl Tty {
     /// raw mode while any subscription wants it; when none does, it is back
     /// in the mode it had before the first asked.
     pub fn set_raw_mode(&self, on: bool) -> io::Result<()> {
-        let runtime = self.table.get();
-        // SAFETY: we hold the table.
-        status(unsafe { (runtime.tty_set_raw)(runtime.rt, self.key, on) })
+        self.table.tty_set_raw(self.key, on).map_err(error)
     }
 
     /// True if the terminal is in raw mode, by this subscription's wish or
     /// another's.
     pub fn is_raw_mode(&self) -> io::Result<bool> {
-        let runtime = self.table.get();
-        // SAFETY: we hold the table.
-        match unsafe { (runtime.tty_is_raw)(runtime.rt, self.key) } {
-            ERR_GONE => Err(gone_error()),
-            raw => Ok(raw == 1),
-        }
+        self.table.tty_is_raw(self.key).map_err(error)
     }
 }
 
 impl Drop for Tty {
     fn drop(&mut self) {
-        let runtime = self.table.get();
-        // SAFETY: we hold the table; the key is ours, given back once.
-        unsafe { (runtime.tty_unsubscribe)(runtime.rt, self.key) }
+        // The key is ours, given back once.
+        self.table.tty_unsubscribe(self.key)
     }
 }

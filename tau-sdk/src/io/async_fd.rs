@@ -76,15 +76,9 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     fn with_interest_on(inner: T, interest: Interest, table: TableRef) -> io::Result<AsyncFd<T>> {
         let fd = inner.as_raw_fd();
-        let runtime = table.get();
-        let mut key = 0;
-        // SAFETY: we hold a reference to the table; `key` is a valid
-        // out-pointer. The fd stays open while `inner` lives, and we
-        // deregister before dropping it.
-        let code = unsafe { (runtime.io_register)(runtime.rt, fd, interest.bits(), &mut key) };
-        if code != 0 {
-            return Err(register_error(code));
-        }
+        // The fd stays open while `inner` lives, and we deregister before
+        // dropping it.
+        let key = table.io_register(fd, interest.bits()).map_err(register_error)?;
         Ok(AsyncFd { inner: Some(inner), fd, key, interest, table })
     }
 
@@ -115,10 +109,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: u8) -> Poll<io::Result<()>> {
-        let runtime = self.table.get();
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: we hold a reference to the table; `waker` is borrowed for the call.
-            unsafe { (runtime.io_poll_ready)(runtime.rt, self.key, direction, waker) }
+            self.table.io_poll_ready(self.key, direction, waker)
         });
         match status {
             POLL_READY => Poll::Ready(Ok(())),
@@ -129,9 +121,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     fn clear(&self, direction: u8) {
-        let runtime = self.table.get();
-        // SAFETY: the table is alive.
-        unsafe { (runtime.io_clear_ready)(runtime.rt, self.key, direction) }
+        self.table.io_clear_ready(self.key, direction)
     }
 
     /// Polls for read readiness; `Ready` gives a guard that can clear it.
@@ -202,12 +192,11 @@ impl<T: AsRawFd> AsyncFd<T> {
         if self.key == 0 {
             return;
         }
-        let runtime = self.table.get();
-        // SAFETY: we hold a reference to the table; the fd is still open
-        // (inner not dropped yet), so off the driver thread it leaves the
-        // poller before it can be closed. An error means the fd was closed
-        // behind our back; the kernel forgets a closed fd by itself.
-        unsafe { (runtime.io_deregister)(runtime.rt, self.key, self.fd) };
+        // The fd is still open (inner not dropped yet), so off the driver
+        // thread it leaves the poller before it can be closed. An error
+        // means the fd was closed behind our back; the kernel forgets a
+        // closed fd by itself.
+        let _ = self.table.io_deregister(self.key, self.fd);
         self.key = 0;
     }
 }

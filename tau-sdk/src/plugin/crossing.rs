@@ -71,11 +71,7 @@ pub struct Guarded<T> {
 
 impl<T> Guarded<T> {
     fn plugin_is_gone(&self) -> bool {
-        self.table.as_ref().is_some_and(|table| {
-            let table = table.get();
-            // SAFETY: we hold a reference to the table.
-            unsafe { (table.is_gone)(table.rt) }
-        })
+        self.table.as_ref().is_some_and(TableRef::is_gone)
     }
 
     /// Drops the inner stream (its Drop is the plugin's code: contained).

@@ -57,12 +57,10 @@ pub(crate) fn block_on<F: Future>(table: &TableRef, future: F) -> F::Output {
     let mut main = Main { future: pin!(future), output: None, panic: None };
     let parker = Unparker::current();
     let park_waker = parker.ffi_waker();
-    let runtime = table.get();
     loop {
         let raw = RawFuture { data: (&mut main as *mut Main<'_, F>).cast(), poll: poll_main::<F> };
-        // SAFETY: the table is alive (we hold a reference); `main` and
-        // `park_waker` outlive the call.
-        let status = unsafe { (runtime.block_on)(runtime.rt, raw, &park_waker) };
+        // `main` and `park_waker` outlive the call.
+        let status = table.block_on(raw, &park_waker);
         match status {
             BLOCK_ON_DONE => break,
             BLOCK_ON_NESTED => panic!("{NESTED_MESSAGE}"),

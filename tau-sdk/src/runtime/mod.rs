@@ -170,11 +170,7 @@ impl Handle {
     /// });
     /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
-        let table = self.table.get();
-        let mut metrics = tau_rt::abi::RuntimeMetrics::default();
-        // SAFETY: the handle retains the table; `metrics` is a valid out-pointer.
-        unsafe { (table.metrics)(table.rt, &mut metrics) };
-        RuntimeMetrics { inner: metrics }
+        RuntimeMetrics { inner: self.table.metrics() }
     }
 
     /// An id of the runtime, unique among the runtimes alive in the process

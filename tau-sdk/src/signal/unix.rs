@@ -134,17 +134,13 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let Some(table) = context::try_current() else {
         panic!("there is no signal driver running, must be called from the context of a Tokio 1.x runtime");
     };
-    let runtime = table.get();
-    let mut key = 0;
-    // SAFETY: we hold a reference to the table; `key` is a valid out-pointer.
-    let code = unsafe { (runtime.signal_subscribe)(runtime.rt, kind.0, &mut key) };
-    match code {
-        0 => Ok(Signal { key, table }),
-        ERR_GONE => {
+    match table.signal_subscribe(kind.0) {
+        Ok(key) => Ok(Signal { key, table }),
+        Err(ERR_GONE) => {
             Err(io::Error::other("the runtime is gone: the plugin that made this value was unloaded"))
         }
-        libc::EINVAL => Err(io::Error::other(format!("Refusing to register signal {}", kind.0))),
-        errno => Err(io::Error::from_raw_os_error(errno)),
+        Err(libc::EINVAL) => Err(io::Error::other(format!("Refusing to register signal {}", kind.0))),
+        Err(errno) => Err(io::Error::from_raw_os_error(errno)),
     }
 }
 
@@ -156,11 +152,7 @@ impl Signal {
 
     /// Polls for the next delivery.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        let runtime = self.table.get();
-        let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: we hold the table; `waker` is borrowed for the call.
-            unsafe { (runtime.signal_poll)(runtime.rt, self.key, waker) }
-        });
+        let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| self.table.signal_poll(self.key, waker));
         match status {
             POLL_READY => Poll::Ready(Some(())),
             POLL_PENDING => Poll::Pending,
@@ -171,8 +163,7 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        let runtime = self.table.get();
-        // SAFETY: we hold the table; the key is ours, given back once.
-        unsafe { (runtime.signal_unsubscribe)(runtime.rt, self.key) }
+        // The key is ours, given back once.
+        self.table.signal_unsubscribe(self.key)
     }
 }

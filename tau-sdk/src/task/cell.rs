@@ -238,10 +238,8 @@ impl RawRef {
         }
         let key = header.key.load(Ordering::Acquire);
         if key != 0 {
-            let table = header.table.get();
-            // SAFETY: the cell holds a reference to the table, so it is valid
-            // (a revoked scope, or a shut-down runtime, ignores the abort).
-            unsafe { (table.abort)(table.rt, key) };
+            // A revoked scope, or a shut-down runtime, ignores the abort.
+            header.table.abort(key);
         }
         // key == 0: a spawn not yet accepted (it sees ABORT at its first poll)
         // or a blocking closure (it sees ABORT if it has not started).
@@ -303,11 +301,9 @@ where
 {
     let header = Cell::<F, F::Output>::allocate(table, future, 2);
     let task = RawTask { data: header.as_ptr() as *const c_void, vtable: &VTables::<F, F::Output>::TASK };
-    // SAFETY: the header is alive (we hold the JoinHandle's reference).
-    let runtime = unsafe { header.as_ref() }.table.get();
-    // SAFETY: the cell's reference keeps the table alive; the runtime takes
-    // one of the cell's two references.
-    let id = unsafe { (runtime.spawn)(runtime.rt, task) };
+    // SAFETY: the header is alive (we hold the JoinHandle's reference). The
+    // runtime takes one of the cell's two references.
+    let id = unsafe { header.as_ref() }.table.spawn(task);
     // SAFETY: header is alive (we still hold the JoinHandle's reference). The
     // runtime also hands the id to `bind` before the first poll; this store
     // covers a task cancelled without being bound (spawned after shutdown).
@@ -456,11 +452,9 @@ where
         run: run_blocking::<F, R>,
         drop: drop_blocking::<F, R>,
     };
-    // SAFETY: the header is alive (we hold the JoinHandle's reference).
-    let runtime = unsafe { header.as_ref() }.table.get();
-    // SAFETY: the cell's reference keeps the table alive; the pool takes
-    // one of the cell's two references.
-    let id = unsafe { (runtime.spawn_blocking)(runtime.rt, job) };
+    // SAFETY: the header is alive (we hold the JoinHandle's reference). The
+    // pool takes one of the cell's two references.
+    let id = unsafe { header.as_ref() }.table.spawn_blocking(job);
     // The pool hands the id to `run`; a job dropped unrun (shutdown) keeps this one.
     // SAFETY: header is alive (we hold the JoinHandle's reference).
     unsafe { header.as_ref() }.id.store(id, Ordering::Relaxed);

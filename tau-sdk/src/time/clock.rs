@@ -25,10 +25,7 @@ pub(crate) fn was_ever_paused() -> bool {
 #[track_caller]
 fn control(op: u8, nanos: u64) {
     let table = context::try_current().unwrap_or_else(|| panic!("{OUTSIDE}"));
-    let runtime = table.get();
-    // SAFETY: we hold a reference to the table.
-    let code = unsafe { (runtime.clock_control)(runtime.rt, op, nanos) };
-    match code {
+    match table.clock_control(op, nanos).err().unwrap_or(0) {
         0 => {
             if op == CLOCK_PAUSE {
                 DID_PAUSE.store(true, Ordering::Release);

@@ -21,11 +21,7 @@ impl Instant {
             return Instant { std: std::time::Instant::now() };
         }
         match crate::context::try_current() {
-            Some(table) => {
-                let runtime = table.get();
-                // SAFETY: we hold a reference to the table.
-                Instant::from_runtime_ns(unsafe { (runtime.now_ns)(runtime.rt) })
-            }
+            Some(table) => Instant::from_runtime_ns(table.now_ns()),
             None => Instant { std: std::time::Instant::now() },
         }
     }

@@ -139,10 +139,9 @@ impl Future for Sleep {
         if this.remote.is_some() {
             return this.poll_remote(cx);
         }
-        let table = this.table.get();
+        let table = &this.table;
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
-            // SAFETY: we hold a reference to the table; `key` and `waker` are valid.
-            unsafe { (table.timer_poll)(table.rt, &mut this.key, this.deadline_ns, waker) }
+            table.timer_poll(&mut this.key, this.deadline_ns, waker)
         });
         match status {
             // Gone: the timer can never fire; the wait ends (see `sleep`).
@@ -160,9 +159,8 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if self.key != 0 {
-            let table = self.table.get();
-            // SAFETY: the timer belongs to this table, which we hold a reference to.
-            unsafe { (table.timer_cancel)(table.rt, self.key) };
+            // The timer belongs to this table.
+            self.table.timer_cancel(self.key);
         }
         self.cancel_remote();
     }
