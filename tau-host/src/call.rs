@@ -85,6 +85,19 @@ fn failure(status: CallStatus, error: RString, export: &str) -> CallError {
 /// running); [`abort`](Self::abort) cancels it, and awaiting it then gives
 /// [`CallError::Cancelled`]. Unloading the plugin cancels it too. The
 /// plugin's library stays mapped until every `PluginCall` of it is dropped.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tau_host::CallError;
+///
+/// let mut host = tau_host::Host::new()?;
+/// let id = host.load("plugins/example-plugin")?;
+/// let call = host.plugin(id).unwrap().spawn_call::<i64, _>("slow_double", (21i64,))?;
+/// assert_eq!(call.export(), "slow_double");
+/// call.abort();
+/// assert!(matches!(host.block_on(call), Err(CallError::Cancelled { .. })));
+/// # Ok(()) }
+/// ```
 #[must_use = "a PluginCall does nothing unless awaited; drop it to detach the call"]
 pub struct PluginCall<R> {
     state: State<R>,

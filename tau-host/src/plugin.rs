@@ -212,6 +212,16 @@ impl Plugin {
     /// A checked, reusable entry to a sync export: the lookup and type
     /// checks happen once, here, and each [`TypedExport::call`] is a direct
     /// call through the descriptor.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut host = tau_host::Host::new()?;
+    /// let id = host.load("plugins/example-plugin")?;
+    /// let add = host.plugin(id).unwrap().typed::<(i64, i64), i64>("add")?;
+    /// let total: i64 = (0..10).map(|i| add.call((i, 1)).unwrap()).sum();
+    /// assert_eq!(total, 55);
+    /// # Ok(()) }
+    /// ```
     pub fn typed<A: Args, R: 'static>(&self, export: &str) -> Result<TypedExport<'_, A, R>, CallError> {
         let found = self.find(export)?;
         if found.is_async() {
@@ -224,6 +234,19 @@ impl Plugin {
     /// Starts a call of any export and returns a [`PluginCall`] to await
     /// (or abort). An async export runs as a task of the plugin on the
     /// shared runtime; a sync export runs now and its call is already finished.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut host = tau_host::Host::new()?;
+    /// let id = host.load("plugins/example-plugin")?;
+    /// let plugin = host.plugin(id).unwrap();
+    /// // Two calls of an async export in flight at once, on the one runtime.
+    /// let first = plugin.spawn_call::<i64, _>("slow_double", (1i64,))?;
+    /// let second = plugin.spawn_call::<i64, _>("slow_double", (2i64,))?;
+    /// let (first, second) = host.block_on(async { (first.await, second.await) });
+    /// assert_eq!((first?, second?), (2, 4));
+    /// # Ok(()) }
+    /// ```
     pub fn spawn_call<R: Send + 'static, A: Args>(
         &self,
         export: &str,
@@ -245,6 +268,19 @@ impl Plugin {
     /// with `FromStr` and the rules of `tau::plugin::TextValue`) and renders
     /// its result as text. Returns a [`PluginCall`] to await, as
     /// [`spawn_call`](Self::spawn_call) does.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut host = tau_host::Host::new()?;
+    /// let id = host.load("plugins/example-plugin")?;
+    /// let plugin = host.plugin(id).unwrap();
+    /// let call = plugin.call_text("add", &["40", "2"])?;
+    /// assert_eq!(host.block_on(call)?, "42");
+    /// // A bad argument is the plugin's clear error, not a panic.
+    /// let error = host.block_on(plugin.call_text("add", &["forty", "2"])?).unwrap_err();
+    /// assert!(error.to_string().contains("not a valid i64"));
+    /// # Ok(()) }
+    /// ```
     pub fn call_text(&self, export: &str, args: &[&str]) -> Result<PluginCall<String>, CallError> {
         let found = self.find(export)?;
         if args.len() != found.descriptor.params.len() {

@@ -113,7 +113,7 @@ pub(crate) fn with_std_waker<R>(ffi: &FfiWaker, f: impl FnOnce(&Waker) -> R) -> 
 /// use std::future::poll_fn;
 /// use std::task::Poll;
 ///
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     poll_fn(|cx| {
 ///         let waker = tau::io::make_ffi_waker(cx);
 ///         waker.wake(); // schedules this task again

@@ -35,7 +35,7 @@ use crate::runtime::Handle;
 /// use std::os::unix::net::UnixStream;
 /// use tau::io::AsyncFd;
 ///
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let (mut left, right) = UnixStream::pair().unwrap();
 ///     right.set_nonblocking(true).unwrap();
 ///     let fd = AsyncFd::new(right).unwrap();

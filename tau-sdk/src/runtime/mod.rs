@@ -164,7 +164,7 @@ impl Handle {
     /// runtime's thread, as of its last park elsewhere.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let metrics = tau::runtime::Handle::current().metrics();
     ///     assert_eq!(metrics.num_alive_tasks(), 0);
     /// });

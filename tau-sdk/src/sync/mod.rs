@@ -8,7 +8,7 @@
 //!   one receiver.
 //!
 //! ```
-//! tau::__private::run_test(async {
+//! tau::block_on(async {
 //!     let (tx, rx) = tau::sync::oneshot::channel();
 //!     tau::spawn(async move { tx.send("hello").unwrap() });
 //!     assert_eq!(rx.await.unwrap(), "hello");

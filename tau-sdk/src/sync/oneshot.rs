@@ -17,7 +17,7 @@
 //! ```
 //! use tau::sync::oneshot;
 //!
-//! tau::__private::run_test(async {
+//! tau::block_on(async {
 //!     let (tx, rx) = oneshot::channel();
 //!     tau::spawn(async move {
 //!         if tx.send(3).is_err() {
@@ -51,7 +51,7 @@ pub mod error {
     /// the receiver was [closed](super::Receiver::close) before one was sent.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, rx) = tau::sync::oneshot::channel::<u32>();
     ///     drop(tx);
     ///     let error = rx.await.unwrap_err();
@@ -74,7 +74,7 @@ pub mod error {
     /// ```
     /// use tau::sync::oneshot::{self, error::TryRecvError};
     ///
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, mut rx) = oneshot::channel::<u32>();
     ///     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     ///     drop(tx);
@@ -106,7 +106,7 @@ pub mod error {
 /// value of type `T`.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let (tx, rx) = tau::sync::oneshot::channel();
 ///     tx.send(String::from("done")).unwrap();
 ///     assert_eq!(rx.await.unwrap(), "done");
@@ -157,7 +157,7 @@ impl<T> Shared<T> {
 /// [`RecvError`].
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let (tx, rx) = tau::sync::oneshot::channel();
 ///     tau::spawn(async move { tx.send(6 * 7).unwrap() });
 ///     assert_eq!(rx.await.unwrap(), 42);
@@ -176,7 +176,7 @@ impl<T> Sender<T> {
     /// still be dropped before it reads it (the value is then dropped with it).
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, rx) = tau::sync::oneshot::channel();
     ///     drop(rx);
     ///     assert_eq!(tx.send("lost"), Err("lost"));
@@ -199,7 +199,7 @@ impl<T> Sender<T> {
     /// a [`send`](Self::send) would now fail.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, rx) = tau::sync::oneshot::channel::<()>();
     ///     assert!(!tx.is_closed());
     ///     drop(rx);
@@ -216,7 +216,7 @@ impl<T> Sender<T> {
     /// task that polled last is woken.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (mut tx, rx) = tau::sync::oneshot::channel::<()>();
     ///     tau::spawn(async move { drop(rx) });
     ///     tx.closed().await;
@@ -235,7 +235,7 @@ impl<T> Sender<T> {
     /// use std::future::poll_fn;
     /// use std::task::Poll;
     ///
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (mut tx, mut rx) = tau::sync::oneshot::channel::<()>();
     ///     poll_fn(|cx| {
     ///         assert!(tx.poll_closed(cx).is_pending());
@@ -284,7 +284,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// dropped with it.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let (tx, rx) = tau::sync::oneshot::channel::<u32>();
 ///     tau::spawn(async move { drop(tx) });
 ///     assert!(rx.await.is_err());
@@ -304,7 +304,7 @@ impl<T> Receiver<T> {
     /// `Closed` / [`RecvError`].
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, mut rx) = tau::sync::oneshot::channel();
     ///     rx.close();
     ///     assert_eq!(tx.send(1), Err(1));
@@ -328,7 +328,7 @@ impl<T> Receiver<T> {
     /// ```
     /// use tau::sync::oneshot::{self, error::TryRecvError};
     ///
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, mut rx) = oneshot::channel();
     ///     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     ///     tx.send("now").unwrap();
@@ -362,7 +362,7 @@ impl<T> Receiver<T> {
     /// possibly the very sender awaited. Use `.await` there instead.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, rx) = tau::sync::oneshot::channel();
     ///     let thread = std::thread::spawn(move || rx.blocking_recv());
     ///     tx.send(10).unwrap();
@@ -391,7 +391,7 @@ impl<T> Receiver<T> {
     /// polled any more.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, mut rx) = tau::sync::oneshot::channel();
     ///     tx.send(5).unwrap();
     ///     assert!(!rx.is_terminated());
@@ -407,7 +407,7 @@ impl<T> Receiver<T> {
     /// channel is closed without a value, or the receiver is terminated.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let (tx, rx) = tau::sync::oneshot::channel();
     ///     assert!(rx.is_empty());
     ///     tx.send(()).unwrap();

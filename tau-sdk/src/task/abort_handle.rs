@@ -8,7 +8,7 @@ use super::Id;
 /// Dropping it does nothing to the task.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let handle = tau::spawn(std::future::pending::<()>());
 ///     let abort = handle.abort_handle();
 ///     std::thread::spawn(move || abort.abort()).join().unwrap();

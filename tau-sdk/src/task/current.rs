@@ -25,7 +25,7 @@ impl Drop for CurrentGuard {
 /// The id of the task that is running, or `None` outside a task.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     assert!(tau::task::try_id().is_none()); // block_on's future is not a task
 ///     let handle = tau::spawn(async { tau::task::try_id() });
 ///     let id = handle.id();

@@ -47,7 +47,7 @@ impl JoinError {
     /// If the error is not a panic; see [`try_into_panic`](Self::try_into_panic).
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let error = tau::spawn(async { panic!("boom") }).await.unwrap_err();
     ///     let payload = error.into_panic();
     ///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));

@@ -16,7 +16,7 @@ use super::{AbortHandle, Id, JoinError};
 /// dropped when it finishes.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let handle = tau::spawn(async { 6 * 7 });
 ///     assert_eq!(handle.await.unwrap(), 42);
 /// });
@@ -48,7 +48,7 @@ impl<T> JoinHandle<T> {
     /// nothing: its output is still returned. Aborting twice is the same as once.
     ///
     /// ```
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let handle = tau::spawn(std::future::pending::<()>());
     ///     handle.abort();
     ///     assert!(handle.await.unwrap_err().is_cancelled());

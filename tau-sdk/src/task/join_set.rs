@@ -20,7 +20,7 @@ use crate::runtime::Handle;
 /// on unobserved; dropping the set aborts every task in it.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let mut set = tau::task::JoinSet::new();
 ///     for i in 0..3u32 {
 ///         set.spawn(async move { i * 10 });

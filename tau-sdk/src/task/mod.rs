@@ -41,7 +41,7 @@ use crate::context::{self, TableRef};
 /// Outside of any runtime, like tokio's: "there is no reactor running".
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let handle = tau::task::spawn(async { "done" });
 ///     assert_eq!(handle.await.unwrap(), "done");
 /// });
@@ -72,7 +72,7 @@ where
 /// runtime entered, so it can `spawn` and `block_on`.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let sum = tau::task::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
 ///     assert_eq!(sum, 55);
 /// });

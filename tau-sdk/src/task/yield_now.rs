@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 /// are already ready to run.
 ///
 /// ```
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     tau::task::yield_now().await;
 /// });
 /// ```

@@ -15,7 +15,7 @@ const MISSED_MARGIN: Duration = Duration::from_millis(5);
 ///
 /// ```
 /// use std::time::Duration;
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let mut ticks = tau::time::interval(Duration::from_millis(2));
 ///     let first = ticks.tick().await;
 ///     let second = ticks.tick().await;

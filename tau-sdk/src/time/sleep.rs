@@ -26,7 +26,7 @@ use crate::task::JoinHandle;
 ///
 /// ```
 /// use std::time::Duration;
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let start = tau::time::Instant::now();
 ///     tau::time::sleep(Duration::from_millis(5)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
@@ -88,7 +88,7 @@ impl Sleep {
     /// ```
     /// use std::time::Duration;
     /// use tau::time::{sleep, Instant};
-    /// tau::__private::run_test(async {
+    /// tau::block_on(async {
     ///     let mut nap = Box::pin(sleep(Duration::from_secs(3600)));
     ///     nap.as_mut().reset(Instant::now() + Duration::from_millis(1));
     ///     nap.await;

@@ -16,7 +16,7 @@ use super::{sleep, sleep_until, Instant, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// tau::__private::run_test(async {
+/// tau::block_on(async {
 ///     let slow = tau::time::timeout(Duration::from_millis(1), std::future::pending::<()>()).await;
 ///     assert!(slow.is_err());
 ///     let fast = tau::time::timeout(Duration::from_secs(1), async { 7 }).await;
