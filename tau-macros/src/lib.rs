@@ -61,6 +61,13 @@ mod plugin;
 
 use proc_macro::TokenStream;
 
+/// The SDK's hidden module for this version of the macros: `__private0_1_0`
+/// for 0.1.0 (tau-sdk names it the same way, and checks it in a test).
+pub(crate) fn hidden_module() -> proc_macro2::Ident {
+    let version = env!("CARGO_PKG_VERSION").replace(['.', '-'], "_");
+    proc_macro2::Ident::new(&format!("__private{version}"), proc_macro2::Span::call_site())
+}
+
 /// Runs an `async fn` (usually `main`) on tau's runtime.
 ///
 /// The function becomes a plain `fn` with the same name, attributes,

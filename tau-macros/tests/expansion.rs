@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 /// The part of the SDK the expansion calls, with a minimal executor.
 mod fake_tau {
-    pub mod __private {
+    pub mod __private0_1_0 {
         use std::future::Future;
         use std::pin::pin;
         use std::task::{Context, Poll, Waker};

@@ -65,15 +65,29 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     runtime::block_on(&context::current_or_embedded(), future)
 }
 
-/// Not public API: used by tau's macros and host.
+/// Not public API: what tau's macros generate code against, and what
+/// tau's own crates (the tokio shim, the crossterm overlay) reach.
+///
+/// Its name carries the SDK's version (as thiserror's `__private{PATCH}`),
+/// and the macros name it by theirs: a plugin built with a tau-macros of
+/// another version than its tau-sdk fails to compile, with the name of the
+/// missing module, instead of calling glue it was not generated for.
+/// `__private` is the same module for tau's crates, which are released
+/// with the SDK.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private0_1_0 {
     use std::future::Future;
 
     pub use crate::alloc::{ForwardingAllocator, ALLOCATOR};
     pub use crate::plugin::check;
     pub use crate::plugin::entry as plugin;
+    pub use crate::plugin::{
+        Codec, HookResult, ParseByFromStr, ParseByTextValue, ParseUnsupported, RenderByDebug,
+        RenderByDisplay, RenderByTextValue, RenderUnsupported,
+    };
     pub use abi_stable;
+    pub use abi_stable::std_types;
+    pub use tau_abi::plugin as abi;
 
     /// The runtime of the host that loaded this plugin, if one did (the
     /// tokio shim's `Runtime::new` inside a plugin is a handle to it).
@@ -99,5 +113,20 @@ pub mod __private {
     /// Body of `#[tau::test]`: a fresh runtime per test, as `#[tokio::test]`.
     pub fn run_test<F: Future>(future: F) -> F::Output {
         run_main(future)
+    }
+}
+
+#[doc(hidden)]
+pub use __private0_1_0 as __private;
+
+#[cfg(test)]
+mod tests {
+    /// The hidden module's name is the version's: bumping the version
+    /// means renaming `__private0_1_0` (and nothing else: the macros derive
+    /// the name from their own version).
+    #[test]
+    fn the_hidden_module_is_named_for_this_version() {
+        assert_eq!(env!("CARGO_PKG_VERSION").replace(['.', '-'], "_"), "0_1_0");
+        let _ = crate::__private0_1_0::is_driving;
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
 }
 
 /// `async fn name() -> R { body }` becomes
-/// `fn name() -> R { path::__private::run_main(async move { .. }) }`
+/// `fn name() -> R { path::__private0_1_0::run_main(async move { .. }) }`
 /// (`run_test` for tests), keeping attributes and visibility.
 fn generate(kind: Kind, crate_path: &Path, func: ItemFn, register_test: bool) -> TokenStream {
     let ItemFn { attrs, vis, mut sig, block } = func;
@@ -55,12 +55,13 @@ fn generate(kind: Kind, crate_path: &Path, func: ItemFn, register_test: bool) ->
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, output) => quote!(#output),
     };
+    let hidden = crate::hidden_module();
     quote! {
         #test_attribute
         #(#outer)*
         #vis #sig {
             #(#inner)*
-            #crate_path::__private::#runner(async move {
+            #crate_path::#hidden::#runner(async move {
                 #[allow(clippy::diverging_sub_expression)]
                 let __tau_output: #output = #block;
                 #[allow(unreachable_code)]
@@ -97,7 +98,7 @@ mod tests {
             },
             quote! {
                 fn main() {
-                    ::tau::__private::run_main(async move {
+                    ::tau::__private0_1_0::run_main(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: () = {
                             work().await;
@@ -130,7 +131,7 @@ mod tests {
                 /// Entry point.
                 #[allow(unused)]
                 pub(crate) fn main() -> Result<(), Error> {
-                    ::tau::__private::run_main(async move {
+                    ::tau::__private0_1_0::run_main(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: Result<(), Error> = {
                             if early() {
@@ -168,7 +169,7 @@ mod tests {
                 #[should_panic(expected = "boom")]
                 #[ignore]
                 fn checks() {
-                    ::tau::__private::run_test(async move {
+                    ::tau::__private0_1_0::run_test(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: () = {
                             boom().await;
@@ -194,7 +195,7 @@ mod tests {
             quote! {
                 #[::core::prelude::v1::test]
                 fn checks() -> std::io::Result<()> {
-                    my::path::__private::run_test(async move {
+                    my::path::__private0_1_0::run_test(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: std::io::Result<()> = { Ok(()) };
                         #[allow(unreachable_code)]
@@ -219,7 +220,7 @@ mod tests {
             quote! {
                 fn main() {
                     #![allow(unused_variables)]
-                    ::renamed::__private::run_main(async move {
+                    ::renamed::__private0_1_0::run_main(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: () = {
                             let unused = 1;
@@ -248,7 +249,7 @@ mod tests {
                     "the `async` keyword is missing from the function declaration"
                 }
                 fn checks() {
-                    ::tau::__private::run_test(async move {
+                    ::tau::__private0_1_0::run_test(async move {
                         #[allow(clippy::diverging_sub_expression)]
                         let __tau_output: () = {};
                         #[allow(unreachable_code)]
