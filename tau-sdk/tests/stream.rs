@@ -536,3 +536,20 @@ fn chunks_timeout_zero_panics() {
         let _ = stream::iter([1]).chunks_timeout(0, GAP);
     });
 }
+
+#[test]
+fn adapters_give_back_their_stream_and_show_it_in_debug() {
+    tau::block_on(async {
+        let mut doubled = stream::iter(vec![1, 2, 3]).map(|x| x * 2);
+        assert_eq!(doubled.next().await, Some(2));
+        // The rest is still in the underlying stream, past the closure.
+        assert_eq!(doubled.get_ref().size_hint(), (2, Some(2)));
+        let mut rest = doubled.into_inner();
+        assert_eq!(rest.next().await, Some(2), "into_inner skips the map");
+        let mut skipping = stream::iter(vec![1, 2, 3]).skip_while(|x| *x < 2);
+        assert_eq!(skipping.get_mut().next().await, Some(1), "get_mut takes past the adapter");
+        assert_eq!(skipping.next().await, Some(2));
+        let shown = format!("{:?}", stream::iter(vec![7]).filter(|_| true));
+        assert!(shown.starts_with("Filter { stream: Iter") && shown.ends_with(".. }"), "{shown}");
+    });
+}

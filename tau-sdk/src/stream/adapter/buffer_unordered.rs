@@ -73,3 +73,5 @@ where
         self.stream.is_done() && self.in_flight.running() == 0
     }
 }
+
+debug_stream_adapter!(impl[S] BufferUnordered<S>, "BufferUnordered" where S: crate::stream::Stream, S::Item: ::std::future::Future,);

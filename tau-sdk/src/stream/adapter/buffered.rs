@@ -102,3 +102,5 @@ where
         self.stream.is_done() && self.order.is_empty()
     }
 }
+
+debug_stream_adapter!(impl[S] Buffered<S>, "Buffered" where S: crate::stream::Stream, S::Item: ::std::future::Future,);

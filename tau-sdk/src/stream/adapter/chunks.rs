@@ -66,3 +66,5 @@ impl<S: Stream> FusedStream for Chunks<S> {
         self.stream.is_done() && self.chunk.is_empty()
     }
 }
+
+debug_stream_adapter!(impl[S] Chunks<S>, "Chunks" where S: crate::stream::Stream,);

@@ -88,3 +88,5 @@ impl<S: Stream> FusedStream for ChunksTimeout<S> {
         self.stream.is_done() && self.chunk.is_empty()
     }
 }
+
+debug_stream_adapter!(impl[S] ChunksTimeout<S>, "ChunksTimeout" where S: crate::stream::Stream,);

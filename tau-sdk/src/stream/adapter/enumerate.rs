@@ -45,3 +45,5 @@ impl<S: FusedStream> FusedStream for Enumerate<S> {
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S] Enumerate<S>);

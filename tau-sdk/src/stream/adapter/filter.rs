@@ -52,3 +52,6 @@ where
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, F] Filter<S, F>);
+debug_stream_adapter!(impl[S, F] Filter<S, F>, "Filter");

@@ -54,3 +54,6 @@ where
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, F] FilterMap<S, F>);
+debug_stream_adapter!(impl[S, F] FilterMap<S, F>, "FilterMap");

@@ -47,3 +47,6 @@ where
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, F] Inspect<S, F>);
+debug_stream_adapter!(impl[S, F] Inspect<S, F>, "Inspect");

@@ -47,3 +47,6 @@ where
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, F] Map<S, F>);
+debug_stream_adapter!(impl[S, F] Map<S, F>, "Map");

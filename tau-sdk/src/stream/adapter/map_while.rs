@@ -56,3 +56,6 @@ where
         self.done
     }
 }
+
+inner_stream_access!(impl[S, F] MapWhile<S, F>);
+debug_stream_adapter!(impl[S, F] MapWhile<S, F>, "MapWhile");

@@ -1,5 +1,54 @@
 //! The streams [`StreamExt`](super::StreamExt)'s adapters return, one per file.
 
+/// `get_ref`, `get_mut`, `get_pin_mut` and `into_inner` for an adapter of
+/// one stream, held in its pinned `stream` field, as futures-util has them.
+/// (`Fuse`, as tokio-stream's, drops its stream once it ended, so it and
+/// the adapters that keep their stream in one have none.)
+macro_rules! inner_stream_access {
+    (impl[$($generics:tt)*] $ty:ty $(where $($bounds:tt)*)?) => {
+        impl<$($generics)*> $ty $(where $($bounds)*)? {
+            /// The underlying stream.
+            pub fn get_ref(&self) -> &S {
+                &self.stream
+            }
+
+            /// The underlying stream, mutably: taking items from it directly
+            /// bypasses this adapter.
+            pub fn get_mut(&mut self) -> &mut S {
+                &mut self.stream
+            }
+
+            /// The underlying stream, pinned: taking items from it directly
+            /// bypasses this adapter.
+            pub fn get_pin_mut(self: ::std::pin::Pin<&mut Self>) -> ::std::pin::Pin<&mut S> {
+                self.project().stream
+            }
+
+            /// The underlying stream; what this adapter holds besides (a
+            /// closure, buffered items) is dropped.
+            pub fn into_inner(self) -> S {
+                self.stream
+            }
+        }
+    };
+}
+
+/// `Debug` for an adapter that holds closures or futures: the name and the
+/// underlying stream, as futures-util shows them.
+macro_rules! debug_stream_adapter {
+    (impl[$($generics:tt)*] $ty:ty, $name:literal $(where $($bounds:tt)*)?) => {
+        impl<$($generics)*> ::std::fmt::Debug for $ty
+        where
+            S: ::std::fmt::Debug,
+            $($($bounds)*)?
+        {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct($name).field("stream", &self.stream).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 mod buffer_unordered;
 mod buffered;
 mod chain;

@@ -80,26 +80,6 @@ impl<S: Stream> Peekable<S> {
         ready!(fill(this.stream, this.done, this.peeked, cx));
         Poll::Ready(this.peeked.as_mut())
     }
-
-    /// The inner stream.
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    /// The inner stream, mutably; polling it behind the `Peekable` is up to you.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
-    }
-
-    /// The inner stream, pinned.
-    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut S> {
-        self.project().stream
-    }
-
-    /// The inner stream, dropping a peeked item.
-    pub fn into_inner(self) -> S {
-        self.stream
-    }
 }
 
 /// Pulls the next item into `peeked` unless one is there or the stream has
@@ -235,3 +215,5 @@ where
         Poll::Ready(peeked.take_if(|item| item == expected))
     }
 }
+
+inner_stream_access!(impl[S] Peekable<S> where S: crate::stream::Stream,);

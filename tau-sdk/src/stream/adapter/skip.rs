@@ -47,3 +47,5 @@ impl<S: FusedStream> FusedStream for Skip<S> {
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S] Skip<S>);

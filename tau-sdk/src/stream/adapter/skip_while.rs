@@ -63,3 +63,6 @@ where
         self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, F] SkipWhile<S, F>);
+debug_stream_adapter!(impl[S, F] SkipWhile<S, F>, "SkipWhile");

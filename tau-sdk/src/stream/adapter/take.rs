@@ -49,3 +49,5 @@ impl<S: Stream> FusedStream for Take<S> {
         self.left == 0
     }
 }
+
+inner_stream_access!(impl[S] Take<S>);

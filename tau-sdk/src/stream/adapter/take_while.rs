@@ -57,3 +57,6 @@ where
         self.done
     }
 }
+
+inner_stream_access!(impl[S, F] TakeWhile<S, F>);
+debug_stream_adapter!(impl[S, F] TakeWhile<S, F>, "TakeWhile");

@@ -62,3 +62,6 @@ where
         self.future.is_none() && self.stream.is_terminated()
     }
 }
+
+inner_stream_access!(impl[S, Fut, F] Then<S, Fut, F>);
+debug_stream_adapter!(impl[S, Fut, F] Then<S, Fut, F>, "Then");

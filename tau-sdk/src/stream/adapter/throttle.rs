@@ -27,16 +27,6 @@ impl<S: Stream> Throttle<S> {
     pub(crate) fn new(stream: S, duration: Duration) -> Self {
         Throttle { stream, delay: sleep(duration), duration, waited: true }
     }
-
-    /// The inner stream.
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    /// The inner stream.
-    pub fn into_inner(self) -> S {
-        self.stream
-    }
 }
 
 impl<S: Stream> Stream for Throttle<S> {
@@ -62,3 +52,5 @@ impl<S: Stream> Stream for Throttle<S> {
         self.stream.size_hint()
     }
 }
+
+inner_stream_access!(impl[S] Throttle<S>);
