@@ -31,6 +31,7 @@
 mod alloc;
 mod context;
 mod ffi_waker;
+mod in_flight;
 pub mod io;
 mod park;
 pub mod plugin;

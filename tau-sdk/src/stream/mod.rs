@@ -61,7 +61,6 @@ mod adapter;
 mod consumer;
 mod ext;
 mod from_stream;
-mod in_flight;
 mod size_hint;
 mod source;
 

@@ -1,12 +1,10 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-
-use atomic_waker::AtomicWaker;
+use std::task::{Context, Poll, Waker};
 
 use super::{AbortHandle, Id, JoinError, JoinHandle};
+use crate::in_flight::InFlight;
 use crate::runtime::Handle;
 
 /// A collection of tasks spawned on the runtime, awaited in the order they finish.
@@ -34,67 +32,44 @@ use crate::runtime::Handle;
 /// });
 /// ```
 pub struct JoinSet<T> {
-    entries: Vec<Option<Entry<T>>>,
-    free: Vec<usize>,
-    len: usize,
-    notify: Arc<Notify>,
+    /// The tasks' handles, each in a slot with its own waker (the set that
+    /// `buffer_unordered` runs its futures in): a wake-up polls only the
+    /// handle whose task finished.
+    tasks: InFlight<Joined<T>>,
 }
 
-struct Entry<T> {
-    handle: JoinHandle<T>,
-    waker: Waker,
-}
+/// A task's handle, finishing with the task's id.
+struct Joined<T>(JoinHandle<T>);
 
-/// Entries whose task woke them, and the waker of whoever awaits the set.
-#[derive(Default)]
-struct Notify {
-    ready: Mutex<Vec<usize>>,
-    waiter: AtomicWaker,
-}
+impl<T> Future for Joined<T> {
+    type Output = (Id, Result<T, JoinError>);
 
-struct EntryWaker {
-    index: usize,
-    notify: Arc<Notify>,
-}
-
-impl Wake for EntryWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).push(self.index);
-        self.notify.waiter.wake();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.0.id();
+        Pin::new(&mut self.0).poll(cx).map(|result| (id, result))
     }
 }
 
 impl<T> JoinSet<T> {
     /// An empty set.
     pub fn new() -> JoinSet<T> {
-        JoinSet { entries: Vec::new(), free: Vec::new(), len: 0, notify: Arc::default() }
+        JoinSet { tasks: InFlight::new() }
     }
 
     /// Number of tasks in the set (finished ones count until joined).
     pub fn len(&self) -> usize {
-        self.len
+        self.tasks.running()
     }
 
     /// True if the set holds no task.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
-        let index = self.free.pop().unwrap_or_else(|| {
-            self.entries.push(None);
-            self.entries.len() - 1
-        });
-        let waker = Waker::from(Arc::new(EntryWaker { index, notify: Arc::clone(&self.notify) }));
-        self.entries[index] = Some(Entry { handle, waker });
-        self.len += 1;
         // Every new entry gets one poll, which registers its waker.
-        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).push(index);
+        self.tasks.push(Joined(handle));
         abort
     }
 
@@ -168,7 +143,7 @@ impl<T> JoinSet<T> {
 
     /// Like [`try_join_next`](Self::try_join_next), with the task's id.
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
-        match self.poll_ready_entries() {
+        match self.poll_ready_entries(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(result) => result,
             Poll::Pending => None,
         }
@@ -187,51 +162,33 @@ impl<T> JoinSet<T> {
         // A joined task spends a unit of the budget, as in tokio: a loop
         // over a set of finished tasks still yields.
         let restore = std::task::ready!(super::coop::poll_proceed(cx));
-        self.notify.waiter.register(cx.waker());
-        let polled = self.poll_ready_entries();
+        let polled = self.poll_ready_entries(cx);
         if polled.is_ready() {
             restore.made_progress();
         }
         polled
     }
 
-    /// Polls the entries whose tasks woke them; `Ready(Some)` for the first finished one.
-    fn poll_ready_entries(&mut self) -> Poll<Option<Result<(Id, T), JoinError>>> {
-        if self.len == 0 {
+    /// Polls the entries whose tasks woke them; `Ready(Some)` for the first
+    /// finished one, `Ready(None)` for an empty set.
+    fn poll_ready_entries(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
+        let Some((slot, (id, result))) = std::task::ready!(self.tasks.poll_next(cx)) else {
             return Poll::Ready(None);
-        }
-        let ready =
-            std::mem::take(&mut *self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()));
-        let mut ready = ready.into_iter();
-        while let Some(index) = ready.next() {
-            let Some(entry) = self.entries.get_mut(index).and_then(Option::as_mut) else { continue };
-            let mut entry_cx = Context::from_waker(&entry.waker);
-            if let Poll::Ready(result) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
-                let id = entry.handle.id();
-                self.entries[index] = None;
-                self.free.push(index);
-                self.len -= 1;
-                // Entries we did not get to stay ready for the next call.
-                self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).extend(ready);
-                return Poll::Ready(Some(result.map(|value| (id, value))));
-            }
-        }
-        Poll::Pending
+        };
+        self.tasks.release(slot);
+        Poll::Ready(Some(result.map(|value| (id, value))))
     }
 
     /// Aborts every task in the set; they stay in it until joined.
     pub fn abort_all(&mut self) {
-        for entry in self.entries.iter().flatten() {
-            entry.handle.abort();
+        for task in self.tasks.iter() {
+            task.0.abort();
         }
     }
 
     /// Removes every task from the set without aborting them: they run on, detached.
     pub fn detach_all(&mut self) {
-        self.entries.clear();
-        self.free.clear();
-        self.len = 0;
-        self.notify.ready.lock().unwrap_or_else(|poison| poison.into_inner()).clear();
+        self.tasks.clear();
     }
 
     /// Aborts every task and waits for all of them to finish.
@@ -245,7 +202,7 @@ impl<T> JoinSet<T> {
     /// # Panics
     /// If a task panicked (resuming its panic) or was cancelled, as tokio does.
     pub async fn join_all(mut self) -> Vec<T> {
-        let mut values = Vec::with_capacity(self.len);
+        let mut values = Vec::with_capacity(self.len());
         while let Some(result) = self.join_next().await {
             match result {
                 Ok(value) => values.push(value),
@@ -271,7 +228,7 @@ impl<T> Drop for JoinSet<T> {
 
 impl<T> fmt::Debug for JoinSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinSet").field("len", &self.len).finish()
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
     }
 }
 

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::Fuse;
-use crate::stream::in_flight::InFlight;
+use crate::in_flight::InFlight;
 use crate::stream::{size_hint, FusedStream, Stream};
 
 pin_project! {

@@ -1,5 +1,7 @@
-//! The futures that [`Buffered`](super::Buffered) and
-//! [`BufferUnordered`](super::BufferUnordered) run at once.
+//! A set of futures run at once: the tasks of a
+//! [`JoinSet`](crate::task::JoinSet), the futures that
+//! [`Buffered`](crate::stream::Buffered) and
+//! [`BufferUnordered`](crate::stream::BufferUnordered) have in flight.
 //!
 //! Each future sits in a slot with its own waker, so a wake-up polls only the
 //! future that was woken, not every future in flight. Slots are boxed once
@@ -96,6 +98,25 @@ impl<Fut: Future> InFlight<Fut> {
         let waker = Waker::from(Arc::new(SlotWaker { index, woken: self.woken.clone() }));
         self.slots.push(Slot { future: Box::pin(None), waker });
         index
+    }
+
+    /// The futures that have not completed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Fut> {
+        self.slots.iter().filter_map(|slot| slot.future.as_ref().get_ref().as_ref())
+    }
+
+    /// Drops every future (running or not) and frees every slot.
+    pub(crate) fn clear(&mut self) {
+        for slot in &mut self.slots {
+            slot.future.as_mut().set(None);
+        }
+        self.free = (0..self.slots.len()).collect();
+        self.running = 0;
+        self.batch.clear();
+        let mut ready = self.woken.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        let ReadyList { queued, order } = &mut *ready;
+        order.clear();
+        queued.iter_mut().for_each(|queued| *queued = false);
     }
 
     /// Makes a completed future's slot free again.
