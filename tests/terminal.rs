@@ -338,10 +338,15 @@ fn unload_puts_back_the_mode_raw_mode_replaced() {
     let (rc, errors) = finished(&tmux);
     assert_eq!(rc, "0", "the host failed: {errors}");
     assert!(tmux.screen().lines().any(|line| line.trim() == "true"), "raw mode was on: {}", tmux.screen());
+    assert_cooked(&tmux, "after the unload");
+}
+/// The mode the pane was left in (`stty -a` after the host exited) is
+/// cooked: `when` says at which point, for the message.
+fn assert_cooked(tmux: &Tmux, when: &str) {
     let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
     let flags: Vec<&str> = stty.split_whitespace().collect();
     for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
-        assert!(flags.contains(&flag), "{flag} is off after the unload: {stty}");
+        assert!(flags.contains(&flag), "{flag} is off {when}: {stty}");
     }
 }
 
@@ -403,11 +408,7 @@ fn two_crossterm_plugins_each_get_every_key_whole_and_share_raw_mode() {
     assert_eq!(rc, "0", "the host failed: {errors}");
     assert!(!errors.contains("error"), "a command failed: {errors}");
     // Nobody wants raw mode any more: the pane is cooked again.
-    let stty = std::fs::read_to_string(tmux.path("stty")).unwrap();
-    let flags: Vec<&str> = stty.split_whitespace().collect();
-    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
-        assert!(flags.contains(&flag), "{flag} is off at the end: {stty}");
-    }
+    assert_cooked(&tmux, "at the end");
 }
 
 #[test]

@@ -166,9 +166,9 @@ fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
 /// The tty becoming readable is the caller's to watch (its reactor).
 pub(crate) fn poll_buffered(key: u64, waker: &FfiWaker) -> Option<bool> {
     let mut owner = lock();
-    let subscriber = owner.subscribers.get(&key)?;
-    let closed = owner.terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
-    let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
+    let Owner { terminals, subscribers, .. } = &mut *owner;
+    let subscriber = subscribers.get_mut(&key)?;
+    let closed = terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
     if closed || !subscriber.buffer.is_empty() {
         return Some(true);
     }

@@ -26,6 +26,21 @@ fn log(path: &str, line: &str) -> Result<(), String> {
     writeln!(file, "{line}").map_err(|error| format!("{path}: {error}"))
 }
 
+/// Writes the next `count` events of `events` to `path`, one `Debug` line
+/// each; returns how many (fewer if the stream ended).
+async fn log_events(events: &mut EventStream, path: &str, count: u32) -> Result<u32, String> {
+    let mut seen = 0;
+    while seen < count {
+        match events.next().await {
+            Some(Ok(event)) => log(path, &format!("{event:?}"))?,
+            Some(Err(error)) => return Err(format!("event stream: {error}")),
+            None => break,
+        }
+        seen += 1;
+    }
+    Ok(seen)
+}
+
 /// Raw mode and bracketed paste for the life of the value.
 struct RawTerminal;
 
@@ -53,16 +68,7 @@ impl TermPlugin {
         let _raw = RawTerminal::enter()?;
         let mut events = EventStream::new();
         log(&path, "ready")?;
-        let mut seen = 0;
-        while seen < count {
-            match events.next().await {
-                Some(Ok(event)) => log(&path, &format!("{event:?}"))?,
-                Some(Err(error)) => return Err(format!("event stream: {error}")),
-                None => break,
-            }
-            seen += 1;
-        }
-        Ok(seen)
+        log_events(&mut events, &path, count).await
     }
 
     /// Like `record`, in a task of its own that this call leaves running
@@ -77,15 +83,7 @@ impl TermPlugin {
         }
         log(&path, "ready")?;
         let task = tau::spawn(async move {
-            let mut seen = 0;
-            while seen < count {
-                match events.next().await {
-                    Some(Ok(event)) => log(&path, &format!("{event:?}"))?,
-                    Some(Err(error)) => return Err(format!("event stream: {error}")),
-                    None => break,
-                }
-                seen += 1;
-            }
+            let seen = log_events(&mut events, &path, count).await?;
             drop(raw);
             log(&path, "done")?;
             Ok(seen)

@@ -47,6 +47,10 @@ struct Spec {
     /// the vendored crate (`overlay` unless given: two versions of a crate
     /// can share one).
     overlay: Option<String>,
+    /// Another vendored crate (its directory, relative to this one) whose
+    /// edits apply here too, after this one's: two versions of a crate
+    /// that share an overlay share its edits.
+    edits_from: Option<String>,
     #[serde(default)]
     edit: Vec<Edit>,
 }
@@ -99,8 +103,19 @@ fn materialize_from(dir: &Path, cache: &Path) -> Result<(), BuildError> {
     let error = |message: String| BuildError::Vendor { dir: dir.to_path_buf(), message };
     let spec_text = std::fs::read_to_string(dir.join(VENDOR_FILE))
         .map_err(|e| error(format!("cannot read {VENDOR_FILE}: {e}")))?;
-    let spec: Spec =
+    let mut spec: Spec =
         toml::from_str(&spec_text).map_err(|e| error(format!("{VENDOR_FILE} is malformed: {e}")))?;
+    let mut spec_text = spec_text;
+    if let Some(shared) = &spec.edits_from {
+        let path = dir.join(shared).join(VENDOR_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| error(format!("edits_from: cannot read {}: {e}", path.display())))?;
+        let other: Spec = toml::from_str(&text)
+            .map_err(|e| error(format!("edits_from: {} is malformed: {e}", path.display())))?;
+        spec.edit.extend(other.edit);
+        // The shared edits are part of what this crate is made of.
+        spec_text.push_str(&text);
+    }
     let overlay = spec.overlay(dir);
     let stamp = stamp_of(&overlay, &spec_text)
         .map_err(|e| error(format!("cannot read {}: {e}", overlay.display())))?;
@@ -392,6 +407,31 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(temp.path().join("src/lib.rs")).unwrap(),
             "fn b() {}\nfn b() {}\n"
+        );
+    }
+
+    #[test]
+    fn edits_from_another_vendored_crate_apply_and_count_in_the_stamp() {
+        let temp = tempfile::tempdir().unwrap();
+        let (archive, sum) = package(temp.path());
+        let cache = temp.path().join("cargo/registry/cache");
+        std::fs::create_dir_all(cache.join("index.example")).unwrap();
+        std::fs::copy(&archive, cache.join("index.example/fake-1.0.0.crate")).unwrap();
+        let head = format!("name = \"fake\"\nversion = \"1.0.0\"\nsha256 = \"{sum}\"\ncopy = [\"src\"]\n");
+        let edit = |replace: &str| {
+            format!("[[edit]]\nfile = \"src/lib.rs\"\nwhy = \"test\"\nfind = \"// marker\"\nreplace = \"{replace}\"\n")
+        };
+        let (owner, sharer) = (temp.path().join("vendor/a"), temp.path().join("vendor/b"));
+        write(&owner.join(VENDOR_FILE), &format!("{head}{}", edit("// edited")));
+        write(&sharer.join(VENDOR_FILE), &format!("{head}edits_from = \"../a\"\n"));
+        materialize_from(&sharer, &cache).unwrap();
+        assert_eq!(std::fs::read_to_string(sharer.join("src/lib.rs")).unwrap(), "pub fn a() {}\n// edited\n");
+        // A change of the shared edits makes the sharer materialise again.
+        write(&owner.join(VENDOR_FILE), &format!("{head}{}", edit("// edited again")));
+        materialize_from(&sharer, &cache).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(sharer.join("src/lib.rs")).unwrap(),
+            "pub fn a() {}\n// edited again\n"
         );
     }
 
