@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 use crate::abi::RawTask;
 use crate::driver::Operation;
 use crate::key::{Key, WakerWord};
-use crate::runtime::Shared;
+use crate::runtime::Driver;
 use crate::scope::ScopePtr;
 
 /// Work that must run on the driver while another thread waits for it.
-pub(crate) type Job = Box<dyn FnOnce(&Shared) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(Driver<'_>) + Send>;
 
 pub(crate) enum RemoteOp {
     /// A task spawned off the driver thread, with its id and the scope it

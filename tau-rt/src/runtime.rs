@@ -3,12 +3,14 @@
 //! one that took the role for an urgent operation while nobody drove).
 //!
 //! Everything in [`Core`] is touched only by the driving thread, without
-//! atomics or locks. Other threads reach the runtime through the driver's
+//! atomics or locks: it is reached only through a [`Driver`], the proof
+//! (checked once, where it is made) that this thread holds the role. Other threads reach the runtime through the driver's
 //! queue (`driver::Handover`), which wakes the driver through the poller's
 //! notify; a burst of remote operations costs one notify.
 
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -75,14 +77,24 @@ pub(crate) struct Shared {
     core: Core,
 }
 
-// SAFETY: `core` (the only non-Sync part) is accessed solely by the thread
-// that holds the driver role (checked through `driver::is_driving` before
-// every access); everything else is Sync.
+// SAFETY: `core` (the only non-Sync part) is reached only through a
+// `Driver`, made only by `Shared::driver` after checking that this thread
+// holds the driver role; everything else is Sync.
 unsafe impl Sync for Shared {}
 // SAFETY: as above; the role moves between threads only through the
 // hand-over's `driving` flag (Acquire/Release), which orders all accesses
 // to `core`.
 unsafe impl Send for Shared {}
+
+/// Proof that this thread drives `shared`: checked once where it is made
+/// ([`Shared::driver`]), it is the only way to the driver's state ([`Core`]).
+/// Not `Send`: the role is this thread's.
+#[derive(Clone, Copy)]
+pub(crate) struct Driver<'a> {
+    shared: &'a Shared,
+    core: &'a Core,
+    _not_send: PhantomData<*const ()>,
+}
 
 /// A tau runtime. Dropping it cancels every task (running their `Drop`),
 /// wakes everything waiting on its timers and IO (which then see it gone),
@@ -157,7 +169,7 @@ impl Drop for Runtime {
             }
             panic!("{DROP_ON_DRIVER_MESSAGE}");
         }
-        shared.on_driver(Shared::shutdown);
+        shared.on_driver(|driver| driver.shutdown());
     }
 }
 
@@ -182,6 +194,11 @@ impl Shared {
 
     pub(crate) fn is_driver_thread(&self) -> bool {
         driver::is_driving(self)
+    }
+
+    /// The driver's state, if this thread drives this runtime.
+    pub(crate) fn driver(&self) -> Option<Driver<'_>> {
+        self.is_driver_thread().then_some(Driver { shared: self, core: &self.core, _not_send: PhantomData })
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -210,17 +227,17 @@ impl Shared {
     /// `None` once the runtime has shut down.
     pub(crate) fn on_driver<T: Send + 'static>(
         &self,
-        op: impl FnOnce(&Shared) -> T + Send + 'static,
+        op: impl FnOnce(Driver<'_>) -> T + Send + 'static,
     ) -> Option<T> {
-        if self.is_driver_thread() {
-            return Some(op(self));
+        if let Some(driver) = self.driver() {
+            return Some(op(driver));
         }
         type Outcome<T> = Option<std::thread::Result<T>>;
         let outcome: Arc<Mutex<Outcome<T>>> = Arc::new(Mutex::new(None));
         let job = {
             let outcome = Arc::clone(&outcome);
-            Box::new(move |shared: &Shared| {
-                let result = catch_unwind(AssertUnwindSafe(|| op(shared)));
+            Box::new(move |driver: Driver<'_>| {
+                let result = catch_unwind(AssertUnwindSafe(|| op(driver)));
                 *outcome.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(result);
             })
         };
@@ -232,7 +249,7 @@ impl Shared {
             || lock(&outcome),
             |op| {
                 let guard = DriverGuard::acquired(self);
-                self.run_remote_ops(&mut vec![op]);
+                guard.driver().run_remote_ops(&mut vec![op]);
                 drop(guard);
             },
             || self.notify(),
@@ -255,8 +272,8 @@ impl Shared {
         }
         scope.task_started();
         let counted = ScopePtr::of(scope);
-        if self.is_driver_thread() {
-            self.spawn_local(task, id, counted);
+        if let Some(driver) = self.driver() {
+            driver.spawn_local(task, id, counted);
         } else if let Err(RemoteOp::Spawn { task, scope, .. }) =
             self.push_remote(RemoteOp::Spawn { task, id, scope: counted })
         {
@@ -267,33 +284,6 @@ impl Shared {
         id
     }
 
-    /// Driver only: accepts a task counted in its scope by `spawn`.
-    fn spawn_local(&self, task: RawTask, id: u64, scope: ScopePtr) {
-        if scope.get().is_gone() {
-            // SAFETY: handed to us by `spawn`, counted in `scope`, never accepted.
-            unsafe { end_task(task, Some(scope), false) };
-            return;
-        }
-        let key = self.core.scheduler.insert(task, scope);
-        self.wake_flags.occupy(key);
-        // SAFETY: the runtime holds a reference to the task until `release`.
-        unsafe { ((*task.vtable).bind)(task.data, key.into_raw(), id) };
-    }
-
-    /// Driver only: ends a task the scheduler gave up.
-    fn retire(&self, slot: TaskSlot, completed: bool) {
-        // SAFETY: the slot held the runtime's reference and its count in its scope.
-        unsafe { end_task(slot.task, Some(slot.scope), completed) };
-    }
-
-    pub(crate) fn wake_local(&self, word: WakerWord) {
-        if word.index == MAIN_INDEX {
-            self.core.main_woken.set(true);
-        } else {
-            self.core.scheduler.wake(word.index, word.short_generation);
-        }
-    }
-
     pub(crate) fn wake_remote(&self, word: WakerWord) {
         if self.wake_flags.notify(word) {
             // Queued even after shutdown: a `block_on` may still drive.
@@ -302,34 +292,19 @@ impl Shared {
     }
 
     pub(crate) fn abort(&self, key: Key) {
-        if !self.is_driver_thread() {
+        match self.driver() {
+            Some(driver) => driver.abort(key),
             // Refused only after shutdown, when every task is already cancelled.
-            let _ = self.push_remote(RemoteOp::Abort(key));
-            return;
-        }
-        if let Some(slot) = self.core.scheduler.abort(key) {
-            self.retire(slot, false);
+            None => drop(self.push_remote(RemoteOp::Abort(key))),
         }
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
-        let counts = if self.is_driver_thread() {
-            self.driver_counts()
-        } else {
-            *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner())
+        let counts = match self.driver() {
+            Some(driver) => driver.counts(),
+            None => *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()),
         };
         self.with_live_counts(counts)
-    }
-
-    /// The counts only the driver can read; other threads see the ones it
-    /// published at its last park.
-    fn driver_counts(&self) -> RuntimeMetrics {
-        RuntimeMetrics {
-            alive_tasks: self.core.scheduler.len() as u64,
-            timers: self.core.timers.borrow().len() as u64,
-            io_registrations: self.core.reactor.borrow().len() as u64,
-            ..RuntimeMetrics::default()
-        }
     }
 
     /// `counts` with the counts any thread can read exactly filled in.
@@ -344,11 +319,6 @@ impl Shared {
         }
     }
 
-    /// Driver only, at each park: cheap, it locks nothing but the snapshot.
-    fn publish_metrics(&self) {
-        *self.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.driver_counts();
-    }
-
     pub(crate) fn spawn_blocking(&self, job: BlockingJob, scope: &Scope) -> u64 {
         let id = self.next_task_id.fetch_add(1, Ordering::Relaxed);
         if scope.is_gone() {
@@ -360,8 +330,103 @@ impl Shared {
         id
     }
 
-    /// Driver only: see [`RuntimeScope::revoke`]; the scope is marked revoked already.
-    pub(crate) fn revoke(&self, scope: &Scope) -> usize {
+    // ----- driving -----------------------------------------------------------
+
+    pub(crate) fn block_on(&self, future: RawFuture, park: &FfiWaker) -> BlockOnStatus {
+        if !driver::driving().is_null() {
+            return BLOCK_ON_NESTED;
+        }
+        loop {
+            if let Some(guard) = DriverGuard::try_acquire(self) {
+                guard.driver().run_until(&future);
+                drop(guard);
+                return BLOCK_ON_DONE;
+            }
+            // Another thread drives. The caller retries after every wake of
+            // its future: keep one entry per parker. Cloned outside the lock.
+            match self.handover.park(park.clone(), |parked| parked.will_wake(park)) {
+                Ok(duplicate) => {
+                    drop(duplicate);
+                    return BLOCK_ON_BUSY;
+                }
+                Err(back) => drop(back), // it let go meanwhile: try again
+            }
+        }
+    }
+
+    // ----- timers and IO ------------------------------------------------------
+
+    /// Cancels a timer from any thread: off the driver thread (a `Sleep`
+    /// dropped by another thread) through the remote queue. Keys are
+    /// generational, so a cancel that arrives late touches nothing else.
+    pub(crate) fn timer_cancel(&self, key: Key) {
+        match self.driver() {
+            Some(driver) => driver.timer_cancel(key),
+            // Refused only after shutdown, when the timers are gone anyway.
+            None => drop(self.push_remote(RemoteOp::CancelTimer(key))),
+        }
+    }
+
+    /// Deregisters `fd` (registered under `key`) from any thread. Off the
+    /// driver thread the fd is deleted from the poller here, while the
+    /// caller still holds it open, and only the bookkeeping is queued.
+    pub(crate) fn io_deregister(&self, key: Key, fd: RawFd) -> io::Result<()> {
+        if let Some(driver) = self.driver() {
+            return driver.io_deregister(key, fd);
+        }
+        let deleted = self.poller.delete(fd);
+        // Refused only after shutdown, which removed the registration already.
+        let _ = self.push_remote(RemoteOp::ForgetIo(key));
+        deleted
+    }
+}
+
+impl<'a> Driver<'a> {
+    /// Accepts a task counted in its scope by `spawn`.
+    fn spawn_local(self, task: RawTask, id: u64, scope: ScopePtr) {
+        if scope.get().is_gone() {
+            // SAFETY: handed to us by `spawn`, counted in `scope`, never accepted.
+            unsafe { end_task(task, Some(scope), false) };
+            return;
+        }
+        let key = self.core.scheduler.insert(task, scope);
+        self.shared.wake_flags.occupy(key);
+        // SAFETY: the runtime holds a reference to the task until `release`.
+        unsafe { ((*task.vtable).bind)(task.data, key.into_raw(), id) };
+    }
+
+    /// Ends a task the scheduler gave up.
+    fn retire(self, slot: TaskSlot, completed: bool) {
+        // SAFETY: the slot held the runtime's reference and its count in its scope.
+        unsafe { end_task(slot.task, Some(slot.scope), completed) };
+    }
+
+    pub(crate) fn wake(self, word: WakerWord) {
+        if word.index == MAIN_INDEX {
+            self.core.main_woken.set(true);
+        } else {
+            self.core.scheduler.wake(word.index, word.short_generation);
+        }
+    }
+
+    /// The counts only the driver can read; other threads see the ones it
+    /// published at its last park.
+    fn counts(self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            alive_tasks: self.core.scheduler.len() as u64,
+            timers: self.core.timers.borrow().len() as u64,
+            io_registrations: self.core.reactor.borrow().len() as u64,
+            ..RuntimeMetrics::default()
+        }
+    }
+
+    /// At each park: cheap, it locks nothing but the snapshot.
+    fn publish_metrics(self) {
+        *self.shared.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.counts();
+    }
+
+    /// see [`RuntimeScope::revoke`]; the scope is marked revoked already.
+    pub(crate) fn revoke(self, scope: &Scope) -> usize {
         // Everything alive now is cancelled: the idle tasks below, the ones
         // queued from other threads (refused as they are taken in), and a
         // running one right after its poll. Spawns after the revoke began
@@ -380,17 +445,17 @@ impl Shared {
         }
         let timer_wakers = self.core.timers.borrow_mut().drain_owned(scope.owner);
         wake_all(timer_wakers);
-        let io_wakers = self.core.reactor.borrow_mut().drain_owned(&self.poller, scope.owner);
+        let io_wakers = self.core.reactor.borrow_mut().drain_owned(&self.shared.poller, scope.owner);
         wake_all(io_wakers);
         self.publish_metrics();
         cancelled
     }
 
-    /// Driver only: see [`RuntimeScope::metrics`].
-    pub(crate) fn owned_metrics(&self, scope: &Scope) -> RuntimeMetrics {
+    /// see [`RuntimeScope::metrics`].
+    pub(crate) fn owned_metrics(self, scope: &Scope) -> RuntimeMetrics {
         // Count spawns made before this call, even from other threads.
         self.accept_remote();
-        self.with_live_counts(RuntimeMetrics {
+        self.shared.with_live_counts(RuntimeMetrics {
             alive_tasks: scope.alive_tasks() as u64,
             timers: self.core.timers.borrow().count_owned(scope.owner) as u64,
             io_registrations: self.core.reactor.borrow().count_owned(scope.owner) as u64,
@@ -399,12 +464,12 @@ impl Shared {
     }
 
     /// Polls up to `budget` scheduled tasks; returns how many ran.
-    fn run_tasks(&self, budget: usize) -> usize {
+    fn run_tasks(self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
             let Some((key, task)) = self.core.scheduler.next() else { break };
             ran += 1;
-            let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.slot, key)));
+            let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
             // SAFETY: the task is alive (the runtime holds its reference) and
             // `task_waker` outlives the call.
             let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
@@ -417,30 +482,30 @@ impl Shared {
         ran
     }
 
-    /// Driver only: takes in the remote queue now, notified or not.
-    fn accept_remote(&self) {
-        self.notified.store(true, Ordering::Release);
+    /// Takes in the remote queue now, notified or not.
+    fn accept_remote(self) {
+        self.shared.notified.store(true, Ordering::Release);
         self.drain_remote();
     }
 
-    fn drain_remote(&self) {
-        if !self.notified.swap(false, Ordering::AcqRel) {
+    fn drain_remote(self) {
+        if !self.shared.notified.swap(false, Ordering::AcqRel) {
             return;
         }
         let mut ops = std::mem::take(&mut *self.core.spare_ops.borrow_mut());
-        self.handover.take(&mut ops);
+        self.shared.handover.take(&mut ops);
         self.run_remote_ops(&mut ops);
         *self.core.spare_ops.borrow_mut() = ops;
     }
 
-    /// Driver only: carries out queued operations, emptying `ops`.
-    pub(crate) fn run_remote_ops(&self, ops: &mut Vec<RemoteOp>) {
+    /// Carries out queued operations, emptying `ops`.
+    pub(crate) fn run_remote_ops(self, ops: &mut Vec<RemoteOp>) {
         for op in ops.drain(..) {
             match op {
                 RemoteOp::Spawn { task, id, scope } => self.spawn_local(task, id, scope),
                 RemoteOp::Wake(word) => {
-                    self.wake_flags.clear(word);
-                    self.wake_local(word);
+                    self.shared.wake_flags.clear(word);
+                    self.wake(word);
                 }
                 RemoteOp::Abort(key) => self.abort(key),
                 RemoteOp::CancelTimer(key) => self.timer_cancel(key),
@@ -450,39 +515,15 @@ impl Shared {
                 }
                 RemoteOp::Run(job) => {
                     job(self);
-                    self.handover.signal();
+                    self.shared.handover.signal();
                 }
             }
         }
     }
 
-    // ----- driving -----------------------------------------------------------
-
-    pub(crate) fn block_on(&self, future: RawFuture, park: &FfiWaker) -> BlockOnStatus {
-        if !driver::driving().is_null() {
-            return BLOCK_ON_NESTED;
-        }
-        loop {
-            if let Some(guard) = DriverGuard::try_acquire(self) {
-                self.run_until(&future);
-                drop(guard);
-                return BLOCK_ON_DONE;
-            }
-            // Another thread drives. The caller retries after every wake of
-            // its future: keep one entry per parker. Cloned outside the lock.
-            match self.handover.park(park.clone(), |parked| parked.will_wake(park)) {
-                Ok(duplicate) => {
-                    drop(duplicate);
-                    return BLOCK_ON_BUSY;
-                }
-                Err(back) => drop(back), // it let go meanwhile: try again
-            }
-        }
-    }
-
-    fn run_until(&self, future: &RawFuture) {
+    fn run_until(self, future: &RawFuture) {
         let main_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(
-            self.slot,
+            self.shared.slot,
             Key { index: MAIN_INDEX, generation: 0 },
         )));
         let mut wakers = Vec::new();
@@ -500,7 +541,7 @@ impl Shared {
             self.run_tasks(TASKS_PER_TICK);
             self.drain_remote();
 
-            let now = self.clock.now();
+            let now = self.shared.clock.now();
             self.core.timers.borrow_mut().fire_due(now, &mut wakers);
             wake_all(wakers.drain(..));
 
@@ -511,25 +552,28 @@ impl Shared {
                     continue;
                 }
                 Some(Duration::ZERO)
-            } else if self.notified.load(Ordering::Acquire) {
+            } else if self.shared.notified.load(Ordering::Acquire) {
                 Some(Duration::ZERO)
-            } else if self.clock.is_paused() && !self.blocking.has_in_flight() {
+            } else if self.shared.clock.is_paused() && !self.shared.blocking.has_in_flight() {
                 // Paused: look for IO without waiting; with nothing else to
                 // do, time jumps to the next timer (tokio's auto-advance).
                 // Not while blocking jobs run: they may be what the next
                 // step waits for, and they finish in real time.
                 let deadline = self.core.timers.borrow_mut().next_deadline();
                 if let Some(deadline) = deadline {
-                    let turned =
-                        self.core.reactor.borrow_mut().turn(&self.poller, Some(Duration::ZERO), &mut wakers);
-                    if turned.is_ok() && wakers.is_empty() && !self.notified.load(Ordering::Acquire) {
-                        self.clock.advance_to(deadline);
+                    let turned = self.core.reactor.borrow_mut().turn(
+                        &self.shared.poller,
+                        Some(Duration::ZERO),
+                        &mut wakers,
+                    );
+                    if turned.is_ok() && wakers.is_empty() && !self.shared.notified.load(Ordering::Acquire) {
+                        self.shared.clock.advance_to(deadline);
                     }
                     wake_all(wakers.drain(..));
                     continue;
                 }
                 None
-            } else if self.clock.is_paused() {
+            } else if self.shared.clock.is_paused() {
                 // Blocking jobs run: look again shortly (in real time), as
                 // one may finish with nobody awaiting it to wake us. Only a
                 // test's paused clock ever takes this path.
@@ -546,7 +590,7 @@ impl Shared {
                 // About to park: publish counts for other threads.
                 self.publish_metrics();
             }
-            let turned = self.core.reactor.borrow_mut().turn(&self.poller, timeout, &mut wakers);
+            let turned = self.core.reactor.borrow_mut().turn(&self.shared.poller, timeout, &mut wakers);
             if let Err(error) = turned {
                 // The poller failing is unrecoverable for IO; keep timers and tasks going.
                 eprintln!("tau-rt: reactor poll failed: {error}");
@@ -558,7 +602,29 @@ impl Shared {
         }
     }
 
-    // ----- timers and IO (driver thread only) ---------------------------------
+    /// Ends everything. Runs once (`Runtime::drop`).
+    fn shutdown(self) {
+        self.shared.shut_down.store(true, Ordering::Release);
+        let mut ops = Vec::new();
+        self.shared.handover.close(&mut ops);
+        self.run_remote_ops(&mut ops);
+        loop {
+            let (idle, _running) = self.core.scheduler.abort_where(|_| true);
+            if idle.is_empty() {
+                break;
+            }
+            for slot in idle {
+                self.retire(slot, false);
+            }
+        }
+        self.core.scheduler.clear_queue();
+        let timer_wakers = self.core.timers.borrow_mut().drain();
+        wake_all(timer_wakers);
+        let io_wakers = self.core.reactor.borrow_mut().drain(&self.shared.poller);
+        wake_all(io_wakers);
+        self.shared.blocking.shutdown();
+        self.publish_metrics();
+    }
 
     /// `POLL_READY` once the timer fired, else `POLL_PENDING` with `waker` stored.
     pub(crate) fn timer_poll(
@@ -572,7 +638,7 @@ impl Shared {
             key,
             deadline,
             owner,
-            || self.clock.now(),
+            || self.shared.clock.now(),
             |stored| stored.will_wake(waker),
         );
         match polled {
@@ -591,29 +657,17 @@ impl Shared {
         }
     }
 
-    fn timer_cancel(&self, key: Key) {
+    fn timer_cancel(self, key: Key) {
         let waker = self.core.timers.borrow_mut().cancel(key);
         drop(waker);
     }
 
-    /// Cancels a timer from any thread: off the driver thread (a `Sleep`
-    /// dropped by another thread) through the remote queue. Keys are
-    /// generational, so a cancel that arrives late touches nothing else.
-    pub(crate) fn timer_cancel_anywhere(&self, key: Key) {
-        if self.is_driver_thread() {
-            self.timer_cancel(key);
-        } else {
-            // Refused only after shutdown, when the timers are gone anyway.
-            let _ = self.push_remote(RemoteOp::CancelTimer(key));
-        }
-    }
-
-    pub(crate) fn io_register(&self, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {
-        self.core.reactor.borrow_mut().register(&self.poller, fd, interest, owner).map(Key::into_raw)
+    pub(crate) fn io_register(self, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {
+        self.core.reactor.borrow_mut().register(&self.shared.poller, fd, interest, owner).map(Key::into_raw)
     }
 
     /// `POLL_READY`, `POLL_PENDING` (with `waker` stored) or `POLL_GONE`.
-    pub(crate) fn io_poll_ready(&self, key: Key, direction: u8, waker: &FfiWaker) -> PollStatus {
+    pub(crate) fn io_poll_ready(self, key: Key, direction: u8, waker: &FfiWaker) -> PollStatus {
         let polled =
             self.core.reactor.borrow_mut().poll_ready(key, direction, |stored| stored.will_wake(waker));
         match polled {
@@ -630,51 +684,21 @@ impl Shared {
         }
     }
 
-    pub(crate) fn io_clear_ready(&self, key: Key, direction: u8) {
-        if direction & CLEAR_DRAINED != 0 && !self.poller.reports_half_close() {
+    pub(crate) fn io_clear_ready(self, key: Key, direction: u8) {
+        if direction & CLEAR_DRAINED != 0 && !self.shared.poller.reports_half_close() {
             return; // see `CLEAR_DRAINED`: an end of stream could be lost
         }
         self.core.reactor.borrow_mut().clear_ready(key, direction & !CLEAR_DRAINED);
     }
 
-    /// Deregisters `fd` (registered under `key`) from any thread. Off the
-    /// driver thread the fd is deleted from the poller here, while the
-    /// caller still holds it open, and only the bookkeeping is queued.
-    pub(crate) fn io_deregister(&self, key: Key, fd: RawFd) -> io::Result<()> {
-        if self.is_driver_thread() {
-            let wakers = self.core.reactor.borrow_mut().deregister(&self.poller, key, fd);
-            return wakers.map(drop);
+    pub(crate) fn abort(self, key: Key) {
+        if let Some(slot) = self.core.scheduler.abort(key) {
+            self.retire(slot, false);
         }
-        let deleted = self.poller.delete(fd);
-        // Refused only after shutdown, which removed the registration already.
-        let _ = self.push_remote(RemoteOp::ForgetIo(key));
-        deleted
     }
 
-    // ----- shutdown ----------------------------------------------------------
-
-    /// Driver only: ends everything. Runs once (`Runtime::drop`).
-    fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::Release);
-        let mut ops = Vec::new();
-        self.handover.close(&mut ops);
-        self.run_remote_ops(&mut ops);
-        loop {
-            let (idle, _running) = self.core.scheduler.abort_where(|_| true);
-            if idle.is_empty() {
-                break;
-            }
-            for slot in idle {
-                self.retire(slot, false);
-            }
-        }
-        self.core.scheduler.clear_queue();
-        let timer_wakers = self.core.timers.borrow_mut().drain();
-        wake_all(timer_wakers);
-        let io_wakers = self.core.reactor.borrow_mut().drain(&self.poller);
-        wake_all(io_wakers);
-        self.blocking.shutdown();
-        self.publish_metrics();
+    pub(crate) fn io_deregister(self, key: Key, fd: RawFd) -> io::Result<()> {
+        self.core.reactor.borrow_mut().deregister(&self.shared.poller, key, fd).map(drop)
     }
 }
 

@@ -11,8 +11,41 @@ use crate::abi::{
 };
 use crate::alloc::GLOBAL_ALLOCATOR;
 use crate::key::Key;
+use crate::runtime::Driver;
 use crate::scope::Scope;
 use crate::waker::TASK_WAKER_VTABLE;
+
+/// Why a call that needs the driver's state was refused.
+enum Refused {
+    Gone,
+    NotDriver,
+}
+
+impl Refused {
+    fn poll_status(self) -> PollStatus {
+        match self {
+            Refused::Gone => POLL_GONE,
+            Refused::NotDriver => POLL_NOT_DRIVER,
+        }
+    }
+
+    fn code(self) -> i32 {
+        match self {
+            Refused::Gone => ERR_GONE,
+            Refused::NotDriver => ERR_NOT_DRIVER,
+        }
+    }
+}
+
+/// The one check of a call that reaches timers or IO: its scope is live
+/// and this thread drives the runtime. Past it, the call uses the driver's
+/// state directly.
+fn driver(scope: &Scope) -> Result<Driver<'_>, Refused> {
+    if scope.is_gone() {
+        return Err(Refused::Gone);
+    }
+    scope.shared.driver().ok_or(Refused::NotDriver)
+}
 
 pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
     RuntimeTable {
@@ -154,30 +187,25 @@ unsafe extern "C" fn timer_poll(
 ) -> PollStatus {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
     let (scope, key, waker) = unsafe { (Scope::from_rt(rt), &mut *key, &*waker) };
-    if scope.is_gone() {
-        return POLL_GONE;
+    match driver(scope) {
+        Ok(driver) => driver.timer_poll(key, deadline_ns, waker, scope.owner),
+        Err(refused) => refused.poll_status(),
     }
-    if !scope.shared.is_driver_thread() {
-        return POLL_NOT_DRIVER;
-    }
-    scope.shared.timer_poll(key, deadline_ns, waker, scope.owner)
 }
 
 unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
     // SAFETY: table contract.
-    unsafe { Scope::from_rt(rt) }.shared.timer_cancel_anywhere(Key::from_raw(key));
+    unsafe { Scope::from_rt(rt) }.shared.timer_cancel(Key::from_raw(key));
 }
 
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {
     // SAFETY: table contract.
     let scope = unsafe { Scope::from_rt(rt) };
-    if scope.is_gone() {
-        return ERR_GONE;
-    }
-    if !scope.shared.is_driver_thread() {
-        return ERR_NOT_DRIVER;
-    }
-    match scope.shared.io_register(fd, interest, scope.owner) {
+    let driver = match driver(scope) {
+        Ok(driver) => driver,
+        Err(refused) => return refused.code(),
+    };
+    match driver.io_register(fd, interest, scope.owner) {
         Ok(registered) => {
             // SAFETY: `key` is a valid out-pointer for the call.
             unsafe { *key = registered };
@@ -195,20 +223,17 @@ unsafe extern "C" fn io_poll_ready(
 ) -> PollStatus {
     // SAFETY: table contract; `waker` is borrowed for the call.
     let (scope, waker) = unsafe { (Scope::from_rt(rt), &*waker) };
-    if scope.is_gone() {
-        return POLL_GONE;
+    match driver(scope) {
+        Ok(driver) => driver.io_poll_ready(Key::from_raw(key), direction, waker),
+        Err(refused) => refused.poll_status(),
     }
-    if !scope.shared.is_driver_thread() {
-        return POLL_NOT_DRIVER;
-    }
-    scope.shared.io_poll_ready(Key::from_raw(key), direction, waker)
 }
 
 unsafe extern "C" fn io_clear_ready(rt: *const RtContext, key: u64, direction: u8) {
     // SAFETY: table contract.
-    let scope = unsafe { Scope::from_rt(rt) };
-    if scope.shared.is_driver_thread() {
-        scope.shared.io_clear_ready(Key::from_raw(key), direction);
+    // Through a revoked scope too, as before the revoke: a stale clear is harmless.
+    if let Some(driver) = unsafe { Scope::from_rt(rt) }.shared.driver() {
+        driver.io_clear_ready(Key::from_raw(key), direction);
     }
 }
 

@@ -15,7 +15,7 @@ use std::cell::Cell;
 pub(crate) use handover::{Handover, Operation};
 pub(crate) use registry::{lookup, register, unregister};
 
-use crate::runtime::Shared;
+use crate::runtime::{Driver, Shared};
 
 /// How many more runtimes one thread may hold the role of while it drives
 /// one (an urgent operation run for an idle runtime from a task, say).
@@ -70,11 +70,16 @@ impl<'a> DriverGuard<'a> {
         }
         DriverGuard { shared }
     }
+
+    /// The driver's state, which this thread may reach while it holds the guard.
+    pub(crate) fn driver(&self) -> Driver<'a> {
+        self.shared.driver().expect("the guard holds the role")
+    }
 }
 
 impl Drop for DriverGuard<'_> {
     fn drop(&mut self) {
-        let parked = self.shared.handover().release(|ops| self.shared.run_remote_ops(ops));
+        let parked = self.shared.handover().release(|ops| self.driver().run_remote_ops(ops));
         debug_assert!(std::ptr::eq(driving(), self.shared), "driver roles let go out of order");
         let previous = OUTER.with(|cell| {
             let (outer, len) = cell.get();
