@@ -102,10 +102,10 @@ pub enum BuildError {
     },
     /// The build environment could not be determined (rustc did not run,
     /// a patched crate is unreadable).
-    #[error("cannot determine the plugin build environment: {message}")]
+    #[error("cannot determine the plugin build environment: {source}")]
     Environment {
         /// What went wrong.
-        message: String,
+        source: Box<crate::build::EnvironmentError>,
     },
     /// The build cache could not be written.
     #[error("build cache: {}: {source}; check its permissions, or set TAU_CACHE_DIR to another directory", .path.display())]
@@ -117,12 +117,12 @@ pub enum BuildError {
     },
     /// A vendored crate (`vendor/<name>/vendor.toml`) could not be
     /// materialised from the registry.
-    #[error("vendored crate {}: {message}", .dir.display())]
+    #[error("vendored crate {}: {source}", .dir.display())]
     Vendor {
         /// Its directory.
         dir: PathBuf,
         /// What went wrong, and what to do.
-        message: String,
+        source: Box<crate::build::VendorError>,
     },
     /// `patches.list` could not be read or has a bad line.
     #[error("{}: {message}", .path.display())]
@@ -132,6 +132,12 @@ pub enum BuildError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl From<crate::build::EnvironmentError> for BuildError {
+    fn from(source: crate::build::EnvironmentError) -> Self {
+        BuildError::Environment { source: Box::new(source) }
+    }
 }
 
 fn colon(why: &str) -> String {

@@ -26,7 +26,8 @@ use std::rc::Rc;
 use sha2::{Digest, Sha256};
 
 use super::files::write_atomically;
-use super::patches::{parse_patches, Patch};
+use super::patches::{parse_patches, read_patches_text, Patch};
+use crate::error::BuildError;
 
 /// The file in the cache root that remembers `rustc -vV` outputs.
 pub(crate) const RUSTC_INFO_FILE: &str = "rustc-info.json";
@@ -50,6 +51,61 @@ fn counts(name: &str) -> bool {
             && !matches!(name, "CARGO_BUILD_JOBS" | "CARGO_BUILD_TARGET_DIR"))
         || (name.starts_with("CARGO_TARGET_")
             && ["_RUSTFLAGS", "_LINKER"].iter().any(|suffix| name.ends_with(suffix)))
+}
+
+/// Why the build environment could not be computed (the `source` of
+/// [`BuildError::Environment`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvironmentError {
+    /// rustc could not be started.
+    #[error("cannot run `{} -vV`: {source}; is Rust installed (or set RUSTC)?", .rustc.display())]
+    RustcNotRun {
+        /// The rustc cargo would run.
+        rustc: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `rustc -vV` failed.
+    #[error("`{} -vV` failed ({status}): {stderr}", .rustc.display())]
+    RustcFailed {
+        /// The rustc cargo would run.
+        rustc: PathBuf,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// A patched crate's file or directory could not be read.
+    #[error("{}: {source}", .path.display())]
+    Unreadable {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A patched crate's `Cargo.toml` does not parse.
+    #[error("{}: {source}", .path.display())]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// A dependency says `workspace = true` outside a workspace.
+    #[error("{}: `{dependency}.workspace = true`, but no workspace above it", .dir.display())]
+    NoWorkspace {
+        /// The crate's directory.
+        dir: PathBuf,
+        /// The dependency.
+        dependency: String,
+    },
+}
+
+/// Maps an IO error on `path` to an [`EnvironmentError::Unreadable`].
+fn unreadable(path: &Path) -> impl FnOnce(std::io::Error) -> EnvironmentError {
+    let path = path.to_path_buf();
+    move |source| EnvironmentError::Unreadable { path, source }
 }
 
 /// A computed build environment.
@@ -84,7 +140,7 @@ impl Environment {
     }
 
     /// Computes the environment. `cache_root` holds the `rustc -vV` cache.
-    pub(crate) fn compute(cache_root: &Path, patches_file: &Path) -> Result<Environment, String> {
+    pub(crate) fn compute(cache_root: &Path, patches_file: &Path) -> Result<Environment, BuildError> {
         let rustc = resolve_rustc();
         let mut text = String::new();
         let toolchain = toolchain_info(&rustc, cache_root)?;
@@ -121,11 +177,10 @@ impl Environment {
         }
         // Vendored sources are materialised before anything is hashed or built.
         if let Some(root) = patches_file.parent() {
-            super::vendor::materialize_all(&root.join("vendor")).map_err(|error| error.to_string())?;
+            super::vendor::materialize_all(&root.join("vendor"))?;
         }
-        let list = std::fs::read_to_string(patches_file)
-            .map_err(|error| format!("{}: cannot read it: {error}", patches_file.display()))?;
-        let patches = parse_patches(&list, patches_file).map_err(|error| error.to_string())?;
+        let list = read_patches_text(patches_file)?;
+        let patches = parse_patches(&list, patches_file)?;
         let _ = writeln!(text, "patches.list {}:", patches_file.display());
         for line in list.lines() {
             let _ = writeln!(text, "  | {line}");
@@ -180,7 +235,7 @@ fn search_path(program: &Path) -> PathBuf {
 }
 
 /// `rustc -vV` of `rustc`, from the cache when the toolchain is unchanged.
-fn toolchain_info(rustc: &Path, cache_root: &Path) -> Result<String, String> {
+fn toolchain_info(rustc: &Path, cache_root: &Path) -> Result<String, EnvironmentError> {
     let key = toolchain_identity(rustc);
     let cache_file = cache_root.join(RUSTC_INFO_FILE);
     let mut cached: serde_json::Map<String, serde_json::Value> = std::fs::read(&cache_file)
@@ -194,16 +249,13 @@ fn toolchain_info(rustc: &Path, cache_root: &Path) -> Result<String, String> {
         .arg("-vV")
         .current_dir(if cache_root.is_dir() { cache_root } else { Path::new("/") })
         .output()
-        .map_err(|error| {
-            format!("cannot run `{} -vV`: {error}; is Rust installed (or set RUSTC)?", rustc.display())
-        })?;
+        .map_err(|source| EnvironmentError::RustcNotRun { rustc: rustc.to_path_buf(), source })?;
     if !output.status.success() {
-        return Err(format!(
-            "`{} -vV` failed ({}): {}",
-            rustc.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(EnvironmentError::RustcFailed {
+            rustc: rustc.to_path_buf(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
     }
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     while cached.len() >= RUSTC_INFO_ENTRIES {
@@ -263,12 +315,15 @@ fn file_identity(path: &Path) -> String {
 
 /// Content hashes of the crate in `dir` and of its path dependencies, each
 /// crate once (`seen` carries across patches).
-fn crate_tree_hashes(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<Vec<(PathBuf, String)>, String> {
+fn crate_tree_hashes(
+    dir: &Path,
+    seen: &mut Vec<PathBuf>,
+) -> Result<Vec<(PathBuf, String)>, EnvironmentError> {
     let mut manifests = Manifests::default();
     let mut hashes = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let dir = dir.canonicalize().map_err(|error| format!("{}: {error}", dir.display()))?;
+        let dir = dir.canonicalize().map_err(unreadable(&dir))?;
         if seen.contains(&dir) {
             continue;
         }
@@ -298,12 +353,13 @@ struct Manifest {
 struct Manifests(std::collections::HashMap<PathBuf, Rc<Manifest>>);
 
 impl Manifests {
-    fn read(&mut self, path: &Path) -> Result<Rc<Manifest>, String> {
+    fn read(&mut self, path: &Path) -> Result<Rc<Manifest>, EnvironmentError> {
         if let Some(manifest) = self.0.get(path) {
             return Ok(Rc::clone(manifest));
         }
-        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
-        let table = text.parse().map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(unreadable(path))?;
+        let table =
+            text.parse().map_err(|source| EnvironmentError::Manifest { path: path.to_path_buf(), source })?;
         let manifest = Rc::new(Manifest { text, table });
         self.0.insert(path.to_path_buf(), Rc::clone(&manifest));
         Ok(manifest)
@@ -322,13 +378,13 @@ impl Manifests {
 
 /// SHA-256 over the relative path, length and content of every file of the
 /// crate's library sources (sorted), plus the manifest of its workspace.
-fn crate_hash(dir: &Path, workspace: Option<&(PathBuf, Rc<Manifest>)>) -> Result<String, String> {
+fn crate_hash(dir: &Path, workspace: Option<&(PathBuf, Rc<Manifest>)>) -> Result<String, EnvironmentError> {
     let mut files = Vec::new();
-    collect_files(dir, &mut files).map_err(|error| format!("{}: {error}", dir.display()))?;
+    collect_files(dir, &mut files).map_err(unreadable(dir))?;
     files.sort();
     let mut hasher = Sha256::new();
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|error| format!("{}: {error}", file.display()))?;
+        let bytes = std::fs::read(file).map_err(unreadable(file))?;
         let relative = file.strip_prefix(dir).unwrap_or(file);
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update([0]);
@@ -365,7 +421,7 @@ fn path_dependencies(
     dir: &Path,
     manifest: &toml::Table,
     workspace: Option<&(PathBuf, Rc<Manifest>)>,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, EnvironmentError> {
     let mut tables: Vec<&toml::Table> = Vec::new();
     let sections = ["dependencies", "build-dependencies"];
     tables.extend(sections.iter().filter_map(|key| manifest.get(*key)?.as_table()));
@@ -378,8 +434,9 @@ fn path_dependencies(
         if let Some(path) = dependency.get("path").and_then(|path| path.as_str()) {
             dirs.push(dir.join(path));
         } else if dependency.get("workspace").and_then(|flag| flag.as_bool()) == Some(true) {
-            let (root, workspace) = workspace.ok_or_else(|| {
-                format!("{}: `{name}.workspace = true`, but no workspace above it", dir.display())
+            let (root, workspace) = workspace.ok_or_else(|| EnvironmentError::NoWorkspace {
+                dir: dir.to_path_buf(),
+                dependency: name.clone(),
             })?;
             let path = workspace
                 .table
@@ -427,6 +484,45 @@ mod tests {
 
     fn environment(root: &Path) -> Environment {
         Environment::compute(&root.join("cache"), &root.join("patches.list")).unwrap()
+    }
+
+    #[test]
+    fn a_failure_says_what_is_wrong_and_is_retried_once_fixed() {
+        let dir = workspace();
+        let root = dir.path();
+        let builder = crate::build::Builder::new()
+            .cache_dir(root.join("cache"))
+            .patches_file(root.join("patches.list"));
+
+        write(&root.join("rt/Cargo.toml"), "[package\n");
+        match builder.environment() {
+            Err(BuildError::Environment { source }) => match *source {
+                EnvironmentError::Manifest { ref path, .. } => assert_eq!(path, &root.join("rt/Cargo.toml")),
+                other => panic!("expected a manifest error, got {other}"),
+            },
+            other => panic!("expected an environment error, got {:?}", other.map(|_| ())),
+        }
+
+        write(
+            &root.join("sdk/Cargo.toml"),
+            "[package]\nname = \"sdk\"\n[dependencies]\nx = { workspace = true }\n",
+        );
+        std::fs::remove_file(root.join("Cargo.toml")).unwrap();
+        let error = builder.environment().map(|_| ()).unwrap_err();
+        assert!(
+            matches!(&error, BuildError::Environment { source } if matches!(**source, EnvironmentError::NoWorkspace { .. })),
+            "{error}"
+        );
+
+        std::fs::remove_file(root.join("patches.list")).unwrap();
+        let error = builder.environment().map(|_| ()).unwrap_err();
+        assert!(matches!(error, BuildError::Patches { .. }), "{error}");
+
+        // Fixed: the next call computes it (a failure is not cached).
+        write(&root.join("patches.list"), "rt rt\n");
+        write(&root.join("rt/Cargo.toml"), "[package]\nname = \"rt\"\n");
+        let computed = builder.environment().unwrap().hash().to_string();
+        assert_eq!(computed, environment(root).hash());
     }
 
     #[test]

@@ -83,14 +83,27 @@ pub(crate) struct Watched {
     pub modified: Option<u128>,
 }
 
+/// Why a stamp could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StampError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("no `{0}`")]
+    Missing(&'static str),
+    #[error("a malformed `watched` item")]
+    MalformedWatched,
+}
+
 impl Stamp {
-    pub fn read(path: &Path) -> Result<Stamp, String> {
-        let bytes = std::fs::read(path).map_err(|error| error.to_string())?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
-        let text = |key: &str| value[key].as_str().map(str::to_string).ok_or(format!("no `{key}`"));
+    pub fn read(path: &Path) -> Result<Stamp, StampError> {
+        let value: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+        let text =
+            |key: &'static str| value[key].as_str().map(str::to_string).ok_or(StampError::Missing(key));
         let watched = value["watched"]
             .as_array()
-            .ok_or("no `watched`")?
+            .ok_or(StampError::Missing("watched"))?
             .iter()
             .map(|item| {
                 Some(Watched {
@@ -100,7 +113,7 @@ impl Stamp {
                 })
             })
             .collect::<Option<Vec<_>>>()
-            .ok_or("a malformed `watched` item")?;
+            .ok_or(StampError::MalformedWatched)?;
         Ok(Stamp {
             source: text("source")?.into(),
             library: text("library")?,
@@ -180,7 +193,7 @@ pub(crate) fn check_locked(entry: &Entry, profile: &str, source: &Path) -> Resul
     let stamp = match Stamp::read(&stamp_path) {
         Ok(stamp) => stamp,
         Err(_) if !stamp_path.exists() => return Err(Stale::NeverBuilt),
-        Err(reason) => return Err(unreadable(&stamp_path, reason)),
+        Err(reason) => return Err(unreadable(&stamp_path, reason.to_string())),
     };
     if stamp.source != source {
         return Err(unreadable(&stamp_path, format!("built from {}", stamp.source.display())));

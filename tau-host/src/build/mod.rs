@@ -41,9 +41,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 pub use cache::{CacheListing, EnvironmentListing, PluginListing, Removed};
-pub use environment::Environment;
+pub use environment::{Environment, EnvironmentError};
 pub use fresh::Stale;
 pub use patches::{default_patches_file, patch_table, read_patches, Patch};
+pub use vendor::VendorError;
 
 use crate::error::BuildError;
 use cache::{Entry, ENVIRONMENT_FILE};
@@ -84,7 +85,9 @@ pub struct Builder {
     release: bool,
     quiet: bool,
     force: bool,
-    environment: Arc<OnceLock<Result<Environment, String>>>,
+    /// Computed once it can be: a failure is computed again next time (the
+    /// user may have installed rustc or fixed a patched crate meanwhile).
+    environment: Arc<OnceLock<Environment>>,
 }
 
 impl Default for Builder {
@@ -207,11 +210,13 @@ impl Builder {
         self.patches()
     }
 
-    /// The build environment, computed on the first call.
+    /// The build environment, computed on the first call that succeeds.
     pub fn environment(&self) -> Result<&Environment, BuildError> {
-        let computed =
-            self.environment.get_or_init(|| Environment::compute(&self.cache_dir, &self.patches_file));
-        computed.as_ref().map_err(|message| BuildError::Environment { message: message.clone() })
+        if let Some(computed) = self.environment.get() {
+            return Ok(computed);
+        }
+        let computed = Environment::compute(&self.cache_dir, &self.patches_file)?;
+        Ok(self.environment.get_or_init(|| computed))
     }
 
     /// The environment's directory in the cache.

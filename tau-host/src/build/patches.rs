@@ -16,11 +16,15 @@ pub struct Patch {
 /// Reads `patches.list`: one `<crate> <path>` per line, paths relative to
 /// the file; `#` starts a comment.
 pub fn read_patches(file: &Path) -> Result<Vec<Patch>, BuildError> {
-    let text = std::fs::read_to_string(file).map_err(|error| BuildError::Patches {
+    parse_patches(&read_patches_text(file)?, file)
+}
+
+/// The text of the patches file `file`.
+pub(crate) fn read_patches_text(file: &Path) -> Result<String, BuildError> {
+    std::fs::read_to_string(file).map_err(|error| BuildError::Patches {
         path: file.to_path_buf(),
         message: format!("cannot read it: {error}"),
-    })?;
-    parse_patches(&text, file)
+    })
 }
 
 /// Parses the text of the patches file `file`.

@@ -56,6 +56,11 @@ struct Spec {
 }
 
 impl Spec {
+    /// `name version`, as messages name the package.
+    fn package(&self) -> String {
+        format!("{} {}", self.name, self.version)
+    }
+
     fn overlay(&self, dir: &Path) -> PathBuf {
         dir.join(self.overlay.as_deref().unwrap_or("overlay"))
     }
@@ -93,6 +98,111 @@ pub fn materialize_all(vendor_root: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// Why a vendored crate could not be materialised (the `source` of
+/// [`BuildError::Vendor`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VendorError {
+    /// A file or directory could not be read, written or locked.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        /// What was being done: "read", "write", "lock", …
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A `vendor.toml` does not parse.
+    #[error("{} is malformed: {source}", .path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// The package in the registry cache is not the one `vendor.toml` names.
+    #[error(
+        "{} has sha256 {actual}, but {VENDOR_FILE} expects {expected} (the checksum crates.io \
+         records for {package}); the registry cache may be corrupt: delete the file and build again",
+        .archive.display()
+    )]
+    Checksum {
+        /// The `.crate` file.
+        archive: PathBuf,
+        /// Its checksum.
+        actual: String,
+        /// The checksum `vendor.toml` gives.
+        expected: String,
+        /// `name version`.
+        package: String,
+    },
+    /// cargo could not be run to fetch the package.
+    #[error("could not run `{cargo} fetch`: {source}")]
+    FetchSpawn {
+        /// The cargo command.
+        cargo: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `cargo fetch` failed.
+    #[error(
+        "`cargo fetch` of {package} failed ({status}): {stderr}; tau needs the crates.io registry \
+         (or a mirror configured for cargo) the first time"
+    )]
+    FetchFailed {
+        /// `name version`.
+        package: String,
+        /// cargo's exit status.
+        status: std::process::ExitStatus,
+        /// What cargo printed on stderr.
+        stderr: String,
+    },
+    /// `cargo fetch` succeeded but left no package where cargo keeps them.
+    #[error("`cargo fetch` of {package} succeeded but {file} is not in {}", .cache.display())]
+    NotFetched {
+        /// `name version`.
+        package: String,
+        /// The `.crate` file name.
+        file: String,
+        /// cargo's registry cache.
+        cache: PathBuf,
+    },
+    /// The package could not be unpacked.
+    #[error("cannot unpack the package: {0}")]
+    Unpack(#[source] std::io::Error),
+    /// `copy` names an entry the package does not have.
+    #[error("the package has no `{0}` to copy")]
+    NoSuchEntry(String),
+    /// An edit's text occurs another number of times than it says.
+    #[error(
+        "edit of {file}: the text to replace occurs {found} times, not {expected}; upstream \
+         changed: update {VENDOR_FILE}"
+    )]
+    EditMismatch {
+        /// The edited file, relative to the crate.
+        file: String,
+        /// How often the text occurs.
+        found: usize,
+        /// How often the edit says it does (`times`).
+        expected: usize,
+    },
+}
+
+/// Maps an IO error on `path` to a [`VendorError::Io`].
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> VendorError {
+    let path = path.to_path_buf();
+    move |source| VendorError::Io { action, path, source }
+}
+
+/// Reads and parses a `vendor.toml`.
+fn read_spec(path: &Path) -> Result<(Spec, String), VendorError> {
+    let text = std::fs::read_to_string(path).map_err(io_error("read", path))?;
+    let spec = toml::from_str(&text)
+        .map_err(|source| VendorError::Malformed { path: path.to_path_buf(), source })?;
+    Ok((spec, text))
+}
+
 /// Materialises the vendored crate in `dir` (see the module docs).
 pub fn materialize(dir: &Path) -> Result<(), BuildError> {
     materialize_from(dir, &registry_cache())
@@ -100,54 +210,47 @@ pub fn materialize(dir: &Path) -> Result<(), BuildError> {
 
 /// [`materialize`] with cargo's registry cache at `cache`.
 fn materialize_from(dir: &Path, cache: &Path) -> Result<(), BuildError> {
-    let error = |message: String| BuildError::Vendor { dir: dir.to_path_buf(), message };
-    let spec_text = std::fs::read_to_string(dir.join(VENDOR_FILE))
-        .map_err(|e| error(format!("cannot read {VENDOR_FILE}: {e}")))?;
-    let mut spec: Spec =
-        toml::from_str(&spec_text).map_err(|e| error(format!("{VENDOR_FILE} is malformed: {e}")))?;
-    let mut spec_text = spec_text;
+    materialize_in(dir, cache)
+        .map_err(|source| BuildError::Vendor { dir: dir.to_path_buf(), source: Box::new(source) })
+}
+
+fn materialize_in(dir: &Path, cache: &Path) -> Result<(), VendorError> {
+    let (mut spec, mut spec_text) = read_spec(&dir.join(VENDOR_FILE))?;
     if let Some(shared) = &spec.edits_from {
-        let path = dir.join(shared).join(VENDOR_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| error(format!("edits_from: cannot read {}: {e}", path.display())))?;
-        let other: Spec = toml::from_str(&text)
-            .map_err(|e| error(format!("edits_from: {} is malformed: {e}", path.display())))?;
+        let (other, text) = read_spec(&dir.join(shared).join(VENDOR_FILE))?;
         spec.edit.extend(other.edit);
         // The shared edits are part of what this crate is made of.
         spec_text.push_str(&text);
     }
     let overlay = spec.overlay(dir);
-    let stamp = stamp_of(&overlay, &spec_text)
-        .map_err(|e| error(format!("cannot read {}: {e}", overlay.display())))?;
+    let stamp = stamp_of(&overlay, &spec_text).map_err(io_error("read", &overlay))?;
     if is_current(dir, &spec, &stamp) {
         return Ok(());
     }
-    let _lock = DirLock::acquire(&dir.join(LOCK_FILE)).map_err(|e| error(format!("cannot lock: {e}")))?;
+    let lock = dir.join(LOCK_FILE);
+    let _lock = DirLock::acquire(&lock).map_err(io_error("lock", &lock))?;
     if is_current(dir, &spec, &stamp) {
         return Ok(()); // another process did it while we waited
     }
-    let archive = find_or_fetch(&spec, cache).map_err(error)?;
-    let bytes = std::fs::read(&archive).map_err(|e| error(format!("{}: {e}", archive.display())))?;
+    let archive = find_or_fetch(&spec, cache)?;
+    let bytes = std::fs::read(&archive).map_err(io_error("read", &archive))?;
     let actual = hex(&Sha256::digest(&bytes));
     if actual != spec.sha256 {
-        return Err(error(format!(
-            "{} has sha256 {actual}, but {VENDOR_FILE} expects {} (the checksum crates.io records \
-             for {} {}); the registry cache may be corrupt: delete the file and build again",
-            archive.display(),
-            spec.sha256,
-            spec.name,
-            spec.version
-        )));
+        return Err(VendorError::Checksum {
+            archive,
+            actual,
+            expected: spec.sha256.clone(),
+            package: spec.package(),
+        });
     }
     let _ = std::fs::remove_file(dir.join(STAMP_FILE));
-    unpack(dir, &spec, &bytes).map_err(error)?;
-    apply_overlay(&overlay, dir).map_err(|e| error(format!("overlay: {e}")))?;
+    unpack(dir, &spec, &bytes)?;
+    apply_overlay(&overlay, dir).map_err(io_error("copy the overlay", &overlay))?;
     for edit in &spec.edit {
-        apply_edit(dir, edit).map_err(error)?;
+        apply_edit(dir, edit)?;
     }
-    std::fs::write(dir.join(STAMP_FILE), &stamp)
-        .map_err(|e| error(format!("cannot write the stamp: {e}")))?;
-    Ok(())
+    let stamp_file = dir.join(STAMP_FILE);
+    std::fs::write(&stamp_file, &stamp).map_err(io_error("write", &stamp_file))
 }
 
 /// Up to date: the stamp matches and every copied entry is there.
@@ -184,19 +287,16 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// `<name>-<version>.crate` in cargo's registry cache, fetched if absent.
-fn find_or_fetch(spec: &Spec, cache: &Path) -> Result<PathBuf, String> {
-    let file_name = format!("{}-{}.crate", spec.name, spec.version);
-    if let Some(found) = find_in_cache(cache, &file_name) {
+fn find_or_fetch(spec: &Spec, cache: &Path) -> Result<PathBuf, VendorError> {
+    let file = format!("{}-{}.crate", spec.name, spec.version);
+    if let Some(found) = find_in_cache(cache, &file) {
         return Ok(found);
     }
     fetch(spec)?;
-    find_in_cache(cache, &file_name).ok_or_else(|| {
-        format!(
-            "`cargo fetch` of {} {} succeeded but {file_name} is not in {}",
-            spec.name,
-            spec.version,
-            cache.display()
-        )
+    find_in_cache(cache, &file).ok_or_else(|| VendorError::NotFetched {
+        package: spec.package(),
+        file,
+        cache: cache.to_path_buf(),
     })
 }
 
@@ -216,17 +316,16 @@ fn find_in_cache(cache: &Path, file_name: &str) -> Option<PathBuf> {
 }
 
 /// Downloads the crate into cargo's cache through a throwaway project.
-fn fetch(spec: &Spec) -> Result<(), String> {
-    let project = tempfile_dir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+fn fetch(spec: &Spec) -> Result<(), VendorError> {
+    let project = tempfile_dir().map_err(io_error("make a directory in", &std::env::temp_dir()))?;
     let manifest = format!(
         "[package]\nname = \"tau-vendor-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
          [dependencies]\n{} = {{ version = \"={}\", default-features = false }}\n\n[workspace]\n",
         spec.name, spec.version
     );
-    let write = |path: PathBuf, text: &str| {
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(project.path().join("src")).map_err(|e| e.to_string())?;
+    let write = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(io_error("write", &path));
+    let src = project.path().join("src");
+    std::fs::create_dir_all(&src).map_err(io_error("create", &src))?;
     write(project.path().join("Cargo.toml"), &manifest)?;
     write(project.path().join("src/lib.rs"), "")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -235,16 +334,13 @@ fn fetch(spec: &Spec) -> Result<(), String> {
         .arg("--manifest-path")
         .arg(project.path().join("Cargo.toml"))
         .output()
-        .map_err(|e| format!("could not run `{cargo} fetch`: {e}"))?;
+        .map_err(|source| VendorError::FetchSpawn { cargo: cargo.clone(), source })?;
     if !output.status.success() {
-        return Err(format!(
-            "`cargo fetch` of {} {} failed ({}): {}; tau needs the crates.io registry (or a \
-             mirror configured for cargo) the first time",
-            spec.name,
-            spec.version,
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(VendorError::FetchFailed {
+            package: spec.package(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
     }
     Ok(())
 }
@@ -278,7 +374,7 @@ fn tempfile_dir() -> std::io::Result<TempDir> {
 }
 
 /// Unpacks the copied entries of the archive into `dir`, replacing old ones.
-fn unpack(dir: &Path, spec: &Spec, archive: &[u8]) -> Result<(), String> {
+fn unpack(dir: &Path, spec: &Spec, archive: &[u8]) -> Result<(), VendorError> {
     let staging = dir.join(format!(".tau-unpack-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let result = unpack_into(&staging, archive).and_then(|()| {
@@ -286,15 +382,15 @@ fn unpack(dir: &Path, spec: &Spec, archive: &[u8]) -> Result<(), String> {
         for entry in &spec.copy {
             let from = root.join(entry);
             if !from.exists() {
-                return Err(format!("the package has no `{entry}` to copy"));
+                return Err(VendorError::NoSuchEntry(entry.clone()));
             }
             let to = dir.join(entry);
             if to.is_dir() {
-                std::fs::remove_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+                std::fs::remove_dir_all(&to).map_err(io_error("remove", &to))?;
             } else if to.exists() {
-                std::fs::remove_file(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+                std::fs::remove_file(&to).map_err(io_error("remove", &to))?;
             }
-            std::fs::rename(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+            std::fs::rename(&from, &to).map_err(io_error("replace", &to))?;
         }
         Ok(())
     });
@@ -302,10 +398,10 @@ fn unpack(dir: &Path, spec: &Spec, archive: &[u8]) -> Result<(), String> {
     result
 }
 
-fn unpack_into(staging: &Path, archive: &[u8]) -> Result<(), String> {
+fn unpack_into(staging: &Path, archive: &[u8]) -> Result<(), VendorError> {
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
     // `unpack` refuses entries that would land outside `staging`.
-    tar.unpack(staging).map_err(|e| format!("cannot unpack the package: {e}"))
+    tar.unpack(staging).map_err(VendorError::Unpack)
 }
 
 /// Copies every file under `overlay` to the same place under `dir`.
@@ -325,17 +421,14 @@ fn apply_overlay(overlay: &Path, dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn apply_edit(dir: &Path, edit: &Edit) -> Result<(), String> {
+fn apply_edit(dir: &Path, edit: &Edit) -> Result<(), VendorError> {
     let path = dir.join(&edit.file);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("edit of {}: {e}", edit.file))?;
+    let text = std::fs::read_to_string(&path).map_err(io_error("read", &path))?;
     match text.matches(edit.find.as_str()).count() {
-        count if count == edit.times => std::fs::write(&path, text.replace(&edit.find, &edit.replace))
-            .map_err(|e| format!("edit of {}: {e}", edit.file)),
-        count => Err(format!(
-            "edit of {}: the text to replace occurs {count} times, not {}; upstream changed: \
-             update vendor.toml",
-            edit.file, edit.times
-        )),
+        found if found == edit.times => {
+            std::fs::write(&path, text.replace(&edit.find, &edit.replace)).map_err(io_error("write", &path))
+        }
+        found => Err(VendorError::EditMismatch { file: edit.file.clone(), found, expected: edit.times }),
     }
 }
 
@@ -401,7 +494,7 @@ mod tests {
             ))
             .unwrap()
         };
-        let error = apply_edit(temp.path(), &edit("")).unwrap_err();
+        let error = apply_edit(temp.path(), &edit("")).unwrap_err().to_string();
         assert!(error.contains("occurs 2 times, not 1"), "{error}");
         apply_edit(temp.path(), &edit("times = 2")).unwrap();
         assert_eq!(
@@ -458,7 +551,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.join("LICENSE")).unwrap(), "MIT\n");
 
         // An edit whose text is gone fails loudly.
-        let error = apply_edit(&dir, &parsed.edit[0]).unwrap_err();
+        let error = apply_edit(&dir, &parsed.edit[0]).unwrap_err().to_string();
         assert!(error.contains("occurs 0 times"), "{error}");
 
         // A wrong checksum is refused before anything is unpacked.
