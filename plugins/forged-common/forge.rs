@@ -33,7 +33,7 @@ macro_rules! forged_plugin {
         #[unsafe(no_mangle)]
         pub static TAU_PLUGIN: PluginHeader = {
             #[allow(unused_mut)]
-            let mut header = tau::__private::plugin::header(&DESCRIPTOR, &tau::__private::ALLOCATOR, true);
+            let mut header = tau::__private::ffi::header(&DESCRIPTOR, &tau::__private::ALLOCATOR, true);
             header.abi_version = $abi_version;
             header.rustc_version = FixedStr::new($rustc_version);
             $(header.layout = $layout;)?

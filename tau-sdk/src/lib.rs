@@ -76,46 +76,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// `__private` is the same module for tau's crates, which are released
 /// with the SDK.
 #[doc(hidden)]
-pub mod __private0_1_0 {
-    use std::future::Future;
-
-    pub use crate::alloc::{ForwardingAllocator, ALLOCATOR};
-    pub use crate::plugin::check;
-    pub use crate::plugin::entry as plugin;
-    pub use crate::plugin::{
-        Codec, HookResult, ParseByFromStr, ParseByTextValue, ParseUnsupported, RenderByDebug,
-        RenderByDisplay, RenderByTextValue, RenderUnsupported,
-    };
-    pub use abi_stable;
-    pub use abi_stable::std_types;
-    pub use tau_abi::plugin as abi;
-
-    /// The runtime of the host that loaded this plugin, if one did (the
-    /// tokio shim's `Runtime::new` inside a plugin is a handle to it).
-    pub fn host_runtime() -> Option<crate::runtime::Handle> {
-        crate::context::host().map(crate::runtime::Handle::from_table)
-    }
-
-    pub use crate::plugin::at_unload::at_unload;
-
-    /// True if this thread drives the runtime it would use now: blocking
-    /// here would deadlock it (the tokio shim's `blocking_*` check).
-    pub fn is_driving() -> bool {
-        crate::context::is_driving()
-    }
-
-    /// Body of `#[tau::main]`: a fresh runtime for the program.
-    pub fn run_main<F: Future>(future: F) -> F::Output {
-        crate::runtime::Runtime::new()
-            .unwrap_or_else(|error| panic!("tau: could not start the runtime: {error}"))
-            .block_on(future)
-    }
-
-    /// Body of `#[tau::test]`: a fresh runtime per test, as `#[tokio::test]`.
-    pub fn run_test<F: Future>(future: F) -> F::Output {
-        run_main(future)
-    }
-}
+#[path = "glue/mod.rs"]
+pub mod __private0_1_0;
 
 #[doc(hidden)]
 pub use __private0_1_0 as __private;

@@ -60,7 +60,7 @@
 //!   cross as they are. Typed calls check each type's name, size, alignment
 //!   and build ([`abi::TypeIdentity`] says exactly what is compared). A
 //!   stream an export returns ends when the plugin is unloaded, and a panic
-//!   in it ends it too (see `crossing`).
+//!   in it ends it too.
 //! - Because of the forwarding allocator, a crate with `#[tau::plugin]`
 //!   cannot be linked into a program that has a `#[global_allocator]` of its
 //!   own (its `rlib` in a test binary that sets one, say).
@@ -76,20 +76,9 @@
 
 /// The descriptor table: defined in `tau-abi`, the one home of the ABI.
 pub use tau_abi::plugin as abi;
-pub(crate) mod at_unload;
-#[doc(hidden)]
-pub mod crossing;
-#[doc(hidden)]
-pub mod entry;
 mod text;
 
 pub use text::TextValue;
-
-#[doc(hidden)]
-pub use text::{
-    Codec, ParseByFromStr, ParseByTextValue, ParseUnsupported, RenderByDebug, RenderByDisplay,
-    RenderByTextValue, RenderUnsupported,
-};
 
 /// The rustc that built this SDK (`rustc -V`): a plugin must have been built
 /// by the host's.
@@ -97,85 +86,3 @@ pub const RUSTC_VERSION: &str = env!("TAU_RUSTC_VERSION");
 
 /// This SDK's version: a plugin must have been built against the host's.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Turns a hook's or export's `Result` (or `()`) into the entry points' form.
-#[doc(hidden)]
-pub trait HookResult {
-    fn into_hook_result(self) -> Result<(), String>;
-}
-
-impl HookResult for () {
-    fn into_hook_result(self) -> Result<(), String> {
-        Ok(())
-    }
-}
-
-impl<E: std::fmt::Display> HookResult for Result<(), E> {
-    fn into_hook_result(self) -> Result<(), String> {
-        self.map_err(|error| error.to_string())
-    }
-}
-
-/// Compile-time checks the generated code makes, with messages that say what to write.
-#[doc(hidden)]
-pub mod check {
-    /// The plugin type can be built without `fn new`.
-    #[diagnostic::on_unimplemented(
-        message = "tau cannot build the plugin type `{Self}`",
-        label = "`{Self}` does not implement `Default`",
-        note = "derive or implement `Default` for `{Self}`, or add `fn new() -> Self` to the `#[tau::plugin]` impl"
-    )]
-    pub trait Constructible: Sized {
-        fn construct() -> Self;
-    }
-
-    impl<T: Default> Constructible for T {
-        fn construct() -> Self {
-            T::default()
-        }
-    }
-
-    /// `fn new` returns the plugin type itself.
-    #[diagnostic::on_unimplemented(
-        message = "`fn new` of the plugin type must return `{T}`, not `{Self}`",
-        label = "must be `fn new() -> Self`",
-        note = "`fn new` cannot fail; to refuse to load, return `Err` from `fn on_load(&self) -> Result<(), E>`"
-    )]
-    pub trait NewReturnsSelf<T> {
-        fn into_plugin(self) -> T;
-    }
-
-    impl<T> NewReturnsSelf<T> for T {
-        fn into_plugin(self) -> T {
-            self
-        }
-    }
-
-    /// The plugin built by `fn new`.
-    pub fn built_by_new<T, R: NewReturnsSelf<T>>(value: R) -> T {
-        value.into_plugin()
-    }
-
-    /// The plugin type can be shared by concurrent calls.
-    #[diagnostic::on_unimplemented(
-        message = "the plugin type `{Self}` must be `Send + Sync + 'static`",
-        label = "calls and tasks share this type across threads",
-        note = "keep mutable state in atomics, `Mutex` or `RwLock` instead of `Cell`, `RefCell` or `Rc`"
-    )]
-    pub trait PluginType: Send + Sync + 'static {}
-
-    impl<T: Send + Sync + 'static> PluginType for T {}
-
-    /// A parameter or result can move to another thread.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot cross the plugin boundary: it is not `Send + 'static`",
-        label = "not `Send + 'static`",
-        note = "exports take and return owned `Send` values: integers, floats, bool, String, Vec<u8>, Option and Result of those, types deriving `abi_stable::StableAbi`, channels"
-    )]
-    pub trait Crossing: Send + 'static {}
-
-    impl<T: Send + 'static> Crossing for T {}
-
-    pub const fn plugin_type<T: PluginType>() {}
-    pub const fn crossing<T: Crossing>() {}
-}

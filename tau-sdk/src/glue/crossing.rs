@@ -3,7 +3,7 @@
 //! A stream an export returns (a `BoxStream<'static, T>`, directly or as
 //! an async export's result) is polled by the host or another plugin, with
 //! this plugin's code running inside their poll. Two things would go wrong
-//! there, and the generated entry points wrap such a stream in
+//! there, and the generated thunks wrap such a stream in
 //! [`Guarded`] against both:
 //!
 //! - after this plugin's unload, its code has no runtime: the wrapper ends
@@ -12,7 +12,7 @@
 //!   copies of std: the caller's would abort the process): the wrapper
 //!   catches it, prints it, and ends the stream.
 //!
-//! Other values cross as they are. The entry points pick the wrapper by
+//! Other values cross as they are. The thunks pick the wrapper by
 //! type (method resolution on `&Crossing<T>`: the stream impl is found
 //! first, the pass-through one after one more auto-reference).
 
@@ -88,7 +88,7 @@ impl<T> Guarded<T> {
 fn report(plugin: &str, what: &str, payload: &(dyn std::any::Any + Send)) {
     eprintln!(
         "tau: plugin `{plugin}` panicked {what} it returned: {}; the stream ends here",
-        super::entry::panic_message(payload)
+        super::ffi::panic_message(payload)
     );
 }
 
