@@ -78,8 +78,8 @@ pub(crate) struct Shared {
 }
 
 // SAFETY: `core` (the only non-Sync part) is reached only through a
-// `Driver`, made only by `Shared::driver` after checking that this thread
-// holds the driver role; everything else is Sync.
+// `Driver`, made only on a thread that holds the driver role (checked by
+// `Shared::driver`, the contract of `driver_unchecked`); everything else is Sync.
 unsafe impl Sync for Shared {}
 // SAFETY: as above; the role moves between threads only through the
 // hand-over's `driving` flag (Acquire/Release), which orders all accesses
@@ -92,7 +92,6 @@ unsafe impl Send for Shared {}
 #[derive(Clone, Copy)]
 pub(crate) struct Driver<'a> {
     shared: &'a Shared,
-    core: &'a Core,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -198,7 +197,18 @@ impl Shared {
 
     /// The driver's state, if this thread drives this runtime.
     pub(crate) fn driver(&self) -> Option<Driver<'_>> {
-        self.is_driver_thread().then_some(Driver { shared: self, core: &self.core, _not_send: PhantomData })
+        // SAFETY: just checked.
+        self.is_driver_thread().then(|| unsafe { self.driver_unchecked() })
+    }
+
+    /// The driver's state, without the check [`driver`](Self::driver) makes.
+    ///
+    /// # Safety
+    ///
+    /// This thread drives this runtime (it is `driver::driving()`, say).
+    pub(crate) unsafe fn driver_unchecked(&self) -> Driver<'_> {
+        debug_assert!(self.is_driver_thread());
+        Driver { shared: self, _not_send: PhantomData }
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -382,6 +392,10 @@ impl Shared {
 }
 
 impl<'a> Driver<'a> {
+    fn core(self) -> &'a Core {
+        &self.shared.core
+    }
+
     /// Accepts a task counted in its scope by `spawn`.
     fn spawn_local(self, task: RawTask, id: u64, scope: ScopePtr) {
         if scope.get().is_gone() {
@@ -389,7 +403,7 @@ impl<'a> Driver<'a> {
             unsafe { end_task(task, Some(scope), false) };
             return;
         }
-        let key = self.core.scheduler.insert(task, scope);
+        let key = self.core().scheduler.insert(task, scope);
         self.shared.wake_flags.occupy(key);
         // SAFETY: the runtime holds a reference to the task until `release`.
         unsafe { ((*task.vtable).bind)(task.data, key.into_raw(), id) };
@@ -403,9 +417,9 @@ impl<'a> Driver<'a> {
 
     pub(crate) fn wake(self, word: WakerWord) {
         if word.index == MAIN_INDEX {
-            self.core.main_woken.set(true);
+            self.core().main_woken.set(true);
         } else {
-            self.core.scheduler.wake(word.index, word.short_generation);
+            self.core().scheduler.wake(word.index, word.short_generation);
         }
     }
 
@@ -413,9 +427,9 @@ impl<'a> Driver<'a> {
     /// published at its last park.
     fn counts(self) -> RuntimeMetrics {
         RuntimeMetrics {
-            alive_tasks: self.core.scheduler.len() as u64,
-            timers: self.core.timers.borrow().len() as u64,
-            io_registrations: self.core.reactor.borrow().len() as u64,
+            alive_tasks: self.core().scheduler.len() as u64,
+            timers: self.core().timers.borrow().len() as u64,
+            io_registrations: self.core().reactor.borrow().len() as u64,
             ..RuntimeMetrics::default()
         }
     }
@@ -435,7 +449,7 @@ impl<'a> Driver<'a> {
         self.accept_remote();
         loop {
             let mine = ScopePtr::of(scope);
-            let (idle, _running) = self.core.scheduler.abort_where(|slot| slot.scope == mine);
+            let (idle, _running) = self.core().scheduler.abort_where(|slot| slot.scope == mine);
             if idle.is_empty() {
                 break;
             }
@@ -443,9 +457,9 @@ impl<'a> Driver<'a> {
                 self.retire(slot, false);
             }
         }
-        let timer_wakers = self.core.timers.borrow_mut().drain_owned(scope.owner);
+        let timer_wakers = self.core().timers.borrow_mut().drain_owned(scope.owner);
         wake_all(timer_wakers);
-        let io_wakers = self.core.reactor.borrow_mut().drain_owned(&self.shared.poller, scope.owner);
+        let io_wakers = self.core().reactor.borrow_mut().drain_owned(&self.shared.poller, scope.owner);
         wake_all(io_wakers);
         self.publish_metrics();
         cancelled
@@ -457,8 +471,8 @@ impl<'a> Driver<'a> {
         self.accept_remote();
         self.shared.with_live_counts(RuntimeMetrics {
             alive_tasks: scope.alive_tasks() as u64,
-            timers: self.core.timers.borrow().count_owned(scope.owner) as u64,
-            io_registrations: self.core.reactor.borrow().count_owned(scope.owner) as u64,
+            timers: self.core().timers.borrow().count_owned(scope.owner) as u64,
+            io_registrations: self.core().reactor.borrow().count_owned(scope.owner) as u64,
             ..RuntimeMetrics::default()
         })
     }
@@ -467,13 +481,13 @@ impl<'a> Driver<'a> {
     fn run_tasks(self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
-            let Some((key, task)) = self.core.scheduler.next() else { break };
+            let Some((key, task)) = self.core().scheduler.next() else { break };
             ran += 1;
             let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
             // SAFETY: the task is alive (the runtime holds its reference) and
             // `task_waker` outlives the call.
             let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
-            match self.core.scheduler.finish_poll(key, status == POLL_READY) {
+            match self.core().scheduler.finish_poll(key, status == POLL_READY) {
                 Some(Retired::Completed(slot)) => self.retire(slot, true),
                 Some(Retired::Aborted(slot)) => self.retire(slot, false),
                 None => {}
@@ -492,10 +506,10 @@ impl<'a> Driver<'a> {
         if !self.shared.notified.swap(false, Ordering::AcqRel) {
             return;
         }
-        let mut ops = std::mem::take(&mut *self.core.spare_ops.borrow_mut());
+        let mut ops = std::mem::take(&mut *self.core().spare_ops.borrow_mut());
         self.shared.handover.take(&mut ops);
         self.run_remote_ops(&mut ops);
-        *self.core.spare_ops.borrow_mut() = ops;
+        *self.core().spare_ops.borrow_mut() = ops;
     }
 
     /// Carries out queued operations, emptying `ops`.
@@ -510,7 +524,7 @@ impl<'a> Driver<'a> {
                 RemoteOp::Abort(key) => self.abort(key),
                 RemoteOp::CancelTimer(key) => self.timer_cancel(key),
                 RemoteOp::ForgetIo(key) => {
-                    let wakers = self.core.reactor.borrow_mut().forget(key);
+                    let wakers = self.core().reactor.borrow_mut().forget(key);
                     drop(wakers);
                 }
                 RemoteOp::Run(job) => {
@@ -528,9 +542,9 @@ impl<'a> Driver<'a> {
         )));
         let mut wakers = Vec::new();
         let mut busy_ticks = 0u32;
-        self.core.main_woken.set(true);
+        self.core().main_woken.set(true);
         loop {
-            if self.core.main_woken.replace(false) {
+            if self.core().main_woken.replace(false) {
                 // SAFETY: `future` is borrowed for the whole block_on call.
                 if unsafe { (future.poll)(future.data, &*main_waker) } == POLL_READY {
                     // Letting go: publish counts for other threads.
@@ -542,10 +556,10 @@ impl<'a> Driver<'a> {
             self.drain_remote();
 
             let now = self.shared.clock.now();
-            self.core.timers.borrow_mut().fire_due(now, &mut wakers);
+            self.core().timers.borrow_mut().fire_due(now, &mut wakers);
             wake_all(wakers.drain(..));
 
-            let has_work = self.core.main_woken.get() || self.core.scheduler.has_scheduled();
+            let has_work = self.core().main_woken.get() || self.core().scheduler.has_scheduled();
             let timeout = if has_work {
                 busy_ticks += 1;
                 if busy_ticks < TICKS_PER_REACTOR_POLL {
@@ -559,9 +573,9 @@ impl<'a> Driver<'a> {
                 // do, time jumps to the next timer (tokio's auto-advance).
                 // Not while blocking jobs run: they may be what the next
                 // step waits for, and they finish in real time.
-                let deadline = self.core.timers.borrow_mut().next_deadline();
+                let deadline = self.core().timers.borrow_mut().next_deadline();
                 if let Some(deadline) = deadline {
-                    let turned = self.core.reactor.borrow_mut().turn(
+                    let turned = self.core().reactor.borrow_mut().turn(
                         &self.shared.poller,
                         Some(Duration::ZERO),
                         &mut wakers,
@@ -579,7 +593,7 @@ impl<'a> Driver<'a> {
                 // test's paused clock ever takes this path.
                 Some(Duration::from_millis(1))
             } else {
-                self.core
+                self.core()
                     .timers
                     .borrow_mut()
                     .next_deadline()
@@ -590,7 +604,7 @@ impl<'a> Driver<'a> {
                 // About to park: publish counts for other threads.
                 self.publish_metrics();
             }
-            let turned = self.core.reactor.borrow_mut().turn(&self.shared.poller, timeout, &mut wakers);
+            let turned = self.core().reactor.borrow_mut().turn(&self.shared.poller, timeout, &mut wakers);
             if let Err(error) = turned {
                 // The poller failing is unrecoverable for IO; keep timers and tasks going.
                 eprintln!("tau-rt: reactor poll failed: {error}");
@@ -609,7 +623,7 @@ impl<'a> Driver<'a> {
         self.shared.handover.close(&mut ops);
         self.run_remote_ops(&mut ops);
         loop {
-            let (idle, _running) = self.core.scheduler.abort_where(|_| true);
+            let (idle, _running) = self.core().scheduler.abort_where(|_| true);
             if idle.is_empty() {
                 break;
             }
@@ -617,10 +631,10 @@ impl<'a> Driver<'a> {
                 self.retire(slot, false);
             }
         }
-        self.core.scheduler.clear_queue();
-        let timer_wakers = self.core.timers.borrow_mut().drain();
+        self.core().scheduler.clear_queue();
+        let timer_wakers = self.core().timers.borrow_mut().drain();
         wake_all(timer_wakers);
-        let io_wakers = self.core.reactor.borrow_mut().drain(&self.shared.poller);
+        let io_wakers = self.core().reactor.borrow_mut().drain(&self.shared.poller);
         wake_all(io_wakers);
         self.shared.blocking.shutdown();
         self.publish_metrics();
@@ -634,7 +648,7 @@ impl<'a> Driver<'a> {
         waker: &FfiWaker,
         owner: u32,
     ) -> PollStatus {
-        let polled = self.core.timers.borrow_mut().poll(
+        let polled = self.core().timers.borrow_mut().poll(
             key,
             deadline,
             owner,
@@ -650,7 +664,7 @@ impl<'a> Driver<'a> {
             TimerPoll::NeedsWaker(registered) => {
                 // Cloned and dropped outside the borrow: a foreign waker runs foreign code.
                 let clone = waker.clone();
-                let replaced = self.core.timers.borrow_mut().set_waker(registered, clone);
+                let replaced = self.core().timers.borrow_mut().set_waker(registered, clone);
                 drop(replaced);
                 POLL_PENDING
             }
@@ -658,18 +672,18 @@ impl<'a> Driver<'a> {
     }
 
     fn timer_cancel(self, key: Key) {
-        let waker = self.core.timers.borrow_mut().cancel(key);
+        let waker = self.core().timers.borrow_mut().cancel(key);
         drop(waker);
     }
 
     pub(crate) fn io_register(self, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {
-        self.core.reactor.borrow_mut().register(&self.shared.poller, fd, interest, owner).map(Key::into_raw)
+        self.core().reactor.borrow_mut().register(&self.shared.poller, fd, interest, owner).map(Key::into_raw)
     }
 
     /// `POLL_READY`, `POLL_PENDING` (with `waker` stored) or `POLL_GONE`.
     pub(crate) fn io_poll_ready(self, key: Key, direction: u8, waker: &FfiWaker) -> PollStatus {
         let polled =
-            self.core.reactor.borrow_mut().poll_ready(key, direction, |stored| stored.will_wake(waker));
+            self.core().reactor.borrow_mut().poll_ready(key, direction, |stored| stored.will_wake(waker));
         match polled {
             ReadyPoll::Ready => POLL_READY,
             ReadyPoll::Pending => POLL_PENDING,
@@ -677,7 +691,7 @@ impl<'a> Driver<'a> {
             ReadyPoll::NeedsWaker => {
                 // As in `timer_poll`: the clone runs before the borrow.
                 let clone = waker.clone();
-                let replaced = self.core.reactor.borrow_mut().set_waker(key, direction, clone);
+                let replaced = self.core().reactor.borrow_mut().set_waker(key, direction, clone);
                 drop(replaced);
                 POLL_PENDING
             }
@@ -688,17 +702,17 @@ impl<'a> Driver<'a> {
         if direction & CLEAR_DRAINED != 0 && !self.shared.poller.reports_half_close() {
             return; // see `CLEAR_DRAINED`: an end of stream could be lost
         }
-        self.core.reactor.borrow_mut().clear_ready(key, direction & !CLEAR_DRAINED);
+        self.core().reactor.borrow_mut().clear_ready(key, direction & !CLEAR_DRAINED);
     }
 
     pub(crate) fn abort(self, key: Key) {
-        if let Some(slot) = self.core.scheduler.abort(key) {
+        if let Some(slot) = self.core().scheduler.abort(key) {
             self.retire(slot, false);
         }
     }
 
     pub(crate) fn io_deregister(self, key: Key, fd: RawFd) -> io::Result<()> {
-        self.core.reactor.borrow_mut().deregister(&self.shared.poller, key, fd).map(drop)
+        self.core().reactor.borrow_mut().deregister(&self.shared.poller, key, fd).map(drop)
     }
 }
 

@@ -38,8 +38,9 @@ unsafe extern "C" fn task_waker_wake(data: *const c_void) {
     // SAFETY: `driving` is only non-null while the pointed-to runtime is
     // being driven by this thread, which keeps it alive.
     if let Some(shared) = unsafe { driver::driving().as_ref() } {
-        if let Some(driver) = (shared.slot() == word.runtime_slot).then(|| shared.driver()).flatten() {
-            driver.wake(word);
+        if shared.slot() == word.runtime_slot {
+            // SAFETY: it is the runtime this thread drives innermost.
+            unsafe { shared.driver_unchecked() }.wake(word);
             return;
         }
     }
