@@ -1,9 +1,9 @@
 //! The safe face of the runtime table: one method per function of
 //! [`RuntimeTable`](tau_rt::abi::RuntimeTable), on the counted reference [`TableRef`] that keeps the
-//! table valid. Every `(table.f)(table.rt, …)` call of the SDK is here
-//! (but `retain` and `release`, which are how [`TableRef`] itself counts,
-//! in `context.rs`), with the one reason it is sound: the reference is held for the call, so
-//! `rt` is live, and every pointer passed is valid for the call (borrowed
+//! table valid. Every `(table.f)(table.rt, …)` call of the SDK is here,
+//! except `retain` and `release`, which are `TableRef`'s own counting (in
+//! `context.rs`). The one reason they are sound: the reference is held for
+//! the call, so `rt` is live, and every pointer passed is valid for the call (borrowed
 //! wakers are borrowed, out-pointers point to locals).
 //!
 //! Codes stay the table's (typed statuses, errnos with the table's own
