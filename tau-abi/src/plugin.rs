@@ -65,7 +65,9 @@ impl AllocatorSlot {
         }
     }
 
-    /// The installed allocator, if any.
+    /// The installed allocator, if any (read on every allocation, so
+    /// inlined into the plugin's allocator).
+    #[inline]
     pub fn installed(&self) -> Option<&'static AllocatorTable> {
         // SAFETY: only `'static` tables are installed.
         unsafe { self.table.load(std::sync::atomic::Ordering::Acquire).as_ref() }

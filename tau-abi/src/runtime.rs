@@ -119,6 +119,7 @@ unsafe impl Sync for FfiWaker {}
 
 impl FfiWaker {
     /// Wakes the task, consuming the waker.
+    #[inline]
     pub fn wake(self) {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is owned and not used again (ManuallyDrop skips Drop).
@@ -126,18 +127,21 @@ impl FfiWaker {
     }
 
     /// Wakes the task, keeping the waker.
+    #[inline]
     pub fn wake_by_ref(&self) {
         // SAFETY: the vtable belongs to this data by construction.
         unsafe { ((*self.vtable).wake_by_ref)(self.data) }
     }
 
     /// True if both wakers are the same data with the same functions.
+    #[inline]
     pub fn will_wake(&self, other: &FfiWaker) -> bool {
         self.data == other.data && std::ptr::eq(self.vtable, other.vtable)
     }
 }
 
 impl Clone for FfiWaker {
+    #[inline]
     fn clone(&self) -> Self {
         // SAFETY: the vtable belongs to this data by construction.
         unsafe { ((*self.vtable).clone)(self.data) }
@@ -145,6 +149,7 @@ impl Clone for FfiWaker {
 }
 
 impl Drop for FfiWaker {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: we own this waker; it is released exactly once, here.
         unsafe { ((*self.vtable).drop)(self.data) }
