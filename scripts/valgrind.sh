@@ -39,10 +39,14 @@ for name in abort join_set io io_fd_reuse time blocking stress stream lifecycle;
         --skip stream_timeout_counts_each_gap
 done
 
+# A task looping on a gone scope's timer, and on always-due timers (issue 25, item 1).
+run "revoke_loop" "$(test_binary tau-rt revoke_loop)" --test-threads=1
+
 # The tests build their plugins with cargo, which runs outside valgrind.
 binary=$(test_binary tau-host unload)
 run "unload" "$binary" --test-threads=1 --exact \
     a_stream_kept_past_its_plugins_unload_is_woken_and_ends \
     unload_metrics_and_drop_work_while_another_thread_drives \
+    a_plugin_looping_on_its_timer_is_unloaded_while_another_thread_drives \
     aborting_a_call_while_another_thread_unloads_its_plugin
 exit $status

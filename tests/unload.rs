@@ -70,6 +70,33 @@ fn unload_metrics_and_drop_work_while_another_thread_drives() {
     server.stop();
 }
 
+/// Issue 25, item 1: a plugin whose task loops on a timer (`loop { work
+/// 300 µs; sleep(1ms).await }`) is unloaded from this thread while a server
+/// thread drives, again and again. Before, the unload marked the plugin
+/// gone and then queued its cancellation for the driver; a tick working
+/// meanwhile found its next sleep gone, every sleep ended at once, the
+/// task never yielded, and the unload waited forever at 100% CPU (seen:
+/// 10 minutes, in `unload_metrics_and_drop_work_while_another_thread_drives`).
+#[test]
+fn a_plugin_looping_on_its_timer_is_unloaded_while_another_thread_drives() {
+    let mut host = host();
+    let library = library("ticker-plugin");
+    let server = Server::start(&host);
+    common::within(Duration::from_secs(120), "unloading a ticking plugin while a server drives", || {
+        for _ in 0..60 {
+            let id = host.load(&library).unwrap();
+            let plugin = host.plugin(id).unwrap();
+            assert_eq!(plugin.call::<String, _>("start_working", (1u64, 300u64)).unwrap(), "started");
+            // Unloaded as it ticks: once its timer has fired at least once.
+            while plugin.call::<u64, _>("ticks", ()).unwrap() == 0 {
+                std::thread::yield_now();
+            }
+            assert_eq!(host.unload(id).unwrap().tasks_cancelled, 1);
+        }
+    });
+    server.stop();
+}
+
 /// Issue 11, item 4: the host keeps a plugin's stream past the unload. A
 /// task of the host waiting on it (on the plugin's timer) is woken by the
 /// unload and sees the plugin gone: the stream ends, so the task finishes

@@ -23,6 +23,7 @@ pub use tau_abi::runtime as abi;
 mod alloc;
 mod blocking;
 mod clock;
+mod coop;
 mod driver;
 mod key;
 mod poller;

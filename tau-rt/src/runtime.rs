@@ -24,6 +24,7 @@ use crate::abi::{
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
+use crate::coop::CurrentPoll;
 use crate::driver::{self, DriverGuard, Handover};
 use crate::key::{Key, WakerWord};
 use crate::poller::Poller;
@@ -50,6 +51,8 @@ struct Core {
     reactor: RefCell<Reactor>,
     main_woken: Cell<bool>,
     spare_ops: RefCell<Vec<RemoteOp>>,
+    /// The task being polled, and its budget.
+    current: CurrentPoll,
 }
 
 /// The own scopes of runtimes dropped on their own driver thread, which are
@@ -132,6 +135,7 @@ impl Runtime {
                 reactor: RefCell::new(Reactor::new()),
                 main_woken: Cell::new(false),
                 spare_ops: RefCell::new(Vec::new()),
+                current: CurrentPoll::default(),
             },
         });
         Ok(Runtime { main: Scope::new(shared, RUNTIME_OWNER) })
@@ -439,8 +443,13 @@ impl<'a> Driver<'a> {
         *self.shared.metrics_snapshot.lock().unwrap_or_else(|poison| poison.into_inner()) = self.counts();
     }
 
-    /// see [`RuntimeScope::revoke`]; the scope is marked revoked already.
+    /// see [`RuntimeScope::revoke`]. Marks the scope revoked here, on the
+    /// driver, in the same step as the cancellation: no task of the scope
+    /// can be polled between the two, to find its timers and IO gone while
+    /// it is not yet cancelled (and loop on them, never returning the
+    /// thread to the driver).
     pub(crate) fn revoke(self, scope: &Scope) -> usize {
+        scope.mark_revoked();
         // Everything alive now is cancelled: the idle tasks below, the ones
         // queued from other threads (refused as they are taken in), and a
         // running one right after its poll. Spawns after the revoke began
@@ -481,12 +490,14 @@ impl<'a> Driver<'a> {
     fn run_tasks(self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
-            let Some((key, task)) = self.core().scheduler.next() else { break };
+            let Some((key, task, scope)) = self.core().scheduler.next() else { break };
             ran += 1;
             let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
+            self.core().current.enter(scope);
             // SAFETY: the task is alive (the runtime holds its reference) and
             // `task_waker` outlives the call.
             let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
+            self.core().current.exit();
             match self.core().scheduler.finish_poll(key, status == POLL_READY) {
                 Some(Retired::Completed(slot)) => self.retire(slot, true),
                 Some(Retired::Aborted(slot)) => self.retire(slot, false),
@@ -638,6 +649,43 @@ impl<'a> Driver<'a> {
         wake_all(io_wakers);
         self.shared.blocking.shutdown();
         self.publish_metrics();
+    }
+
+    /// A poll of a timer or an IO readiness of `scope` by the code the
+    /// driver runs now, `poll` being the poll itself: what every such poll
+    /// through the table goes through.
+    ///
+    /// - The task in progress that spent its budget is answered "pending"
+    ///   and woken, to yield (see [`crate::coop`]).
+    /// - A gone scope's resource never becomes ready: it answers
+    ///   `POLL_GONE`, on which a wait ends (a `Sleep` completes, an
+    ///   `AsyncFd` fails), except to a task of that scope itself. Such a
+    ///   task is being cancelled (a revoke marks the scope and cancels its
+    ///   tasks in one step on the driver, so this is the task whose poll
+    ///   the revoke ran inside): it gets "pending", and is dropped when its
+    ///   poll returns, rather than looping on a wait that always ends.
+    pub(crate) fn poll_resource(
+        self,
+        scope: &Scope,
+        waker: &FfiWaker,
+        poll: impl FnOnce() -> PollStatus,
+    ) -> PollStatus {
+        let current = &self.core().current;
+        if current.is_exhausted() {
+            waker.wake_by_ref();
+            return POLL_PENDING;
+        }
+        let status = if !scope.is_gone() {
+            poll()
+        } else if current.is_task_of(scope) {
+            return POLL_PENDING;
+        } else {
+            POLL_GONE
+        };
+        if status != POLL_PENDING {
+            current.spend();
+        }
+        status
     }
 
     /// `POLL_READY` once the timer fired, else `POLL_PENDING` with `waker` stored.

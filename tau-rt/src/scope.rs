@@ -69,6 +69,12 @@ impl Scope {
         self.revoked.load(Ordering::Acquire) || self.shared.is_shut_down()
     }
 
+    /// Refuses everything through this scope from now on. Only the
+    /// driver's revoke calls it, in the same step as the cancellation.
+    pub(crate) fn mark_revoked(&self) {
+        self.revoked.store(true, Ordering::Release);
+    }
+
     pub(crate) fn alive_tasks(&self) -> usize {
         self.tasks.load(Ordering::Acquire)
     }
@@ -160,9 +166,10 @@ impl RuntimeScope {
         self.scope.is_gone()
     }
 
-    /// Ends the owner's work: from now on spawns through the scope are
-    /// cancelled at once, blocking jobs refused, timers and IO registrations
-    /// report the scope gone; then its tasks are cancelled (their futures
+    /// Ends the owner's work, in one step on the driver: from now on spawns
+    /// through the scope are cancelled at once, blocking jobs refused,
+    /// timers and IO registrations report the scope gone; its tasks are
+    /// cancelled (their futures
     /// dropped on the driver thread, a task in the middle of a poll right
     /// after it), and its timers and IO registrations are removed, their
     /// waiters woken so that they see it; last, its terminal subscriptions
@@ -174,9 +181,16 @@ impl RuntimeScope {
     /// Blocking jobs are not waited for here: see
     /// [`cancel_blocking`](Self::cancel_blocking).
     pub fn revoke(&self) -> usize {
-        self.scope.revoked.store(true, Ordering::Release);
+        // Marked revoked by the driver as it cancels, not here before: a
+        // task of the scope polled in between would find its timers gone
+        // and could loop on them forever, never letting the driver get to
+        // the revoke.
         let scope = Arc::clone(&self.scope);
-        let cancelled = self.scope.shared.on_driver(move |shared| shared.revoke(&scope)).unwrap_or(0);
+        let cancelled =
+            self.scope.shared.on_driver(move |driver| driver.revoke(&scope)).unwrap_or_else(|| {
+                self.scope.mark_revoked(); // shut down: nothing left to cancel
+                0
+            });
         // After the tasks' drops (which may still let go of raw mode
         // themselves): the owner's terminal subscriptions end, and the
         // terminal's mode follows the wishes of those left.

@@ -15,36 +15,26 @@ use crate::runtime::Driver;
 use crate::scope::Scope;
 use crate::waker::TASK_WAKER_VTABLE;
 
-/// Why a call that needs the driver's state was refused.
-enum Refused {
-    Gone,
-    NotDriver,
-}
-
-impl Refused {
-    fn poll_status(self) -> PollStatus {
-        match self {
-            Refused::Gone => POLL_GONE,
-            Refused::NotDriver => POLL_NOT_DRIVER,
-        }
-    }
-
-    fn code(self) -> i32 {
-        match self {
-            Refused::Gone => ERR_GONE,
-            Refused::NotDriver => ERR_NOT_DRIVER,
-        }
-    }
-}
-
-/// The one check of a call that reaches timers or IO: its scope is live
-/// and this thread drives the runtime. Past it, the call uses the driver's
-/// state directly.
-fn driver(scope: &Scope) -> Result<Driver<'_>, Refused> {
+/// The check of a call that registers with the timers or the reactor: its
+/// scope is live and this thread drives the runtime; past it, the call
+/// uses the driver's state directly. Polls go through
+/// [`Driver::poll_resource`] instead, which answers a gone scope's own task
+/// differently.
+fn driver(scope: &Scope) -> Result<Driver<'_>, i32> {
     if scope.is_gone() {
-        return Err(Refused::Gone);
+        return Err(ERR_GONE);
     }
-    scope.shared.driver().ok_or(Refused::NotDriver)
+    scope.shared.driver().ok_or(ERR_NOT_DRIVER)
+}
+
+/// What a poll of a timer or IO readiness gets on a thread that does not
+/// drive the runtime.
+fn off_driver_poll_status(scope: &Scope) -> PollStatus {
+    if scope.is_gone() {
+        POLL_GONE
+    } else {
+        POLL_NOT_DRIVER
+    }
 }
 
 pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
@@ -187,9 +177,11 @@ unsafe extern "C" fn timer_poll(
 ) -> PollStatus {
     // SAFETY: table contract; `key` and `waker` are valid for the call.
     let (scope, key, waker) = unsafe { (Scope::from_rt(rt), &mut *key, &*waker) };
-    match driver(scope) {
-        Ok(driver) => driver.timer_poll(key, deadline_ns, waker, scope.owner),
-        Err(refused) => refused.poll_status(),
+    match scope.shared.driver() {
+        Some(driver) => {
+            driver.poll_resource(scope, waker, || driver.timer_poll(key, deadline_ns, waker, scope.owner))
+        }
+        None => off_driver_poll_status(scope),
     }
 }
 
@@ -203,7 +195,7 @@ unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, ke
     let scope = unsafe { Scope::from_rt(rt) };
     let driver = match driver(scope) {
         Ok(driver) => driver,
-        Err(refused) => return refused.code(),
+        Err(code) => return code,
     };
     match driver.io_register(fd, interest, scope.owner) {
         Ok(registered) => {
@@ -223,9 +215,11 @@ unsafe extern "C" fn io_poll_ready(
 ) -> PollStatus {
     // SAFETY: table contract; `waker` is borrowed for the call.
     let (scope, waker) = unsafe { (Scope::from_rt(rt), &*waker) };
-    match driver(scope) {
-        Ok(driver) => driver.io_poll_ready(Key::from_raw(key), direction, waker),
-        Err(refused) => refused.poll_status(),
+    match scope.shared.driver() {
+        Some(driver) => {
+            driver.poll_resource(scope, waker, || driver.io_poll_ready(Key::from_raw(key), direction, waker))
+        }
+        None => off_driver_poll_status(scope),
     }
 }
 

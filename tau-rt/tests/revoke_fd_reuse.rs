@@ -9,8 +9,8 @@ mod common;
 
 use common::{drive, tau_park_waker};
 
-/// A fd of a scope whose revoke is on its way (flag set, the work not yet
-/// run by the driver) is deregistered and closed on the driver; the fd
+/// A fd of a scope whose revoke is on its way (queued for the driver, not
+/// yet run) is deregistered and closed on the driver; the fd
 /// number goes to a new registration through another table; then the
 /// revoke runs. The revoke must not take the new registration out of the
 /// poller (before, the deregistration through the revoked scope was
@@ -42,12 +42,16 @@ fn a_revoke_on_its_way_does_not_delete_a_reused_fd_number() {
                     0
                 );
                 // Revoked only now that the fd is registered, and within
-                // one poll, so the revoke's work cannot have run yet.
+                // one poll, so the revoke's work (queued for this driver)
+                // cannot have run yet.
                 let revoking = std::sync::Arc::clone(&scope);
                 revoker = Some(std::thread::spawn(move || revoking.revoke()));
-                while !scope.is_revoked() {
-                    std::hint::spin_loop();
+                let mut metrics = tau_rt::abi::RuntimeMetrics::default();
+                while metrics.remote_queue_depth == 0 {
+                    std::thread::yield_now();
+                    (main.metrics)(main.rt, &mut metrics);
                 }
+                assert!(!scope.is_revoked(), "marked by the driver, as it cancels");
                 assert_eq!(((*plugin).io_deregister)((*plugin).rt, key, number), 0);
                 libc::close(number);
                 let (writer, reader) = UnixStream::pair().unwrap();

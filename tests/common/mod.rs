@@ -86,3 +86,41 @@ pub fn yield_until(host: &Host, mut done: impl FnMut() -> bool) {
         }
     });
 }
+
+/// Runs `body` and returns what it returns; if it is still running after
+/// `limit`, ends the process (a hung test would hold the run until its
+/// harness gave up) saying what did not finish and whether the process was
+/// burning CPU meanwhile (a spin, the worse bug) or idle (a hang).
+pub fn within<T>(limit: std::time::Duration, what: &str, body: impl FnOnce() -> T) -> T {
+    let (finished, done) = std::sync::mpsc::channel::<()>();
+    let what = what.to_string();
+    let cpu_before = process_cpu_time();
+    let watchdog = std::thread::spawn(move || {
+        if done.recv_timeout(limit) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            let cpu = process_cpu_time().saturating_sub(cpu_before);
+            let state =
+                if cpu.as_secs_f64() > limit.as_secs_f64() / 2.0 { "spinning" } else { "idle: a hang" };
+            eprintln!(
+                "{what}: still running after {limit:?}; the process used {cpu:?} of CPU meanwhile ({state})"
+            );
+            std::process::abort();
+        }
+    });
+    let result = body();
+    let _ = finished.send(());
+    let _ = watchdog.join();
+    result
+}
+
+/// The CPU time this process has used (user and system), from /proc.
+pub fn process_cpu_time() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command (which may hold spaces) and its ')'.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime: fields 14 and 15 of the line, from 1; 11 and 12 of these, from 0.
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    std::time::Duration::from_millis((ticks(11) + ticks(12)) * 1000 / per_second)
+}

@@ -29,6 +29,28 @@ impl TickerPlugin {
         "started".to_string()
     }
 
+    /// Starts a ticker that works: each wake holds the thread for `work_us`
+    /// microseconds (as a plugin doing real work per tick does), then it
+    /// sleeps `period_ms` again. Counted in [`ticks`](Self::ticks).
+    #[tau::export]
+    pub fn start_working(&self, period_ms: u64, work_us: u64) -> String {
+        let period = Duration::from_millis(period_ms);
+        let work = Duration::from_micros(work_us);
+        // From zero: a library loaded again is the same mapping, statics and all.
+        TICKS.store(0, Ordering::Relaxed);
+        tau::spawn(async move {
+            loop {
+                let started = Instant::now();
+                while started.elapsed() < work {
+                    std::hint::spin_loop();
+                }
+                tau::time::sleep(period).await;
+                TICKS.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        "started".to_string()
+    }
+
     /// How many times the ticker has woken so far.
     #[tau::export]
     pub fn ticks(&self) -> u64 {
