@@ -353,7 +353,8 @@ pub struct RuntimeTable {
     /// for a key not subscribed. From any thread.
     pub signal_poll:
         unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> PollStatus,
-    /// Ends a subscription, dropping its waker. From any thread.
+    /// Ends a subscription, dropping its waker; a signal's last one puts
+    /// back the action the host's handler replaced. From any thread.
     pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
     /// Subscribes to the terminal `fd` refers to. The host owns each

@@ -7,20 +7,26 @@
 //! jump into unloaded code. So plugins subscribe through the runtime table:
 //!
 //! - the handler (async-signal-safe) counts the delivery in a per-signal
-//!   atomic and writes the signal's number to a self-pipe;
+//!   atomic, writes the signal's number to a self-pipe, and calls the
+//!   handler it replaced, if there was one (a host's own handler keeps
+//!   seeing its signals);
 //! - a dispatcher thread, started with the first subscription, reads the
 //!   pipe and wakes the wakers of that signal's subscribers;
 //! - a subscriber's poll is ready once the count moved past what it last
 //!   saw: deliveries between two polls coalesce into one, as in tokio.
 //!
-//! Handlers stay installed for the life of the process (as tokio's do): a
-//! signal with no subscriber left is counted and otherwise ignored, where
-//! its default action would have been to end the process.
+//! The handler is installed with a signal's first subscriber (a failed
+//! install fails that subscription and is tried again by the next) and the
+//! action it replaced is put back when the last one leaves: with no
+//! subscriber, SIGTERM ends the process again and a host's handler is its
+//! own again. While subscribed, a signal's default action no longer
+//! happens, as with tokio.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::c_void;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::abi::FfiWaker;
 
@@ -37,7 +43,12 @@ static DELIVERED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MA
 /// subscribers when one subscribes reaches it too (as in tokio, where a
 /// signal is broadcast when the driver gets to it).
 static DISPATCHED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
-static INSTALLED: [Once; MAX_SIGNAL + 1] = [const { Once::new() }; MAX_SIGNAL + 1];
+/// Per signal, the action tau's handler replaced: chained to by the
+/// handler, put back after the last subscriber. Null until the first
+/// install. Each is leaked, never freed: a handler that began before a
+/// restore may still be reading it.
+static PREVIOUS: [AtomicPtr<libc::sigaction>; MAX_SIGNAL + 1] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_SIGNAL + 1];
 /// The self-pipe's write end, -1 until the dispatcher runs.
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 static SUBSCRIBERS: OnceLock<Mutex<Subscribers>> = OnceLock::new();
@@ -46,6 +57,12 @@ static SUBSCRIBERS: OnceLock<Mutex<Subscribers>> = OnceLock::new();
 struct Subscribers {
     next_key: u64,
     by_key: HashMap<u64, Subscriber>,
+    /// Subscribers per signal; tau's handler is installed while nonzero.
+    counts: HashMap<i32, usize>,
+    /// Signals whose handler someone else replaced tau's with: theirs from
+    /// then on. tau's is neither put back over theirs nor installed again
+    /// (theirs may chain to tau's, and tau's would chain back: a loop).
+    displaced: HashSet<i32>,
 }
 
 struct Subscriber {
@@ -53,6 +70,28 @@ struct Subscriber {
     /// `DELIVERED[signal]` when last polled ready (or subscribed).
     seen: u64,
     waker: Option<FfiWaker>,
+}
+
+impl Subscribers {
+    /// Counts a subscriber of `signal`; the first installs tau's handler.
+    fn acquire(&mut self, signal: i32) -> Result<(), i32> {
+        let count = self.counts.entry(signal).or_default();
+        if *count == 0 && !self.displaced.contains(&signal) {
+            install(signal)?;
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    /// Counts a subscriber of `signal` gone; the last puts back the action
+    /// tau's handler replaced.
+    fn release(&mut self, signal: i32) {
+        let count = self.counts.entry(signal).or_default();
+        *count -= 1;
+        if *count == 0 && !self.displaced.contains(&signal) && !restore(signal) {
+            self.displaced.insert(signal);
+        }
+    }
 }
 
 fn subscribers() -> &'static Mutex<Subscribers> {
@@ -78,7 +117,7 @@ pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
     if WRITE_FD.load(Ordering::Acquire) < 0 {
         return Err(libc::EMFILE);
     }
-    install(signal)?;
+    subscribers.acquire(signal)?;
     subscribers.next_key += 1;
     let key = subscribers.next_key;
     let seen = DISPATCHED[signal as usize].load(Ordering::Acquire);
@@ -90,47 +129,111 @@ pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
 /// ready poll; otherwise stores `waker` and returns false. `None` for a key
 /// that is not subscribed.
 pub(crate) fn poll(key: u64, waker: &FfiWaker) -> Option<bool> {
-    let mut subscribers = lock();
-    let subscriber = subscribers.by_key.get_mut(&key)?;
-    let delivered = DELIVERED[subscriber.signal as usize].load(Ordering::Acquire);
-    if delivered != subscriber.seen {
-        subscriber.seen = delivered;
-        return Some(true);
-    }
-    // The dispatcher wakes under the same lock, after the count moved: a
-    // delivery after the load above finds this waker.
-    if !subscriber.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
-        subscriber.waker = Some(waker.clone());
-    }
-    Some(false)
+    // Cloned before locking, and whichever waker is not kept is dropped
+    // after unlocking: a foreign waker's clone or drop may call back here.
+    let mut spare = Some(waker.clone());
+    let ready = {
+        let mut subscribers = lock();
+        subscribers.by_key.get_mut(&key).map(|subscriber| {
+            let delivered = DELIVERED[subscriber.signal as usize].load(Ordering::Acquire);
+            if delivered != subscriber.seen {
+                subscriber.seen = delivered;
+                return true;
+            }
+            // The dispatcher wakes under the same lock, after the count
+            // moved: a delivery after the load above finds this waker.
+            if !subscriber.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+                std::mem::swap(&mut subscriber.waker, &mut spare);
+            }
+            false
+        })
+    };
+    drop(spare);
+    ready
 }
 
-/// Ends a subscription; its waker is dropped.
+/// Ends a subscription; its waker is dropped. The signal's last subscriber
+/// puts back the action tau's handler replaced.
 pub(crate) fn unsubscribe(key: u64) {
-    let removed = lock().by_key.remove(&key);
+    let removed = {
+        let mut subscribers = lock();
+        let removed = subscribers.by_key.remove(&key);
+        if let Some(subscriber) = &removed {
+            subscribers.release(subscriber.signal);
+        }
+        removed
+    };
     drop(removed); // outside the lock: a waker's drop may do anything
 }
 
+/// Installs tau's handler for `signal`, saving the action it replaces.
+/// Called under the subscribers' lock.
 fn install(signal: i32) -> Result<(), i32> {
-    let mut result = Ok(());
-    INSTALLED[signal as usize].call_once(|| {
-        // SAFETY: a zeroed sigaction is valid; we fill in the handler and
-        // an empty mask before passing it to the kernel.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = handler as *const () as usize;
-        action.sa_flags = libc::SA_RESTART;
-        // SAFETY: `action.sa_mask` is a valid sigset to initialise.
-        unsafe { libc::sigemptyset(&mut action.sa_mask) };
-        // SAFETY: `action` is initialised; the old action is not wanted.
-        if unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) } != 0 {
-            result = Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL));
-        }
-    });
-    result
+    let previous = action(signal, None)?;
+    let slot = &PREVIOUS[signal as usize];
+    let stored = slot.load(Ordering::Acquire);
+    // SAFETY: a non-null slot points to a leaked action, never freed.
+    if stored.is_null() || !same_action(unsafe { &*stored }, &previous) {
+        // Saved before installing, so that the first delivery chains.
+        slot.store(Box::into_raw(Box::new(previous)), Ordering::Release);
+    }
+    // SAFETY: a zeroed sigaction is valid; handler, flags and mask follow.
+    let mut ours: libc::sigaction = unsafe { std::mem::zeroed() };
+    ours.sa_sigaction = handler as *const () as usize;
+    // SA_SIGINFO to have a siginfo to pass on to a previous SA_SIGINFO
+    // handler; the previous handler's alternate stack and blocked signals
+    // hold while ours runs, as it runs inside ours.
+    ours.sa_flags = libc::SA_RESTART | libc::SA_SIGINFO | (previous.sa_flags & libc::SA_ONSTACK);
+    ours.sa_mask = previous.sa_mask;
+    action(signal, Some(&ours)).map(drop)
 }
 
-/// Async-signal-safe: an atomic add and a `write`, with `errno` kept.
-extern "C" fn handler(signal: libc::c_int) {
+/// Puts back the action tau's handler replaced for `signal`; false (and
+/// nothing done) if someone installed another since, which is theirs now.
+/// Called under the subscribers' lock by the signal's last subscriber.
+fn restore(signal: i32) -> bool {
+    let previous = PREVIOUS[signal as usize].load(Ordering::Acquire);
+    if previous.is_null() {
+        return true;
+    }
+    if !action(signal, None).is_ok_and(|current| current.sa_sigaction == handler as *const () as usize) {
+        return false;
+    }
+    // SAFETY: a non-null slot points to a leaked action, never freed.
+    // Putting back what the kernel gave us cannot fail for a signal we
+    // could install a handler for.
+    let _ = action(signal, Some(unsafe { &*previous }));
+    true
+}
+
+/// `sigaction(2)`: installs `new` if given; returns the action before.
+fn action(signal: i32, new: Option<&libc::sigaction>) -> Result<libc::sigaction, i32> {
+    // SAFETY: a zeroed sigaction is a valid out-parameter.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    let new = new.map_or(std::ptr::null(), |new| new as *const libc::sigaction);
+    // SAFETY: `new` is null or an initialised action; `old` is writable.
+    if unsafe { libc::sigaction(signal, new, &mut old) } != 0 {
+        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL));
+    }
+    Ok(old)
+}
+
+fn same_action(a: &libc::sigaction, b: &libc::sigaction) -> bool {
+    fn mask(action: &libc::sigaction) -> &[u8] {
+        // SAFETY: a sigset_t is plain bytes, read within its size.
+        unsafe {
+            std::slice::from_raw_parts(
+                (&action.sa_mask as *const libc::sigset_t).cast::<u8>(),
+                std::mem::size_of::<libc::sigset_t>(),
+            )
+        }
+    }
+    a.sa_sigaction == b.sa_sigaction && a.sa_flags == b.sa_flags && mask(a) == mask(b)
+}
+
+/// Async-signal-safe: an atomic add, a `write` and the previous handler's
+/// call, with `errno` kept.
+extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     let errno = Errno::save();
     if let Some(count) = DELIVERED.get(signal as usize) {
         count.fetch_add(1, Ordering::AcqRel);
@@ -143,7 +246,36 @@ extern "C" fn handler(signal: libc::c_int) {
         // dispatcher is behind on bytes that will wake the same subscribers).
         unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
     }
+    chain(signal, info, context);
     errno.restore();
+}
+
+/// Calls the handler tau's replaced for `signal`, as the kernel would
+/// have; none for the default action or "ignore".
+fn chain(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let Some(previous) = PREVIOUS.get(signal as usize).map(|slot| slot.load(Ordering::Acquire)) else {
+        return;
+    };
+    // SAFETY: a non-null slot points to a leaked action, never freed.
+    let Some(previous) = (unsafe { previous.as_ref() }) else {
+        return;
+    };
+    let address = previous.sa_sigaction;
+    if address == libc::SIG_DFL || address == libc::SIG_IGN {
+        return;
+    }
+    if previous.sa_flags & libc::SA_SIGINFO != 0 {
+        type Siginfo = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut c_void);
+        // SAFETY: an SA_SIGINFO action's address is such a handler; it gets
+        // the kernel's own arguments.
+        let previous: Siginfo = unsafe { std::mem::transmute::<usize, Siginfo>(address) };
+        previous(signal, info, context);
+    } else {
+        type Plain = extern "C" fn(libc::c_int);
+        // SAFETY: a plain action's address is such a handler.
+        let previous: Plain = unsafe { std::mem::transmute::<usize, Plain>(address) };
+        previous(signal);
+    }
 }
 
 /// The thread's `errno`, saved by a handler and put back before it returns.

@@ -16,8 +16,12 @@ use std::io;
 /// Completes at the next `SIGINT` (Ctrl-C) delivered after the call, as
 /// `tokio::signal::ctrl_c`.
 ///
-/// The first subscription to `SIGINT` in the process replaces its default
-/// action (ending the process) for good, as tokio's does.
+/// While it waits, `SIGINT` no longer ends the process, as with tokio; unlike
+/// tokio, once the last subscription to it is gone, the action before it is
+/// back (the default, or the host's own handler). To handle Ctrl-C more than
+/// once, keep one `unix::signal(SignalKind::interrupt())` and `recv` it
+/// in a loop: between two `ctrl_c()` calls, with no other subscription, a
+/// Ctrl-C ends the process.
 ///
 /// # Errors
 /// If the signal cannot be subscribed to (the runtime is gone).

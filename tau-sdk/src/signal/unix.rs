@@ -119,7 +119,9 @@ impl std::fmt::Debug for Signal {
 /// Subscribes to `kind`, as `tokio::signal::unix::signal`.
 ///
 /// The first subscription to a signal in the process installs the host's
-/// handler for it for good, replacing the default action (as tokio).
+/// handler for it, replacing the default action (as tokio) and chaining to a
+/// handler the host had installed; unlike tokio, the action before it is put
+/// back once the last subscription is dropped.
 ///
 /// # Errors
 /// For a signal that cannot be handled (`SIGKILL`, `SIGSTOP`, `SIGSEGV`,
