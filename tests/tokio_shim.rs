@@ -104,6 +104,19 @@ fn tokio_util_tokens_poll_sender_reader_stream_and_delay_queue() {
     );
 }
 
+/// Issue 25, item 3: tokio-util's `DelayQueue` moved to an earlier
+/// deadline while its task waits fires at the new deadline (30 ms), not
+/// the first one (5 s): a reset `Sleep` moves its timer at once. Before,
+/// it fired after 5 s. (The bound is the two deadlines' midpoint-ish, far
+/// from either, not a measure of speed.)
+#[test]
+fn a_delay_queue_entry_moved_earlier_expires_at_its_new_deadline() {
+    let mut host = host();
+    let plugin = load(&mut host);
+    let elapsed_ms: u64 = run(&host, plugin, "delay_queue_reset_earlier", ());
+    assert!((30..2_500).contains(&elapsed_ms), "expired after {elapsed_ms} ms, for a deadline of 30 ms");
+}
+
 #[test]
 fn what_one_thread_cannot_do_panics_with_a_message_naming_the_alternative() {
     let mut host = host();

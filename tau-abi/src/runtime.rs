@@ -22,7 +22,7 @@
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// What a poll through the table reports: a task's or future's `poll`
 /// ([`POLL_PENDING`], [`POLL_READY`]), or the runtime's answer to a timer,
@@ -318,6 +318,11 @@ pub struct RuntimeTable {
     /// Cancels a timer, dropping its waker. From any thread: off the driver
     /// thread the cancel is queued for the driver.
     pub timer_cancel: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+    /// Moves a registered timer to `deadline_ns` now, keeping its waker
+    /// (`Sleep::reset`): it fires for the new deadline, its waker woken at
+    /// once if that has passed. From any thread: off the driver thread the
+    /// move is queued for the driver. A key that is gone is left alone.
+    pub timer_reset: unsafe extern "C" fn(rt: *const RtContext, key: u64, deadline_ns: u64),
 
     /// Registers `fd` with the reactor for `interest`; writes the key. Returns
     /// 0, an errno, [`ERR_NOT_DRIVER`] or [`ERR_GONE`]. Driver thread only.

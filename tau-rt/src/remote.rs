@@ -28,6 +28,8 @@ pub(crate) enum RemoteOp {
     Abort(Key),
     /// A `Sleep` dropped off the driver thread.
     CancelTimer(Key),
+    /// A `Sleep` reset off the driver thread: its timer moves to the deadline.
+    ResetTimer(Key, u64),
     /// An `AsyncFd` dropped off the driver thread; its fd was already
     /// removed from the poller by the dropping thread.
     ForgetIo(Key),

@@ -384,6 +384,14 @@ impl Shared {
     /// Deregisters `fd` (registered under `key`) from any thread. Off the
     /// driver thread the fd is deleted from the poller here, while the
     /// caller still holds it open, and only the bookkeeping is queued.
+    /// Moves a timer from any thread, as [`timer_cancel`](Self::timer_cancel).
+    pub(crate) fn timer_reset(&self, key: Key, deadline: u64) {
+        match self.driver() {
+            Some(driver) => driver.timer_reset(key, deadline),
+            None => drop(self.push_remote(RemoteOp::ResetTimer(key, deadline))),
+        }
+    }
+
     pub(crate) fn io_deregister(&self, key: Key, fd: RawFd) -> io::Result<()> {
         if let Some(driver) = self.driver() {
             return driver.io_deregister(key, fd);
@@ -534,6 +542,7 @@ impl<'a> Driver<'a> {
                 }
                 RemoteOp::Abort(key) => self.abort(key),
                 RemoteOp::CancelTimer(key) => self.timer_cancel(key),
+                RemoteOp::ResetTimer(key, deadline) => self.timer_reset(key, deadline),
                 RemoteOp::ForgetIo(key) => {
                     let wakers = self.core().reactor.borrow_mut().forget(key);
                     drop(wakers);
@@ -722,6 +731,13 @@ impl<'a> Driver<'a> {
     fn timer_cancel(self, key: Key) {
         let waker = self.core().timers.borrow_mut().cancel(key);
         drop(waker);
+    }
+
+    fn timer_reset(self, key: Key, deadline: u64) {
+        let due = self.core().timers.borrow_mut().reset(key, deadline, self.shared.clock.now());
+        if let Some(waker) = due {
+            waker.wake();
+        }
     }
 
     pub(crate) fn io_register(self, fd: RawFd, interest: u8, owner: u32) -> io::Result<u64> {

@@ -57,6 +57,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         spawn_blocking,
         timer_poll,
         timer_cancel,
+        timer_reset,
         io_register,
         io_poll_ready,
         io_clear_ready,
@@ -190,6 +191,11 @@ unsafe extern "C" fn timer_cancel(rt: *const RtContext, key: u64) {
     unsafe { Scope::from_rt(rt) }.shared.timer_cancel(Key::from_raw(key));
 }
 
+unsafe extern "C" fn timer_reset(rt: *const RtContext, key: u64, deadline_ns: u64) {
+    // SAFETY: table contract.
+    unsafe { Scope::from_rt(rt) }.shared.timer_reset(Key::from_raw(key), deadline_ns);
+}
+
 unsafe extern "C" fn io_register(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32 {
     // SAFETY: table contract.
     let scope = unsafe { Scope::from_rt(rt) };
@@ -274,6 +280,7 @@ static GONE: RuntimeTable = RuntimeTable {
     spawn_blocking: gone_spawn_blocking,
     timer_poll: gone_timer_poll,
     timer_cancel: gone_abort,
+    timer_reset: gone_timer_reset,
     io_register: gone_io_register,
     io_poll_ready: gone_io_poll_ready,
     io_clear_ready: gone_io_clear_ready,
@@ -308,6 +315,8 @@ unsafe extern "C" fn gone_spawn(_rt: *const RtContext, task: RawTask) -> u64 {
 }
 
 unsafe extern "C" fn gone_abort(_rt: *const RtContext, _key: u64) {}
+
+unsafe extern "C" fn gone_timer_reset(_rt: *const RtContext, _key: u64, _deadline: u64) {}
 
 unsafe extern "C" fn gone_metrics(_rt: *const RtContext, out: *mut RuntimeMetrics) {
     // SAFETY: `out` is a valid out-pointer (table contract).

@@ -271,6 +271,27 @@ impl Timers {
         }
     }
 
+    /// Moves the timer `key` to `deadline`, keeping its waker
+    /// (`Sleep::reset` of a sleep polled before): it fires for the new
+    /// deadline. If that has passed at `now`, it fires now, and its waker
+    /// is returned for the caller to wake. A fired or unknown key is left
+    /// alone: its next poll sees the new deadline.
+    pub(crate) fn reset(&mut self, key: Key, deadline: u64, now: u64) -> Option<FfiWaker> {
+        let entry = self.entries.get_mut(key)?;
+        if entry.place == Place::Fired || entry.deadline == deadline {
+            return None;
+        }
+        if deadline <= now {
+            self.unlink(key.index);
+            let entry = self.entry(key.index);
+            entry.deadline = deadline;
+            entry.place = Place::Fired;
+            return entry.waker.take();
+        }
+        self.arm(key.index, deadline);
+        None
+    }
+
     /// Removes the timer; returns its waker for the caller to drop.
     pub(crate) fn cancel(&mut self, key: Key) -> Option<FfiWaker> {
         self.entries.get(key)?;

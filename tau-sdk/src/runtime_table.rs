@@ -108,6 +108,12 @@ impl TableRef {
         unsafe { (table.timer_cancel)(table.rt, key) }
     }
 
+    pub(crate) fn timer_reset(&self, key: u64, deadline_ns: u64) {
+        let table = self.get();
+        // SAFETY: see above.
+        unsafe { (table.timer_reset)(table.rt, key, deadline_ns) }
+    }
+
     /// Registers `fd` with the reactor: its key, or the table's code.
     pub(crate) fn io_register(&self, fd: i32, interest: u8) -> Result<u64, i32> {
         let table = self.get();

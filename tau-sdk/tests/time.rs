@@ -304,3 +304,59 @@ async fn a_foreign_waker_whose_clone_reenters_the_timer_queue() {
     assert!(nap.as_mut().poll(&mut Context::from_waker(&reentrant)).is_pending());
     INNER.with(|inner| inner.borrow_mut().take());
 }
+
+/// Issue 25, item 3: a `Sleep` polled once (its timer registered with the
+/// task's waker) and then reset to an earlier deadline without being
+/// polled again, as tokio-util's `DelayQueue` does with its one `Sleep`:
+/// the task must wake at the new deadline. Before, the registration stayed
+/// at the old deadline until the next poll, which came only then: the
+/// paused clock jumped to 200 ms, and a `DelayQueue` fired its entries late.
+#[tau::test]
+async fn a_sleep_reset_earlier_after_it_was_polled_wakes_its_task_at_the_new_deadline() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    time::pause();
+    let start = Instant::now();
+    let sleep = Arc::new(Mutex::new(Box::pin(time::sleep(Duration::from_millis(200)))));
+    let polled = Arc::new(AtomicBool::new(false));
+    let waiter = {
+        let (sleep, polled) = (Arc::clone(&sleep), Arc::clone(&polled));
+        tau::spawn(async move {
+            std::future::poll_fn(|cx| {
+                polled.store(true, Ordering::SeqCst);
+                sleep.lock().unwrap().as_mut().poll(cx)
+            })
+            .await;
+            start.elapsed()
+        })
+    };
+    while !polled.load(Ordering::SeqCst) {
+        tau::task::yield_now().await;
+    }
+    sleep.lock().unwrap().as_mut().reset(start + Duration::from_millis(50));
+    sleep.lock().unwrap().as_mut().reset(start + Duration::from_millis(40));
+    assert_eq!(waiter.await.unwrap(), Duration::from_millis(40));
+
+    // Reset to a deadline already past: the task wakes at once.
+    let sleep = Arc::new(Mutex::new(Box::pin(time::sleep(Duration::from_secs(3600)))));
+    polled.store(false, Ordering::SeqCst);
+    let now = Instant::now();
+    let waiter = {
+        let (sleep, polled) = (Arc::clone(&sleep), Arc::clone(&polled));
+        tau::spawn(async move {
+            std::future::poll_fn(|cx| {
+                polled.store(true, Ordering::SeqCst);
+                sleep.lock().unwrap().as_mut().poll(cx)
+            })
+            .await;
+            now.elapsed()
+        })
+    };
+    while !polled.load(Ordering::SeqCst) {
+        tau::task::yield_now().await;
+    }
+    sleep.lock().unwrap().as_mut().reset(now);
+    assert_eq!(waiter.await.unwrap(), Duration::ZERO);
+}

@@ -278,6 +278,39 @@ impl TokioPlugin {
         out
     }
 
+    /// tokio-util's `DelayQueue`, unchanged: an entry inserted for 5 s and
+    /// polled (the queue's task waits on its one `Sleep`), then moved
+    /// earlier with `reset_at` (to 40 ms, then 30 ms) while the task waits.
+    /// Returns the milliseconds until it expired.
+    #[tau::export]
+    pub async fn delay_queue_reset_earlier(&self) -> u64 {
+        use std::sync::{Arc, Mutex};
+        let queue = Arc::new(Mutex::new(tokio_util::time::DelayQueue::new()));
+        let start = tokio::time::Instant::now();
+        let key = queue.lock().unwrap().insert("entry", Duration::from_secs(5));
+        let (polled_tx, polled) = tokio::sync::oneshot::channel();
+        let waiter = {
+            let queue = Arc::clone(&queue);
+            let mut polled_tx = Some(polled_tx);
+            tokio::spawn(async move {
+                std::future::poll_fn(|cx| {
+                    let polled = queue.lock().unwrap().poll_expired(cx);
+                    if let Some(tx) = polled_tx.take() {
+                        let _ = tx.send(());
+                    }
+                    polled
+                })
+                .await
+            })
+        };
+        polled.await.unwrap();
+        queue.lock().unwrap().reset_at(&key, start + Duration::from_millis(40));
+        queue.lock().unwrap().reset_at(&key, start + Duration::from_millis(30));
+        let expired = waiter.await.unwrap().expect("an entry");
+        assert_eq!(*expired.get_ref(), "entry");
+        start.elapsed().as_millis() as u64
+    }
+
     /// Loops on an always-ready channel for `millis` ms (the receive side
     /// never waits): tau's budget must make it yield, so other plugins'
     /// timers still fire. Returns how many messages it received.

@@ -100,6 +100,12 @@ impl Sleep {
         this.deadline_ns = deadline.to_runtime_ns();
         this.elapsed = false;
         this.cancel_remote();
+        if this.key != 0 {
+            // The registration moves now, keeping the waker of the last
+            // poll: the task waiting on it wakes at the new deadline even
+            // if nothing polls it before (tokio-util's `DelayQueue`).
+            this.table.timer_reset(this.key, this.deadline_ns);
+        }
     }
 
     fn cancel_remote(&mut self) {
