@@ -66,6 +66,12 @@ pub(crate) struct Timers {
     levels: [Level; LEVELS],
     due: u32,
     overflow: u32,
+    /// No tick in the overflow list is earlier (a lower bound: a timer
+    /// cancelled out of it leaves it as it was until the next look), so
+    /// that the list is walked only when one of its timers may be due or
+    /// may move into the wheel: a long sleep (`Duration::MAX`) costs no
+    /// walk per turn.
+    overflow_earliest: u64,
     /// The clock reading tick 0 stands for.
     start_ns: u64,
     /// Every slot up to this tick has been processed.
@@ -104,6 +110,7 @@ impl Timers {
             levels: [Level { heads: [NIL; SLOTS as usize], occupied: 0 }; LEVELS],
             due: NIL,
             overflow: NIL,
+            overflow_earliest: u64::MAX,
             start_ns,
             elapsed: 0,
         }
@@ -137,8 +144,13 @@ impl Timers {
         if old_head != NIL {
             self.entry(old_head).prev = index;
         }
-        if let Place::Wheel { level, slot } = place {
-            self.levels[level as usize].occupied |= 1 << slot;
+        match place {
+            Place::Wheel { level, slot } => self.levels[level as usize].occupied |= 1 << slot,
+            Place::Overflow => {
+                let tick = self.entry(index).tick;
+                self.overflow_earliest = self.overflow_earliest.min(tick);
+            }
+            _ => {}
         }
         let entry = self.entry(index);
         entry.place = place;
@@ -349,7 +361,12 @@ impl Timers {
 
     /// Moves overflow timers that came within the wheel's turn into it.
     fn take_in_overflow(&mut self, now_tick: u64, wakers: &mut Vec<FfiWaker>) {
+        let earliest = self.overflow_earliest;
+        if earliest > now_tick && level_for(self.elapsed, earliest) >= LEVELS {
+            return; // none of them is due or within the wheel's turn yet
+        }
         let mut index = self.overflow;
+        let mut left = u64::MAX;
         while index != NIL {
             let entry = self.entry(index);
             let (next, tick) = (entry.next, entry.tick);
@@ -358,9 +375,12 @@ impl Timers {
             } else if level_for(self.elapsed, tick) < LEVELS {
                 self.unlink(index);
                 self.schedule(index);
+            } else {
+                left = left.min(tick);
             }
             index = next;
         }
+        self.overflow_earliest = left;
     }
 
     /// When the next timer may be due: the park timeout. For a slot above
@@ -387,13 +407,8 @@ impl Timers {
             }
             start // a crowded slot: wake at its start and move its timers down
         });
-        let mut overflow = None::<u64>;
-        let mut index = self.overflow;
-        while index != NIL {
-            let entry = self.entry(index);
-            overflow = Some(overflow.map_or(entry.tick, |tick| tick.min(entry.tick)));
-            index = entry.next;
-        }
+        // At the earliest (a lower bound): a wake too early only looks again.
+        let overflow = (self.overflow != NIL).then_some(self.overflow_earliest);
         let tick = match (wheel, overflow) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b)?,
@@ -549,7 +564,8 @@ mod tests {
             for _ in 0..400 {
                 match random(10) {
                     0..=4 => {
-                        let reach = [10, 1_000, 100_000, 10_000_000][random(4) as usize];
+                        // Up to beyond the wheel's range (2^36 ms): the overflow list.
+                        let reach = [10, 1_000, 100_000, 10_000_000, 1 << 37][random(5) as usize];
                         let deadline = now + random(reach * MS) + 1;
                         let mut key = 0;
                         poll(&mut timers, &mut key, deadline, now);
@@ -569,8 +585,20 @@ mod tests {
                             live[at].1 = deadline;
                         }
                     }
+                    7 if !live.is_empty() => {
+                        // `Sleep::reset` of a polled sleep: moved now, earlier or later.
+                        let at = random(live.len() as u64) as usize;
+                        let key = Key::from_raw(live[at].0);
+                        if timers.entries.get(key).unwrap().place == Place::Fired {
+                            continue; // left alone: its next poll sees the new deadline
+                        }
+                        let deadline = (now + random(1 << 37) * MS / 1_000).max(1);
+                        let due = timers.reset(key, deadline, now);
+                        assert_eq!(due.is_some(), deadline <= now, "a reset into the past fires at once");
+                        live[at].1 = deadline;
+                    }
                     _ => {
-                        let scale = [2, 100, 10_000][random(3) as usize];
+                        let scale = [2, 100, 10_000, 1 << 35][random(4) as usize];
                         now += random(scale * MS);
                         fire(&mut timers, now);
                         let now_tick = now / MS;

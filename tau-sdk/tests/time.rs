@@ -360,3 +360,38 @@ async fn a_sleep_reset_earlier_after_it_was_polled_wakes_its_task_at_the_new_dea
     sleep.lock().unwrap().as_mut().reset(now);
     assert_eq!(waiter.await.unwrap(), Duration::ZERO);
 }
+
+/// Issue 25, item 3 (tokio's `time_sleep::exactly_max` and
+/// `no_out_of_bounds_close_to_max`): under a paused clock, sleeping
+/// `Duration::MAX` (or just under it) completes, as tokio's does: the clock
+/// jumps to its deadline, about 30 years on. Before, such a sleep never
+/// registered a timer, the paused clock had nothing to jump to, and the
+/// test hung (idle). Run on a thread of its own, so that a hang fails here.
+#[test]
+fn sleeping_duration_max_under_a_paused_clock_completes() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tau::runtime::Runtime::new().unwrap();
+        let slept = runtime.block_on(async {
+            time::pause();
+            let start = Instant::now();
+            time::sleep(Duration::MAX).await;
+            time::sleep(Duration::MAX - Duration::from_millis(1)).await;
+            start.elapsed()
+        });
+        let _ = done.send(slept);
+    });
+    let slept = finished.recv_timeout(Duration::from_secs(60)).expect("sleep(Duration::MAX) never completed");
+    assert!(slept >= Duration::from_secs(2 * 86_400 * 365 * 29), "{slept:?}");
+}
+
+/// A paused clock with a `Duration::MAX` sleep pending jumps to a nearer
+/// timer first (tokio's `issue_5183`).
+#[tau::test]
+async fn a_far_sleep_does_not_hold_back_a_near_one_under_a_paused_clock() {
+    time::pause();
+    let start = Instant::now();
+    let outcome = time::timeout(Duration::from_millis(10), time::sleep(Duration::MAX)).await;
+    assert!(outcome.is_err(), "the far sleep ended first");
+    assert_eq!(start.elapsed(), Duration::from_millis(10));
+}

@@ -12,7 +12,9 @@ use crate::ffi_waker;
 use crate::task::JoinHandle;
 
 /// Waits until `duration` has elapsed. `Duration::MAX` (or any duration past
-/// the clock's range) sleeps forever rather than overflowing.
+/// the clock's range) sleeps until about 30 years from now rather than
+/// overflowing, as tokio's: forever in practice, and at once under a paused
+/// clock with nothing else to do (the clock jumps to it).
 ///
 /// Once its runtime is gone (the plugin whose code made it was unloaded, or
 /// the runtime dropped) its timer can never fire, and the `Sleep` completes
@@ -35,15 +37,16 @@ use crate::task::JoinHandle;
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     match Instant::after(duration) {
-        Some(deadline) => Sleep::new(deadline, false),
-        None => Sleep::new(Instant::far_future(), true),
+        Some(deadline) => Sleep::new(deadline),
+        // As tokio's: about 30 years, which a paused clock reaches at once.
+        None => Sleep::new(Instant::far_future()),
     }
 }
 
 /// Waits until `deadline`. Panics as [`sleep`] does.
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(deadline, false)
+    Sleep::new(deadline)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -53,7 +56,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
-    /// The deadline on the runtime clock; `NEVER` for a sleep that never ends.
+    /// The deadline on the runtime clock.
     deadline_ns: u64,
     /// The runtime whose timer this is.
     table: TableRef,
@@ -67,8 +70,8 @@ pub struct Sleep {
 
 impl Sleep {
     #[track_caller]
-    fn new(deadline: Instant, never: bool) -> Sleep {
-        let deadline_ns = if never { tau_rt::NEVER } else { deadline.to_runtime_ns() };
+    fn new(deadline: Instant) -> Sleep {
+        let deadline_ns = deadline.to_runtime_ns();
         Sleep { deadline, deadline_ns, table: context::current(), key: 0, elapsed: false, remote: None }
     }
 
@@ -117,13 +120,7 @@ impl Sleep {
     fn poll_remote(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let helper = self.remote.get_or_insert_with(|| {
             let deadline = self.deadline;
-            let never = self.deadline_ns == tau_rt::NEVER;
-            crate::task::spawn_on(self.table.clone(), async move {
-                if never {
-                    std::future::pending::<()>().await;
-                }
-                sleep_until(deadline).await;
-            })
+            crate::task::spawn_on(self.table.clone(), sleep_until(deadline))
         });
         // A helper refused or cancelled means the runtime went away: that ends
         // the wait too (see `sleep`).
