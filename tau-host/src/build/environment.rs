@@ -264,7 +264,7 @@ fn toolchain_info(rustc: &Path, cache_root: &Path) -> Result<String, Environment
     }
     cached.insert(key, serde_json::Value::String(text.clone()));
     // A cache that cannot be written only costs the next start 10 ms.
-    if std::fs::create_dir_all(cache_root).is_ok() {
+    if super::cache::create_root(cache_root).is_ok() {
         let _ = write_atomically(
             &cache_file,
             serde_json::to_string_pretty(&cached).unwrap_or_default().as_bytes(),
