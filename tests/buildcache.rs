@@ -517,10 +517,34 @@ fn without_home_the_cache_is_in_the_users_home_not_in_tmp() {
 }
 
 /// The cache-test plugin with exports that return the value of
-/// `TAU_TEST_X` when it was compiled (`option_env!`) and of `TAU_TEST_Y`
-/// when its build script ran (`rerun-if-env-changed`).
+/// `TAU_TEST_X` when it was compiled (`option_env!`), of `TAU_TEST_Y`
+/// when its build script ran and of `TAU_TEST_Z` when its dependency's
+/// did (`rerun-if-env-changed`).
 fn environment_plugin() -> Copy {
     let copy = Copy::new("environment");
+    let script = |variable: &str, set: &str| {
+        format!(
+            "fn main() {{
+    println!(\"cargo:rerun-if-env-changed={variable}\");
+    let value = std::env::var(\"{variable}\").unwrap_or_else(|_| \"unset\".to_string());
+    println!(\"cargo:rustc-env={set}={{value}}\");
+}}
+"
+        )
+    };
+    std::fs::create_dir_all(copy.file("dependency/src")).unwrap();
+    std::fs::write(
+        copy.file("dependency/Cargo.toml"),
+        "[package]\nname = \"dependency\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(copy.file("dependency/build.rs"), script("TAU_TEST_Z", "TAU_BUILT_Z")).unwrap();
+    std::fs::write(copy.file("dependency/src/lib.rs"), "pub const Z: &str = env!(\"TAU_BUILT_Z\");\n")
+        .unwrap();
+    let manifest = std::fs::read_to_string(copy.file("Cargo.toml")).unwrap();
+    let manifest =
+        manifest.replace("[dependencies]\n", "[dependencies]\ndependency = { path = \"dependency\" }\n");
+    std::fs::write(copy.file("Cargo.toml"), manifest).unwrap();
     let source = std::fs::read_to_string(copy.file("src/lib.rs")).unwrap();
     let exports = "    /// `TAU_TEST_X` at compile time.
     #[tau::export]
@@ -534,22 +558,19 @@ fn environment_plugin() -> Copy {
         env!(\"TAU_BUILT_Y\").to_string()
     }
 
+    /// `TAU_TEST_Z` when the dependency's build script ran.
+    #[tau::export]
+    pub fn z(&self) -> String {
+        dependency::Z.to_string()
+    }
+
     /// A word from the second source file.";
     std::fs::write(
         copy.file("src/lib.rs"),
         source.replace("    /// A word from the second source file.", exports),
     )
     .unwrap();
-    std::fs::write(
-        copy.file("build.rs"),
-        "fn main() {
-    println!(\"cargo:rerun-if-env-changed=TAU_TEST_Y\");
-    let y = std::env::var(\"TAU_TEST_Y\").unwrap_or_else(|_| \"unset\".to_string());
-    println!(\"cargo:rustc-env=TAU_BUILT_Y={y}\");
-}
-",
-    )
-    .unwrap();
+    std::fs::write(copy.file("build.rs"), script("TAU_TEST_Y", "TAU_BUILT_Y")).unwrap();
     copy
 }
 
@@ -557,9 +578,9 @@ fn environment_plugin() -> Copy {
 fn a_changed_environment_variable_rebuilds() {
     let copy = environment_plugin();
     let dir = copy.dir.to_str().unwrap();
-    let call = |export: &str, x: Option<&str>, y: Option<&str>| -> (String, String) {
+    let call_with = |export: &str, x: Option<&str>, y: Option<&str>, z: Option<&str>| -> (String, String) {
         let mut command = tau(&["call", dir, export]);
-        for (name, value) in [("TAU_TEST_X", x), ("TAU_TEST_Y", y)] {
+        for (name, value) in [("TAU_TEST_X", x), ("TAU_TEST_Y", y), ("TAU_TEST_Z", z)] {
             match value {
                 Some(value) => command.env(name, value),
                 None => command.env_remove(name),
@@ -569,19 +590,30 @@ fn a_changed_environment_variable_rebuilds() {
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
         (text(&output.stdout), text(&output.stderr))
     };
+    let call = |export: &str, x: Option<&str>, y: Option<&str>| call_with(export, x, y, None);
     let skipped = format!("up-to-date (skipped): {dir}\n");
     assert_eq!(call("x", Some("a"), None).0, "a\n");
-    // What the stamp records: these two, not what cargo set (CARGO_PKG_NAME...).
+    // What the stamp records: the variables read from the environment
+    // (dependencies' build scripts add theirs), not those cargo set.
     let stamp = std::fs::read_dir(builder().environment_dir().unwrap())
         .unwrap()
         .map(|entry| entry.unwrap().path().join("debug/stamp.json"))
         .find(|stamp| std::fs::read_to_string(stamp).is_ok_and(|text| text.contains(dir)))
         .expect("the plugin's stamp");
     let stamp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stamp).unwrap()).unwrap();
+    let recorded = |prefix: &str| -> Vec<serde_json::Value> {
+        let all = stamp["env"].as_array().unwrap().iter();
+        all.filter(|var| var["name"].as_str().unwrap().starts_with(prefix)).cloned().collect()
+    };
     assert_eq!(
-        stamp["env"],
-        serde_json::json!([{ "name": "TAU_TEST_X", "value": "a" }, { "name": "TAU_TEST_Y", "value": null }])
+        recorded("TAU_"),
+        [
+            serde_json::json!({ "name": "TAU_TEST_X", "value": "a" }),
+            serde_json::json!({ "name": "TAU_TEST_Y", "value": null }),
+            serde_json::json!({ "name": "TAU_TEST_Z", "value": null }),
+        ]
     );
+    assert_eq!(recorded("CARGO_PKG_"), Vec::<serde_json::Value>::new(), "set by cargo");
     assert_eq!(call("x", Some("a"), None), ("a\n".to_string(), skipped.clone()), "unchanged: skipped");
     assert_eq!(call("x", Some("b"), None).0, "b\n", "option_env! sees the new value");
     assert_eq!(call("x", Some("b"), None).1, skipped);
@@ -593,4 +625,9 @@ fn a_changed_environment_variable_rebuilds() {
     assert_eq!(call("y", None, Some("d")).0, "d\n");
     assert_eq!(call("y", None, None).0, "unset\n");
     assert_eq!(call("y", None, None).1, skipped);
+
+    assert_eq!(call_with("z", None, None, Some("e")).0, "e\n", "the dependency's build script ran again");
+    assert_eq!(call_with("z", None, None, Some("e")).1, skipped);
+    assert_eq!(call_with("z", None, None, Some("f")).0, "f\n");
+    assert_eq!(call_with("z", None, None, None).0, "unset\n");
 }

@@ -34,6 +34,8 @@ pub(crate) struct Built {
     /// Where the crate's build script wrote (`OUT_DIR`), if it has one;
     /// its directory holds the script's `output`.
     pub build_script_out_dir: Option<PathBuf>,
+    /// Where every build script of the build wrote, the crate's included.
+    pub build_script_out_dirs: Vec<PathBuf>,
 }
 
 impl Cargo<'_> {
@@ -111,8 +113,10 @@ fn find_library(messages: impl BufRead, manifest: &Path) -> Option<Built> {
             .find(|path| is_shared_library(path));
         package = message["package_id"].as_str().map(str::to_string);
     }
-    let build_script_out_dir = package.and_then(|package| out_dirs.remove(&package));
-    found.map(|library| Built { library, build_script_out_dir })
+    let build_script_out_dir = package.and_then(|package| out_dirs.get(&package).cloned());
+    let mut build_script_out_dirs: Vec<PathBuf> = out_dirs.into_values().collect();
+    build_script_out_dirs.sort();
+    found.map(|library| Built { library, build_script_out_dir, build_script_out_dirs })
 }
 
 fn is_shared_library(path: &Path) -> bool {
@@ -153,20 +157,24 @@ mod tests {
             r#"{"reason":"build-finished","success":true}"#,
         ]
         .join("\n");
-        let built = |out_dir: Option<&str>| {
+        let built = |out_dir: Option<&str>, all: &[&str]| {
             Some(Built {
                 library: PathBuf::from("/t/libp.so"),
                 build_script_out_dir: out_dir.map(PathBuf::from),
+                build_script_out_dirs: all.iter().map(PathBuf::from).collect(),
             })
         };
-        assert_eq!(find_library(messages.as_bytes(), manifest), built(None));
+        assert_eq!(find_library(messages.as_bytes(), manifest), built(None, &[]));
         let with_script = [
             r#"{"reason":"build-script-executed","package_id":"dep 1.0.0","out_dir":"/t/build/dep-1/out"}"#,
             r#"{"reason":"build-script-executed","package_id":"p 0.1.0","out_dir":"/t/build/p-2/out"}"#,
             r#"{"reason":"compiler-artifact","package_id":"p 0.1.0","manifest_path":"/p/Cargo.toml","target":{"crate_types":["cdylib"]},"filenames":["/t/libp.so"]}"#,
         ]
         .join("\n");
-        assert_eq!(find_library(with_script.as_bytes(), manifest), built(Some("/t/build/p-2/out")));
+        assert_eq!(
+            find_library(with_script.as_bytes(), manifest),
+            built(Some("/t/build/p-2/out"), &["/t/build/dep-1/out", "/t/build/p-2/out"])
+        );
         assert_eq!(find_library("not json\n".as_bytes(), manifest), None);
     }
 }

@@ -226,29 +226,36 @@ pub(crate) fn watched_files(source: &Path) -> Vec<Watched> {
 /// The environment variables a build read that came from the environment
 /// cargo ran in, `environment`: those rustc recorded in the crate's dep file
 /// (`rustc_dep_file`, its text) with the value they have in `environment`,
-/// but for those cargo or the build script set (which the manifests and
-/// sources decide), and those the build script's `output` names in
-/// `rerun-if-env-changed`. Sorted by name, each once.
+/// but for those cargo or the crate's build script (`own_script_output`)
+/// set, which the manifests and sources decide; and those that any build
+/// script of the build (`script_outputs`, the crate's and its
+/// dependencies') names in `rerun-if-env-changed`. Sorted by name, each
+/// once. (What rustc read compiling the dependencies is not here: their
+/// dep files are not looked for.)
 pub(crate) fn env_read(
     rustc_dep_file: &str,
-    build_script_output: Option<&str>,
+    own_script_output: Option<&str>,
+    script_outputs: &[String],
     environment: &std::collections::HashMap<std::ffi::OsString, std::ffi::OsString>,
 ) -> Vec<EnvVar> {
     let value_of = |name: &str| environment.get(std::ffi::OsStr::new(name));
-    let mut rerun = Vec::new();
-    let mut set_by_script = Vec::new();
-    for line in build_script_output.unwrap_or_default().lines() {
-        let Some(directive) = line.strip_prefix("cargo::").or_else(|| line.strip_prefix("cargo:")) else {
-            continue;
-        };
-        if let Some(name) = directive.strip_prefix("rerun-if-env-changed=") {
-            rerun.push(name.to_string());
-        } else if let Some((name, _)) =
-            directive.strip_prefix("rustc-env=").and_then(|set| set.split_once('='))
-        {
-            set_by_script.push(name.to_string());
-        }
-    }
+    // `cargo:KEY=VALUE` or `cargo::KEY=VALUE` lines, as `KEY=VALUE`.
+    let directives = |output: &str| -> Vec<String> {
+        let lines = output.lines();
+        lines
+            .filter_map(|line| line.strip_prefix("cargo::").or_else(|| line.strip_prefix("cargo:")))
+            .map(str::to_string)
+            .collect()
+    };
+    let set_by_script: Vec<String> = directives(own_script_output.unwrap_or_default())
+        .iter()
+        .filter_map(|directive| Some(directive.strip_prefix("rustc-env=")?.split_once('=')?.0.to_string()))
+        .collect();
+    let rerun: Vec<String> = script_outputs
+        .iter()
+        .flat_map(|output| directives(output))
+        .filter_map(|directive| directive.strip_prefix("rerun-if-env-changed=").map(str::to_string))
+        .collect();
     let mut names: Vec<String> = super::depfile::env_dependencies(rustc_dep_file)
         .into_iter()
         .filter(|(name, _)| !set_by_cargo(name) && !set_by_script.contains(name))
@@ -562,12 +569,17 @@ mod tests {
         let dep_file = "# env-dep:X=a\n# env-dep:CARGO_PKG_NAME=plugin\n# env-dep:CARGO_PKG_VERSION=1.0.0\n\
                         # env-dep:UNSET\n# env-dep:BUILT=1\n";
         let output = "cargo:rustc-env=BUILT=1\ncargo:rerun-if-env-changed=Y\ncargo::rerun-if-env-changed=Z\n";
-        let read = env_read(dep_file, Some(output), &environment);
+        let dependency =
+            "cargo:rerun-if-env-changed=W\ncargo:rustc-env=X=set for the dependency\n".to_string();
+        let read = env_read(dep_file, Some(output), &[output.to_string(), dependency], &environment);
         let var =
             |name: &str, value: Option<&str>| EnvVar { name: name.into(), value: value.map(Into::into) };
-        assert_eq!(read, [var("UNSET", None), var("X", Some("a")), var("Y", Some("b")), var("Z", None)]);
+        assert_eq!(
+            read,
+            [var("UNSET", None), var("W", None), var("X", Some("a")), var("Y", Some("b")), var("Z", None)]
+        );
         // Without the script's output, BUILT looks as if it came from here.
-        let without_script = env_read(dep_file, None, &environment);
+        let without_script = env_read(dep_file, None, &[], &environment);
         assert_eq!(without_script, [var("BUILT", Some("1")), var("UNSET", None), var("X", Some("a"))]);
     }
 

@@ -447,7 +447,7 @@ impl Builder {
         self.claim_library_name(environment_dir, &target_dir, krate).map_err(cache_error(&target_dir))?;
         // The environment cargo inherits, to tell what the build read from it.
         let environment_now: std::collections::HashMap<OsString, OsString> = std::env::vars_os().collect();
-        let cargo::Built { library: built, build_script_out_dir } = cargo::Cargo {
+        let cargo::Built { library: built, build_script_out_dir, build_script_out_dirs } = cargo::Cargo {
             program: &self.cargo,
             dir: &krate.dir,
             manifest: &krate.manifest,
@@ -464,9 +464,10 @@ impl Builder {
             .map_err(cache_error(&profile_dir))?;
         files::copy_atomically(&built, &library, started).map_err(cache_error(&library))?;
         let env = rustc_dep_file(&built, &krate.lib_name).map(|text| {
-            let output = build_script_out_dir
-                .and_then(|dir| std::fs::read_to_string(dir.parent()?.join("output")).ok());
-            fresh::env_read(&text, output.as_deref(), &environment_now)
+            let output = |dir: &PathBuf| std::fs::read_to_string(dir.parent()?.join("output")).ok();
+            let own = build_script_out_dir.as_ref().and_then(output);
+            let all: Vec<String> = build_script_out_dirs.iter().filter_map(output).collect();
+            fresh::env_read(&text, own.as_deref(), &all, &environment_now)
         });
         let stamp = Stamp {
             source: krate.dir.clone(),
