@@ -44,6 +44,7 @@ pub(crate) fn user_id() -> u32 {
 
 /// Symbolic links followed before a path counts as a loop (as Linux's
 /// `ELOOP`).
+#[cfg(unix)]
 const MAX_LINKS: usize = 40;
 
 /// Checks every directory on the way to `path`, and `path` itself if it

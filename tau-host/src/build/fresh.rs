@@ -223,15 +223,15 @@ pub(crate) fn watched_files(source: &Path) -> Vec<Watched> {
         .collect()
 }
 
-/// The environment variables a build read that came from the environment
-/// cargo ran in, `environment`: those rustc recorded in the crate's dep file
-/// (`rustc_dep_file`, its text) with the value they have in `environment`,
-/// but for those cargo or the crate's build script (`own_script_output`)
-/// set, which the manifests and sources decide; and those that any build
-/// script of the build (`script_outputs`, the crate's and its
-/// dependencies') names in `rerun-if-env-changed`. Sorted by name, each
-/// once. (What rustc read compiling the dependencies is not here: their
-/// dep files are not looked for.)
+/// The environment variables a build read from the environment cargo ran
+/// in, with the values they have in `environment`, that environment: those
+/// rustc recorded in the crate's dep file (`rustc_dep_file`, its text) but
+/// for those cargo or the crate's build script (`own_script_output`) set,
+/// which the manifests and sources decide; and those that any build script
+/// of the build (`script_outputs`, the crate's and its dependencies') names
+/// in `rerun-if-env-changed`. This is what cargo compares too. Sorted by
+/// name, each once. (What rustc read compiling the dependencies is not
+/// here: their dep files are not looked for.)
 pub(crate) fn env_read(
     rustc_dep_file: &str,
     own_script_output: Option<&str>,
@@ -258,13 +258,8 @@ pub(crate) fn env_read(
         .collect();
     let mut names: Vec<String> = super::depfile::env_dependencies(rustc_dep_file)
         .into_iter()
-        .filter(|(name, _)| !set_by_cargo(name) && !set_by_script.contains(name))
-        .filter(|(name, seen)| match value_of(name) {
-            // Not Unicode: rustc saw something else; kept, so never fresh.
-            Some(value) if value.to_str().is_none() => true,
-            value => value.and_then(|value| value.to_str()) == seen.as_deref(),
-        })
         .map(|(name, _)| name)
+        .filter(|name| !set_by_cargo(name) && !set_by_script.contains(name))
         .collect();
     names.extend(rerun);
     names.sort();
@@ -272,6 +267,7 @@ pub(crate) fn env_read(
     names
         .into_iter()
         .map(|name| {
+            // Not Unicode: recorded as no value can be read (never fresh).
             let value = value_of(&name).map(|value| value.to_string_lossy().into_owned());
             EnvVar { name, value }
         })
@@ -565,9 +561,10 @@ mod tests {
         .map(|(k, v)| (k.into(), v.into()))
         .into();
         // Set by cargo (even to the value it has here) or by the build
-        // script (even the same): not from the environment.
+        // script (even the same): not from the environment. FROM_CONFIG was
+        // set by a cargo config's `[env]`: a value set here would win.
         let dep_file = "# env-dep:X=a\n# env-dep:CARGO_PKG_NAME=plugin\n# env-dep:CARGO_PKG_VERSION=1.0.0\n\
-                        # env-dep:UNSET\n# env-dep:BUILT=1\n";
+                        # env-dep:UNSET\n# env-dep:BUILT=1\n# env-dep:FROM_CONFIG=c\n";
         let output = "cargo:rustc-env=BUILT=1\ncargo:rerun-if-env-changed=Y\ncargo::rerun-if-env-changed=Z\n";
         let dependency =
             "cargo:rerun-if-env-changed=W\ncargo:rustc-env=X=set for the dependency\n".to_string();
@@ -576,11 +573,21 @@ mod tests {
             |name: &str, value: Option<&str>| EnvVar { name: name.into(), value: value.map(Into::into) };
         assert_eq!(
             read,
-            [var("UNSET", None), var("W", None), var("X", Some("a")), var("Y", Some("b")), var("Z", None)]
+            [
+                var("FROM_CONFIG", None),
+                var("UNSET", None),
+                var("W", None),
+                var("X", Some("a")),
+                var("Y", Some("b")),
+                var("Z", None)
+            ]
         );
         // Without the script's output, BUILT looks as if it came from here.
         let without_script = env_read(dep_file, None, &[], &environment);
-        assert_eq!(without_script, [var("BUILT", Some("1")), var("UNSET", None), var("X", Some("a"))]);
+        assert_eq!(
+            without_script,
+            [var("BUILT", Some("1")), var("FROM_CONFIG", None), var("UNSET", None), var("X", Some("a"))]
+        );
     }
 
     #[test]
