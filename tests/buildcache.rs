@@ -304,6 +304,7 @@ impl SpawnPiped for Command {
 fn cache_ls_and_gc_do_what_they_say() {
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
+    set_mode(root, 0o700);
     let in_root = |args: &[&str]| -> (String, String, Option<i32>) {
         let output = tau(args).env("TAU_CACHE_DIR", root).output().unwrap();
         (text(&output.stdout), text(&output.stderr), output.status.code())
@@ -399,6 +400,7 @@ fn a_cache_others_could_write_is_refused() {
     let copy = Copy::new("plugin");
     let temp = tempfile::tempdir().unwrap();
     let temp = temp.path().canonicalize().unwrap();
+    set_mode(&temp, 0o700);
     let refused = |root: &Path| -> String {
         let builder = builder().cache_dir(root);
         let error = builder.environment().expect_err("the environment is not computed there").to_string();

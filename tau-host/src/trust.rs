@@ -233,21 +233,34 @@ mod tests {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
 
+    /// `create_dir_all`, mode 0755 whatever the umask.
+    fn make_dirs(path: &Path) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o755).create(path).unwrap();
+    }
+
+    /// A temporary directory only this user may write, whatever the umask.
+    fn private_tempdir() -> tempfile::TempDir {
+        let temp = tempfile::tempdir().unwrap();
+        set_mode(temp.path(), 0o700);
+        temp
+    }
+
     #[test]
     fn a_private_route_passes_and_stops_at_what_is_missing() {
-        let temp = tempfile::tempdir().unwrap();
+        let temp = private_tempdir();
         let dir = temp.path().join("a/b");
-        std::fs::create_dir_all(&dir).unwrap();
+        make_dirs(&dir);
         assert_eq!(check_route(&dir.join("c/d")), Ok(()));
         assert_eq!(check_route(Path::new("/tmp")), Ok(()), "sticky");
     }
 
     #[test]
     fn an_open_directory_on_the_way_is_refused_even_through_a_link() {
-        let temp = tempfile::tempdir().unwrap();
+        let temp = private_tempdir();
         let root = temp.path().canonicalize().unwrap();
         let open = root.join("open");
-        std::fs::create_dir_all(open.join("inner")).unwrap();
+        make_dirs(&open.join("inner"));
         set_mode(&open, 0o777);
         let why = format!("{}: group or others may write it (mode 777) and it is not sticky", open.display());
         assert_eq!(check_route(&open.join("inner/x")).unwrap_err().to_string(), why);
@@ -263,7 +276,7 @@ mod tests {
 
     #[test]
     fn link_loops_end() {
-        let temp = tempfile::tempdir().unwrap();
+        let temp = private_tempdir();
         std::os::unix::fs::symlink("loop", temp.path().join("loop")).unwrap();
         let error = check_route(&temp.path().join("loop/x")).unwrap_err();
         assert_eq!(error.reason, "too many levels of symbolic links");
@@ -271,7 +284,7 @@ mod tests {
 
     #[test]
     fn own_files_must_be_this_users_and_closed_to_others() {
-        let temp = tempfile::tempdir().unwrap();
+        let temp = private_tempdir();
         let file = temp.path().join("f");
         assert!(check_own(&file).unwrap().is_none());
         std::fs::write(&file, "x").unwrap();

@@ -465,6 +465,8 @@ mod tests {
     /// A workspace with `sdk` (patched) depending on `rt` by workspace path.
     fn workspace() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
+        // The cache goes in it: only this user may write it, whatever the umask.
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
         let root = dir.path();
         write(
             &root.join("Cargo.toml"),

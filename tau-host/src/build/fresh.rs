@@ -224,8 +224,7 @@ pub(crate) fn watched_files(source: &Path) -> Vec<Watched> {
 }
 
 /// The environment variables a build read from the environment cargo ran
-/// in, with the values they have in `environment`, that environment: those
-/// rustc recorded in the crate's dep file (`rustc_dep_file`, its text) but
+/// in (`environment`), with their values there: those rustc recorded in the crate's dep file (`rustc_dep_file`, its text) but
 /// for those cargo or the crate's build script (`own_script_output`) set,
 /// which the manifests and sources decide; and those that any build script
 /// of the build (`script_outputs`, the crate's and its dependencies') names
@@ -445,6 +444,16 @@ mod tests {
             env: Some(vec![EnvVar { name: "PATH".into(), value: std::env::var("PATH").ok() }]),
         };
         std::fs::write(entry.stamp("debug"), stamp.to_json()).unwrap();
+        // Only this user may write them, whatever the umask.
+        let mode = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap()
+        };
+        for dir in [entry.dir.parent().unwrap(), &entry.dir, &profile] {
+            mode(dir, 0o755);
+        }
+        for file in ["libp.so", "libp.d", "stamp.json"] {
+            mode(&profile.join(file), 0o644);
+        }
         Fixture { _dir: dir, source, entry }
     }
 
