@@ -12,7 +12,7 @@
 //!     <crate name>.<path hash>/         one per plugin source directory
 //!       lock                            held while its library is replaced or checked
 //!       <profile>/lib<name>.so .d       the library and its dep file, copied out of target/
-//!       <profile>/stamp.json            the source directory and the files watched
+//!       <profile>/stamp.json            the source directory, the files watched, the environment variables read
 //! ```
 
 use std::path::{Path, PathBuf};
