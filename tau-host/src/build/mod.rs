@@ -380,7 +380,7 @@ impl Builder {
         let krate = Crate::locate(dir).map_err(|error| doubt(dir, error))?;
         let environment_dir = self.environment_dir().map_err(|error| match error {
             BuildError::UntrustedCache { path, reason } => Stale::Untrusted { path, reason },
-            error => doubt(self.cache_dir.as_deref().unwrap_or(Path::new("")), error),
+            error => doubt(self.cache_dir.as_deref().unwrap_or(dir), error),
         })?;
         let entry = Entry::new(&environment_dir, &krate.package, &krate.dir);
         fresh::check(&entry, self.profile(), &krate.dir)
