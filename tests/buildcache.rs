@@ -304,6 +304,7 @@ impl SpawnPiped for Command {
 fn cache_ls_and_gc_do_what_they_say() {
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
+    set_mode(root, 0o700);
     let in_root = |args: &[&str]| -> (String, String, Option<i32>) {
         let output = tau(args).env("TAU_CACHE_DIR", root).output().unwrap();
         (text(&output.stdout), text(&output.stderr), output.status.code())
@@ -381,4 +382,254 @@ fn cache_ls_lists_built_plugins() {
         .find(|line| line.ends_with(copy.dir.to_str().unwrap()))
         .expect("the plugin is listed");
     assert!(line.trim_start().starts_with("cache-test-plugin.") && line.contains("  debug  "), "{line}");
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Gives `path` to uid 65534 (`nobody`); the tests run as root, which may.
+fn give_away(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(65534), None)
+        .unwrap_or_else(|error| panic!("chown {} (this test needs root): {error}", path.display()));
+}
+
+#[test]
+fn a_cache_others_could_write_is_refused() {
+    let copy = Copy::new("plugin");
+    let temp = tempfile::tempdir().unwrap();
+    let temp = temp.path().canonicalize().unwrap();
+    set_mode(&temp, 0o700);
+    let refused = |root: &Path| -> String {
+        let builder = builder().cache_dir(root);
+        let error = builder.environment().expect_err("the environment is not computed there").to_string();
+        let build_error = builder.build(&copy.dir).expect_err("nothing is built there").to_string();
+        assert_eq!(build_error, error);
+        assert!(!root.join("rustc-info.json").exists(), "nothing was written in {}", root.display());
+        error
+    };
+
+    let root = temp.join("open");
+    std::fs::create_dir(&root).unwrap();
+    set_mode(&root, 0o777);
+    let error = refused(&root);
+    assert!(
+        error.contains(&format!("{}: group or others may write it (mode 777)", root.display())),
+        "{error}"
+    );
+    assert!(error.contains("TAU_CACHE_DIR"), "{error}");
+
+    set_mode(&root, 0o755);
+    give_away(&root);
+    let error = refused(&root);
+    assert!(error.contains(&format!("{}: it belongs to uid 65534", root.display())), "{error}");
+
+    // An ancestor others may write (not sticky, unlike /tmp) is refused too,
+    // and so is one that belongs to another user.
+    let parent = temp.join("shared");
+    std::fs::create_dir_all(parent.join("cache")).unwrap();
+    set_mode(&parent, 0o777);
+    let error = refused(&parent.join("cache"));
+    assert!(
+        error.contains(&format!(
+            "{}: group or others may write it (mode 777) and it is not sticky",
+            parent.display()
+        )),
+        "{error}"
+    );
+    set_mode(&parent, 0o1777);
+    assert!(builder().cache_dir(parent.join("sticky")).environment().is_ok(), "sticky, like /tmp");
+    set_mode(&parent, 0o755);
+    give_away(&parent);
+    let error = refused(&parent.join("cache"));
+    assert!(error.contains(&format!("{}: it belongs to uid 65534", parent.display())), "{error}");
+}
+
+#[test]
+fn a_directory_in_the_cache_others_could_write_is_refused() {
+    let copy = Copy::new("plugin");
+    let first = build(&builder(), &copy);
+    let profile = first.library.parent().unwrap().to_path_buf();
+    let entry = profile.parent().unwrap().to_path_buf();
+    set_mode(&entry, 0o777);
+    let error = builder().build(&copy.dir).expect_err("refused").to_string();
+    assert!(
+        error.contains(&format!("{}: group or others may write it (mode 777)", entry.display())),
+        "{error}"
+    );
+    set_mode(&entry, 0o755);
+    give_away(&profile);
+    let error = builder().build(&copy.dir).expect_err("refused").to_string();
+    assert!(error.contains(&format!("{}: it belongs to uid 65534", profile.display())), "{error}");
+    std::os::unix::fs::lchown(&profile, Some(0), None).unwrap();
+    assert!(!build(&builder(), &copy).ran_cargo, "trusted again");
+}
+
+#[test]
+fn a_cached_file_others_could_write_is_not_trusted() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let copy = Copy::new("plugin");
+    let first = build(&builder(), &copy);
+    let profile = first.library.parent().unwrap().to_path_buf();
+    let files = [first.library.clone(), profile.join("stamp.json"), first.library.with_extension("d")];
+    for file in &files {
+        set_mode(file, 0o666);
+        assert_eq!(
+            builder().check_up_to_date(&copy.dir),
+            Err(Stale::Untrusted {
+                path: file.clone(),
+                reason: "group or others may write it (mode 666)".into()
+            })
+        );
+        let again = build(&builder(), &copy);
+        assert!(again.ran_cargo, "{}: rebuilt", file.display());
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o022, 0, "{}: replaced (mode {mode:o})", file.display());
+    }
+    // A library planted by another user is never loaded: cargo replaces it.
+    for file in &files {
+        give_away(file);
+        let stale = builder().check_up_to_date(&copy.dir);
+        assert!(
+            matches!(&stale, Err(Stale::Untrusted { path, reason }) if path == file && reason.starts_with("it belongs to uid 65534")),
+            "{stale:?}"
+        );
+        let again = build(&builder(), &copy);
+        assert!(again.ran_cargo, "{}: rebuilt", file.display());
+        assert_eq!(std::fs::metadata(file).unwrap().uid(), 0, "{}: replaced", file.display());
+    }
+    assert_eq!(call::<i64>(&first.library, "answer"), 1);
+    assert!(!build(&builder(), &copy).ran_cargo);
+}
+
+#[test]
+fn without_home_the_cache_is_in_the_users_home_not_in_tmp() {
+    // SAFETY: getpwuid's result is read at once, before any other call
+    // that could reuse its static buffer (this test makes none).
+    let home = unsafe {
+        let entry = libc::getpwuid(libc::geteuid());
+        assert!(!entry.is_null(), "this user has a password database entry");
+        std::ffi::CStr::from_ptr((*entry).pw_dir).to_string_lossy().into_owned()
+    };
+    let output = tau(&["cache", "ls"]).env_remove("TAU_CACHE_DIR").env_remove("HOME").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let first = text(&output.stdout).lines().next().unwrap_or_default().to_string();
+    assert_eq!(first, format!("cache: {}", Path::new(&home).join(".tau/buildcache").display()));
+}
+
+/// The cache-test plugin with exports that return the value of
+/// `TAU_TEST_X` when it was compiled (`option_env!`), of `TAU_TEST_Y`
+/// when its build script ran and of `TAU_TEST_Z` when its dependency's
+/// did (`rerun-if-env-changed`).
+fn environment_plugin() -> Copy {
+    let copy = Copy::new("environment");
+    let script = |variable: &str, set: &str| {
+        format!(
+            "fn main() {{
+    println!(\"cargo:rerun-if-env-changed={variable}\");
+    let value = std::env::var(\"{variable}\").unwrap_or_else(|_| \"unset\".to_string());
+    println!(\"cargo:rustc-env={set}={{value}}\");
+}}
+"
+        )
+    };
+    std::fs::create_dir_all(copy.file("dependency/src")).unwrap();
+    std::fs::write(
+        copy.file("dependency/Cargo.toml"),
+        "[package]\nname = \"dependency\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(copy.file("dependency/build.rs"), script("TAU_TEST_Z", "TAU_BUILT_Z")).unwrap();
+    std::fs::write(copy.file("dependency/src/lib.rs"), "pub const Z: &str = env!(\"TAU_BUILT_Z\");\n")
+        .unwrap();
+    let manifest = std::fs::read_to_string(copy.file("Cargo.toml")).unwrap();
+    let manifest =
+        manifest.replace("[dependencies]\n", "[dependencies]\ndependency = { path = \"dependency\" }\n");
+    std::fs::write(copy.file("Cargo.toml"), manifest).unwrap();
+    let source = std::fs::read_to_string(copy.file("src/lib.rs")).unwrap();
+    let exports = "    /// `TAU_TEST_X` at compile time.
+    #[tau::export]
+    pub fn x(&self) -> String {
+        option_env!(\"TAU_TEST_X\").unwrap_or(\"unset\").to_string()
+    }
+
+    /// `TAU_TEST_Y` when the build script ran.
+    #[tau::export]
+    pub fn y(&self) -> String {
+        env!(\"TAU_BUILT_Y\").to_string()
+    }
+
+    /// `TAU_TEST_Z` when the dependency's build script ran.
+    #[tau::export]
+    pub fn z(&self) -> String {
+        dependency::Z.to_string()
+    }
+
+    /// A word from the second source file.";
+    std::fs::write(
+        copy.file("src/lib.rs"),
+        source.replace("    /// A word from the second source file.", exports),
+    )
+    .unwrap();
+    std::fs::write(copy.file("build.rs"), script("TAU_TEST_Y", "TAU_BUILT_Y")).unwrap();
+    copy
+}
+
+#[test]
+fn a_changed_environment_variable_rebuilds() {
+    let copy = environment_plugin();
+    let dir = copy.dir.to_str().unwrap();
+    let call_with = |export: &str, x: Option<&str>, y: Option<&str>, z: Option<&str>| -> (String, String) {
+        let mut command = tau(&["call", dir, export]);
+        for (name, value) in [("TAU_TEST_X", x), ("TAU_TEST_Y", y), ("TAU_TEST_Z", z)] {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        (text(&output.stdout), text(&output.stderr))
+    };
+    let call = |export: &str, x: Option<&str>, y: Option<&str>| call_with(export, x, y, None);
+    let skipped = format!("up-to-date (skipped): {dir}\n");
+    assert_eq!(call("x", Some("a"), None).0, "a\n");
+    // What the stamp records: the variables read from the environment
+    // (dependencies' build scripts add theirs), not those cargo set.
+    let stamp = std::fs::read_dir(builder().environment_dir().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("debug/stamp.json"))
+        .find(|stamp| std::fs::read_to_string(stamp).is_ok_and(|text| text.contains(dir)))
+        .expect("the plugin's stamp");
+    let stamp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stamp).unwrap()).unwrap();
+    let recorded = |prefix: &str| -> Vec<serde_json::Value> {
+        let all = stamp["env"].as_array().unwrap().iter();
+        all.filter(|var| var["name"].as_str().unwrap().starts_with(prefix)).cloned().collect()
+    };
+    assert_eq!(
+        recorded("TAU_"),
+        [
+            serde_json::json!({ "name": "TAU_TEST_X", "value": "a" }),
+            serde_json::json!({ "name": "TAU_TEST_Y", "value": null }),
+            serde_json::json!({ "name": "TAU_TEST_Z", "value": null }),
+        ]
+    );
+    assert_eq!(recorded("CARGO_PKG_"), Vec::<serde_json::Value>::new(), "set by cargo");
+    assert_eq!(call("x", Some("a"), None), ("a\n".to_string(), skipped.clone()), "unchanged: skipped");
+    assert_eq!(call("x", Some("b"), None).0, "b\n", "option_env! sees the new value");
+    assert_eq!(call("x", Some("b"), None).1, skipped);
+    assert_eq!(call("x", None, None).0, "unset\n");
+    assert_eq!(call("x", None, None).1, skipped);
+
+    assert_eq!(call("y", None, Some("c")).0, "c\n", "the build script ran again");
+    assert_eq!(call("y", None, Some("c")).1, skipped);
+    assert_eq!(call("y", None, Some("d")).0, "d\n");
+    assert_eq!(call("y", None, None).0, "unset\n");
+    assert_eq!(call("y", None, None).1, skipped);
+
+    assert_eq!(call_with("z", None, None, Some("e")).0, "e\n", "the dependency's build script ran again");
+    assert_eq!(call_with("z", None, None, Some("e")).1, skipped);
+    assert_eq!(call_with("z", None, None, Some("f")).0, "f\n");
+    assert_eq!(call_with("z", None, None, None).0, "unset\n");
 }

@@ -264,7 +264,8 @@ fn info() -> Result<(), String> {
     println!("tau-sdk: {}", tau::plugin::SDK_VERSION);
     println!("plugin ABI: {}", tau::plugin::abi::PLUGIN_ABI_VERSION);
     println!("runtime table ABI: {}", tau_rt::abi::ABI_VERSION);
-    println!("cache directory: {}", builder.cache_dir_path().display());
+    let cache_dir = builder.cache_dir_path().map_err(|error| error.to_string())?;
+    println!("cache directory: {}", cache_dir.display());
     let environment = builder.environment().map_err(|error| error.to_string())?;
     println!("build environment: {}", environment.hash());
     println!("  rustc: {}", environment.rustc().display());

@@ -115,6 +115,19 @@ pub enum BuildError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The build cache, or a directory on the way to it or in it, could be
+    /// changed by someone else, who could then have their code loaded.
+    #[error("build cache: {}: {reason}; plugin libraries are loaded from the cache, so it and what is in it must belong to this user with no write access for group or others, and every directory above it must belong to root or this user and, if others may write it, be sticky (like /tmp): fix the owner or mode (`chmod go-w`), or set TAU_CACHE_DIR to a directory only you can write", .path.display())]
+    UntrustedCache {
+        /// The directory or file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No build cache directory was given and there is no default: no
+    /// `TAU_CACHE_DIR`, no home directory, no `XDG_CACHE_HOME`.
+    #[error("no directory for the build cache: TAU_CACHE_DIR and HOME are not set, this user has no home directory in the password database, and XDG_CACHE_HOME is not set; set TAU_CACHE_DIR (or HOME) to a directory only you can write (tau does not put the cache in a shared temporary directory)")]
+    NoCacheDir,
     /// A vendored crate (`vendor/<name>/vendor.toml`) could not be
     /// materialised from the registry.
     #[error("vendored crate {}: {source}", .dir.display())]

@@ -72,6 +72,7 @@ mod library;
 mod plugin;
 mod private_dir;
 mod symbol;
+mod trust;
 
 pub use build::{default_cache_dir, default_patches_file, patch_table, read_patches, Builder, Built, Patch};
 pub use call::{Args, PluginCall};

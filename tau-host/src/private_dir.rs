@@ -7,7 +7,10 @@
 //! if set, else `$XDG_RUNTIME_DIR/tau` if there is a runtime directory, else
 //! `tau-<uid>` in the temporary directory. It is created with mode 0700;
 //! an existing one must be a real directory (not a symbolic link), owned by
-//! this user, with no access for group or others, or it is refused. The copy
+//! this user, with no access for group or others, or it is refused; so is
+//! one with a directory on the way to it that belongs to another user than
+//! root, or that others may write and is not sticky (see [`crate::trust`]:
+//! else they could rename it away and put their own in its place). The copy
 //! itself is created new (`O_EXCL`, no symbolic links followed), mode 0600,
 //! and removed as soon as it is mapped.
 
@@ -34,8 +37,7 @@ fn default_dir() -> PathBuf {
 
 #[cfg(unix)]
 fn user_id() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::trust::user_id()
 }
 
 #[cfg(not(unix))]
@@ -49,6 +51,15 @@ pub(crate) fn ensure_private(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        // Checked before anything is made there, and again after (for the
+        // directories just made).
+        let route = || match dir.parent() {
+            Some(parent) => {
+                crate::trust::check_route(parent).map_err(|refused| refuse(&refused.path, &refused.reason))
+            }
+            None => Ok(()),
+        };
+        route()?;
         match std::fs::DirBuilder::new().recursive(false).mode(0o700).create(dir) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
@@ -57,6 +68,7 @@ pub(crate) fn ensure_private(dir: &Path) -> io::Result<()> {
             }
             Err(error) => return Err(refuse(dir, &error.to_string())),
         }
+        route()?;
         let metadata = std::fs::symlink_metadata(dir)?;
         if metadata.file_type().is_symlink() {
             return Err(refuse(dir, "it is a symbolic link"));
@@ -86,7 +98,7 @@ fn refuse(dir: &Path, why: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::PermissionDenied,
         format!(
-            "{}: {why}; tau makes private copies of plugin libraries only in a directory that only this user can write (mode 0700), or in $TAU_COPY_DIR",
+            "{}: {why}; tau makes private copies of plugin libraries only in a directory that only this user can write (mode 0700), below directories that belong to root or this user and, if others may write them, are sticky (like /tmp); fix that, or set TAU_COPY_DIR to another directory",
             dir.display()
         ),
     )
@@ -140,6 +152,30 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
         assert!(error.to_string().contains("group or others may use it (mode 777)"), "{error}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_ancestor_others_can_write_or_own_is_refused_unless_sticky() {
+        let parent = scratch("open-parent");
+        std::fs::create_dir(&parent).unwrap();
+        let dir = parent.join("copies");
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = ensure_private(&dir).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        let why =
+            format!("{}: group or others may write it (mode 777) and it is not sticky", parent.display());
+        assert!(error.to_string().contains(&why), "{error}");
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        ensure_private(&dir).expect("a sticky directory, like /tmp, is fine");
+        // The tests run as root, which may give a directory away.
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(&parent, Some(65534), None).expect("chown (this test needs root)");
+        let error = ensure_private(&dir).unwrap_err();
+        assert!(
+            error.to_string().contains(&format!("{}: it belongs to uid 65534", parent.display())),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&parent);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn render(listing: &CacheListing) -> String {
 }
 
 pub fn ls(builder: &Builder) -> Result<(), String> {
-    print!("{}", render(&builder.list_cache()));
+    print!("{}", render(&builder.list_cache().map_err(|error| error.to_string())?));
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The cache's layout on disk, and listing and collecting it.
 //!
 //! ```text
-//! <root>/                               $TAU_CACHE_DIR, else ~/.tau/buildcache
+//! <root>/                               $TAU_CACHE_DIR, else ~/.tau/buildcache (see default_cache_dir)
 //!   CACHEDIR.TAG                        tells backup tools to skip it
 //!   rustc-info.json                     `rustc -vV` outputs by toolchain identity
 //!   <environment hash>/                 one per build environment
@@ -12,7 +12,7 @@
 //!     <crate name>.<path hash>/         one per plugin source directory
 //!       lock                            held while its library is replaced or checked
 //!       <profile>/lib<name>.so .d       the library and its dep file, copied out of target/
-//!       <profile>/stamp.json            the source directory and the files watched
+//!       <profile>/stamp.json            the source directory, the files watched, the environment variables read
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -57,9 +57,14 @@ impl Entry {
     }
 }
 
-/// Creates `root` with its `CACHEDIR.TAG` if it does not exist yet.
+/// Creates `root` with its `CACHEDIR.TAG` if it does not exist yet; it
+/// and the parents it makes are private (mode 0700).
 pub(crate) fn create_root(root: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(root)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(root)?;
     let tag = root.join(TAG_FILE);
     if !tag.exists() {
         super::files::write_atomically(&tag, TAG.as_bytes())?;

@@ -26,9 +26,21 @@ pub(crate) struct Cargo<'a> {
     pub patches: &'a [Patch],
 }
 
+/// What a cargo run built for the crate.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Built {
+    /// The cdylib, in the target directory.
+    pub library: PathBuf,
+    /// Where the crate's build script wrote (`OUT_DIR`), if it has one;
+    /// its directory holds the script's `output`.
+    pub build_script_out_dir: Option<PathBuf>,
+    /// Where every build script of the build wrote, the crate's included.
+    pub build_script_out_dirs: Vec<PathBuf>,
+}
+
 impl Cargo<'_> {
     /// Builds the crate; returns its cdylib in the target directory.
-    pub fn build(&self) -> Result<PathBuf, BuildError> {
+    pub fn build(&self) -> Result<Built, BuildError> {
         let mut command = Command::new(self.program);
         command
             .current_dir(self.dir)
@@ -68,11 +80,20 @@ impl Cargo<'_> {
 }
 
 /// Reads cargo's JSON messages until the end; returns the cdylib built for
-/// the package at `manifest`.
-fn find_library(messages: impl BufRead, manifest: &Path) -> Option<PathBuf> {
+/// the package at `manifest`, and its build script's `OUT_DIR`. (cargo
+/// reports a build script as run even when it was fresh.)
+fn find_library(messages: impl BufRead, manifest: &Path) -> Option<Built> {
     let mut found = None;
+    let mut package = None;
+    let mut out_dirs = std::collections::HashMap::new();
     for line in messages.lines().map_while(Result::ok) {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if message["reason"] == "build-script-executed" {
+            if let (Some(id), Some(dir)) = (message["package_id"].as_str(), message["out_dir"].as_str()) {
+                out_dirs.insert(id.to_string(), PathBuf::from(dir));
+            }
+            continue;
+        }
         if message["reason"] != "compiler-artifact" {
             continue;
         }
@@ -90,8 +111,12 @@ fn find_library(messages: impl BufRead, manifest: &Path) -> Option<PathBuf> {
             .filter_map(|name| name.as_str())
             .map(PathBuf::from)
             .find(|path| is_shared_library(path));
+        package = message["package_id"].as_str().map(str::to_string);
     }
-    found
+    let build_script_out_dir = package.and_then(|package| out_dirs.get(&package).cloned());
+    let mut build_script_out_dirs: Vec<PathBuf> = out_dirs.into_values().collect();
+    build_script_out_dirs.sort();
+    found.map(|library| Built { library, build_script_out_dir, build_script_out_dirs })
 }
 
 fn is_shared_library(path: &Path) -> bool {
@@ -132,7 +157,24 @@ mod tests {
             r#"{"reason":"build-finished","success":true}"#,
         ]
         .join("\n");
-        assert_eq!(find_library(messages.as_bytes(), manifest), Some(PathBuf::from("/t/libp.so")));
+        let built = |out_dir: Option<&str>, all: &[&str]| {
+            Some(Built {
+                library: PathBuf::from("/t/libp.so"),
+                build_script_out_dir: out_dir.map(PathBuf::from),
+                build_script_out_dirs: all.iter().map(PathBuf::from).collect(),
+            })
+        };
+        assert_eq!(find_library(messages.as_bytes(), manifest), built(None, &[]));
+        let with_script = [
+            r#"{"reason":"build-script-executed","package_id":"dep 1.0.0","out_dir":"/t/build/dep-1/out"}"#,
+            r#"{"reason":"build-script-executed","package_id":"p 0.1.0","out_dir":"/t/build/p-2/out"}"#,
+            r#"{"reason":"compiler-artifact","package_id":"p 0.1.0","manifest_path":"/p/Cargo.toml","target":{"crate_types":["cdylib"]},"filenames":["/t/libp.so"]}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            find_library(with_script.as_bytes(), manifest),
+            built(Some("/t/build/p-2/out"), &["/t/build/dep-1/out", "/t/build/p-2/out"])
+        );
         assert_eq!(find_library("not json\n".as_bytes(), manifest), None);
     }
 }

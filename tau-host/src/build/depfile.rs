@@ -82,6 +82,39 @@ impl DepFile {
     }
 }
 
+/// The environment variables rustc recorded in a dep file it wrote
+/// (`# env-dep:NAME=VALUE`, or `# env-dep:NAME` for one that was unset),
+/// in file order: what `env!`, `option_env!` and proc macros read.
+/// rustc escapes `\\`, newlines and carriage returns in both parts.
+pub fn env_dependencies(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("# env-dep:"))
+        .map(|entry| match entry.split_once('=') {
+            Some((name, value)) => (unescape_env(name), Some(unescape_env(value))),
+            None => (unescape_env(entry), None),
+        })
+        .collect()
+}
+
+/// Undoes rustc's escaping of an `env-dep` name or value.
+fn unescape_env(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// The physical lines joined where a backslash ends one, each with the
 /// number of its first physical line.
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
@@ -234,6 +267,21 @@ mod tests {
     #[test]
     fn comments_and_blank_lines_are_skipped() {
         assert_eq!(rules("# env-dep:CARGO_PKG_NAME=p\n\n   \nt: /a.rs # trailing\n"), ["t : /a.rs"]);
+    }
+
+    #[test]
+    fn environment_variables_as_rustc_writes_them() {
+        let text = "/t/deps/p.d: src/lib.rs\n\nsrc/lib.rs:\n\n# env-dep:CARGO_PKG_NAME=p\n\
+                    # env-dep:TAU_X\n# env-dep:TAU_Y=a=b\\nc\\\\d\n";
+        assert_eq!(
+            env_dependencies(text),
+            [
+                ("CARGO_PKG_NAME".to_string(), Some("p".to_string())),
+                ("TAU_X".to_string(), None),
+                ("TAU_Y".to_string(), Some("a=b\nc\\d".to_string())),
+            ]
+        );
+        assert_eq!(DepFile::parse(text).unwrap().prerequisites(), [&PathBuf::from("src/lib.rs")]);
     }
 
     #[test]

@@ -264,7 +264,7 @@ fn toolchain_info(rustc: &Path, cache_root: &Path) -> Result<String, Environment
     }
     cached.insert(key, serde_json::Value::String(text.clone()));
     // A cache that cannot be written only costs the next start 10 ms.
-    if std::fs::create_dir_all(cache_root).is_ok() {
+    if super::cache::create_root(cache_root).is_ok() {
         let _ = write_atomically(
             &cache_file,
             serde_json::to_string_pretty(&cached).unwrap_or_default().as_bytes(),
@@ -465,6 +465,8 @@ mod tests {
     /// A workspace with `sdk` (patched) depending on `rt` by workspace path.
     fn workspace() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
+        // The cache goes in it: only this user may write it, whatever the umask.
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
         let root = dir.path();
         write(
             &root.join("Cargo.toml"),

@@ -17,20 +17,44 @@ fn temporary(path: &Path) -> PathBuf {
     ))
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
+/// Creates `dir` and its missing parents, mode 0755 whatever the umask:
+/// what only this user may write is trusted (see [`crate::trust`]).
+pub(crate) fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
+    builder.create(dir)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename; mode
+/// 0644 whatever the umask.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = temporary(path);
-    let written = std::fs::File::create(&temporary).and_then(|mut file| file.write_all(bytes));
+    let mut options = std::fs::File::options();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    let written = options.open(&temporary).and_then(|mut file| file.write_all(bytes));
     finish(written, &temporary, path)
 }
 
 /// Copies `from` to `to` through a temporary file and a rename, with the
-/// copy's modification time set to `modified`.
+/// copy's modification time set to `modified`, writable by no one else.
 pub(crate) fn copy_atomically(from: &Path, to: &Path, modified: SystemTime) -> std::io::Result<()> {
     let temporary = temporary(to);
     let copied = std::fs::copy(from, &temporary)
         .and_then(|_| std::fs::File::options().write(true).open(&temporary))
-        .and_then(|file| file.set_modified(modified));
+        .and_then(|file| {
+            file.set_modified(modified)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = file.metadata()?.permissions().mode() & 0o755;
+                file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            }
+            Ok(())
+        });
     finish(copied, &temporary, to)
 }
 

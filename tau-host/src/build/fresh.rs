@@ -1,14 +1,16 @@
 //! The up-to-date check: whether a plugin's cached library still matches
-//! its sources, decided from file times alone, without cargo.
+//! its sources, decided from file times and the environment, without cargo.
 //!
 //! The library is up to date when its dep file parses, every file it lists
 //! exists and is older than the library, and so are the plugin's
 //! `Cargo.toml`, `Cargo.lock` and every cargo config or toolchain file that
 //! could apply to it (those that did not exist at build time must still not
-//! exist). The library's time is when the build that made it *started*, so
-//! a source edited while cargo ran counts as newer. Any doubt (a missing or
-//! unreadable file, a time in the future, equal times) says "stale", and
-//! cargo decides: never a stale library.
+//! exist), and the environment variables the build read (see [`env_read`])
+//! have the values they had. The library's time is when the build that made
+//! it *started*, so a source edited while cargo ran counts as newer. Any
+//! doubt (a missing or unreadable file, a time in the future, equal times, a
+//! file someone else could have written) says "stale", and cargo decides:
+//! never a stale library.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::time::SystemTime;
 
 use super::cache::Entry;
 use super::depfile::DepFile;
+use crate::trust::Refused;
 
 /// Why a plugin's cached library cannot be used without running cargo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +44,17 @@ pub enum Stale {
     /// A file that did not exist at build time does now (a new
     /// `.cargo/config.toml`, `rust-toolchain.toml`, ...).
     Appeared(PathBuf),
+    /// An environment variable the build read (`option_env!`, `env!`, a
+    /// build script's `rerun-if-env-changed`) has another value now.
+    EnvironmentVariable(String),
+    /// A cache file or directory someone else could have changed (owned by
+    /// another user, or writable by group or others): it is not used.
+    Untrusted {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Stale {
@@ -53,6 +67,8 @@ impl fmt::Display for Stale {
             Stale::Newer(path) => write!(f, "{} changed", path.display()),
             Stale::InFuture(path) => write!(f, "{} has a time in the future", path.display()),
             Stale::Appeared(path) => write!(f, "{} appeared", path.display()),
+            Stale::EnvironmentVariable(name) => write!(f, "environment variable {name} changed"),
+            Stale::Untrusted { path, reason } => write!(f, "{}: {reason}: not trusted", path.display()),
         }
     }
 }
@@ -69,6 +85,16 @@ pub(crate) struct Stamp {
     pub dep_file: String,
     /// Manifests, lock files, configs.
     pub watched: Vec<Watched>,
+    /// The environment variables the build read, with their values then;
+    /// `None`: unknown (rustc's dep file was not found), so never fresh.
+    pub env: Option<Vec<EnvVar>>,
+}
+
+/// An environment variable a build read, and its value then (`None`: unset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
 }
 
 /// A file besides the dep file's that decides whether a build is up to date.
@@ -94,6 +120,8 @@ pub(crate) enum StampError {
     Missing(&'static str),
     #[error("a malformed `watched` item")]
     MalformedWatched,
+    #[error("a malformed `env` item")]
+    MalformedEnv,
 }
 
 impl Stamp {
@@ -114,11 +142,32 @@ impl Stamp {
             })
             .collect::<Option<Vec<_>>>()
             .ok_or(StampError::MalformedWatched)?;
+        // A stamp from before `env` existed is read as unreadable: one
+        // cargo run writes a new one.
+        let env = match value.get("env").ok_or(StampError::Missing("env"))? {
+            serde_json::Value::Null => None,
+            items => Some(
+                items
+                    .as_array()
+                    .ok_or(StampError::MalformedEnv)?
+                    .iter()
+                    .map(|item| {
+                        let value = match &item["value"] {
+                            serde_json::Value::Null => None,
+                            value => Some(value.as_str()?.to_string()),
+                        };
+                        Some(EnvVar { name: item["name"].as_str()?.to_string(), value })
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or(StampError::MalformedEnv)?,
+            ),
+        };
         Ok(Stamp {
             source: text("source")?.into(),
             library: text("library")?,
             dep_file: text("dep_file")?,
             watched,
+            env,
         })
     }
 
@@ -131,11 +180,17 @@ impl Stamp {
                 serde_json::json!({ "path": watched.path, "exists": watched.exists, "modified": modified })
             })
             .collect();
+        let env = self.env.as_ref().map(|env| {
+            env.iter()
+                .map(|var| serde_json::json!({ "name": var.name, "value": var.value }))
+                .collect::<Vec<_>>()
+        });
         let value = serde_json::json!({
             "source": self.source,
             "library": self.library,
             "dep_file": self.dep_file,
             "watched": watched,
+            "env": env,
         });
         serde_json::to_string_pretty(&value).expect("a JSON value serializes")
     }
@@ -168,6 +223,90 @@ pub(crate) fn watched_files(source: &Path) -> Vec<Watched> {
         .collect()
 }
 
+/// The environment variables a build read from the environment cargo ran
+/// in (`environment`), with their values there: those rustc recorded in the crate's dep file (`rustc_dep_file`, its text) but
+/// for those cargo or the crate's build script (`own_script_output`) set,
+/// which the manifests and sources decide; and those that any build script
+/// of the build (`script_outputs`, the crate's and its dependencies') names
+/// in `rerun-if-env-changed`. This is what cargo compares too. Sorted by
+/// name, each once. (What rustc read compiling the dependencies is not
+/// here: their dep files are not looked for.)
+pub(crate) fn env_read(
+    rustc_dep_file: &str,
+    own_script_output: Option<&str>,
+    script_outputs: &[String],
+    environment: &std::collections::HashMap<std::ffi::OsString, std::ffi::OsString>,
+) -> Vec<EnvVar> {
+    let value_of = |name: &str| environment.get(std::ffi::OsStr::new(name));
+    // `cargo:KEY=VALUE` or `cargo::KEY=VALUE` lines, as `KEY=VALUE`.
+    let directives = |output: &str| -> Vec<String> {
+        let lines = output.lines();
+        lines
+            .filter_map(|line| line.strip_prefix("cargo::").or_else(|| line.strip_prefix("cargo:")))
+            .map(str::to_string)
+            .collect()
+    };
+    let set_by_script: Vec<String> = directives(own_script_output.unwrap_or_default())
+        .iter()
+        .filter_map(|directive| Some(directive.strip_prefix("rustc-env=")?.split_once('=')?.0.to_string()))
+        .collect();
+    let rerun: Vec<String> = script_outputs
+        .iter()
+        .flat_map(|output| directives(output))
+        .filter_map(|directive| directive.strip_prefix("rerun-if-env-changed=").map(str::to_string))
+        .collect();
+    let mut names: Vec<String> = super::depfile::env_dependencies(rustc_dep_file)
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| !set_by_cargo(name) && !set_by_script.contains(name))
+        .collect();
+    names.extend(rerun);
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            // Not Unicode: recorded as no value can be read (never fresh).
+            let value = value_of(&name).map(|value| value.to_string_lossy().into_owned());
+            EnvVar { name, value }
+        })
+        .collect()
+}
+
+/// Whether cargo sets `name` for every crate it compiles (from the manifest
+/// and the target directory, whatever the environment says).
+fn set_by_cargo(name: &str) -> bool {
+    const SET: [&str; 9] = [
+        "CARGO",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    SET.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
+}
+
+/// Whether the environment variables of `env` still have their values.
+fn check_env(env: &[EnvVar]) -> Result<(), Stale> {
+    for var in env {
+        let now = match std::env::var(&var.name) {
+            Ok(value) => Some(value),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Stale::EnvironmentVariable(var.name.clone()))
+            }
+        };
+        if now != var.value {
+            return Err(Stale::EnvironmentVariable(var.name.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// Nanoseconds since the Unix epoch (0 before it).
 pub(crate) fn nanos(time: SystemTime) -> u128 {
     time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |since| since.as_nanos())
@@ -189,7 +328,14 @@ pub(crate) fn check(entry: &Entry, profile: &str, source: &Path) -> Result<PathB
 /// [`check`] for a caller that holds the entry's lock.
 pub(crate) fn check_locked(entry: &Entry, profile: &str, source: &Path) -> Result<PathBuf, Stale> {
     let unreadable = |path: &Path, reason: String| Stale::Unreadable { path: path.to_path_buf(), reason };
+    let untrusted = |refused: Refused| Stale::Untrusted { path: refused.path, reason: refused.reason };
+    // What is loaded and what decides it must be this user's alone, and so
+    // must the directories from the environment's down (the caller checked
+    // the cache root).
     let stamp_path = entry.stamp(profile);
+    if let Some(environment_dir) = entry.dir.parent() {
+        crate::trust::check_own_below(environment_dir, &stamp_path).map_err(untrusted)?;
+    }
     let stamp = match Stamp::read(&stamp_path) {
         Ok(stamp) => stamp,
         Err(_) if !stamp_path.exists() => return Err(Stale::NeverBuilt),
@@ -198,14 +344,21 @@ pub(crate) fn check_locked(entry: &Entry, profile: &str, source: &Path) -> Resul
     if stamp.source != source {
         return Err(unreadable(&stamp_path, format!("built from {}", stamp.source.display())));
     }
+    let Some(env) = &stamp.env else {
+        return Err(unreadable(&stamp_path, "the environment variables the build read are unknown".into()));
+    };
+    check_env(env)?;
     let dir = entry.profile_dir(profile);
     let library = dir.join(&stamp.library);
+    let dep_path = dir.join(&stamp.dep_file);
+    for file in [&library, &dep_path] {
+        crate::trust::check_own(file).map_err(untrusted)?;
+    }
     let now = SystemTime::now();
     let built = modified(&library)?;
     if built > now {
         return Err(Stale::InFuture(library));
     }
-    let dep_path = dir.join(&stamp.dep_file);
     let text =
         std::fs::read_to_string(&dep_path).map_err(|error| unreadable(&dep_path, error.to_string()))?;
     let dep_file = DepFile::parse(&text).map_err(|error| unreadable(&dep_path, error.to_string()))?;
@@ -288,8 +441,19 @@ mod tests {
             library: "libp.so".into(),
             dep_file: "libp.d".into(),
             watched: watched_files(&source),
+            env: Some(vec![EnvVar { name: "PATH".into(), value: std::env::var("PATH").ok() }]),
         };
         std::fs::write(entry.stamp("debug"), stamp.to_json()).unwrap();
+        // Only this user may write them, whatever the umask.
+        let mode = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap()
+        };
+        for dir in [entry.dir.parent().unwrap(), &entry.dir, &profile] {
+            mode(dir, 0o755);
+        }
+        for file in ["libp.so", "libp.d", "stamp.json"] {
+            mode(&profile.join(file), 0o644);
+        }
         Fixture { _dir: dir, source, entry }
     }
 
@@ -371,6 +535,68 @@ mod tests {
         let f = fixture();
         std::fs::remove_file(f.entry.profile_dir("debug").join("libp.so")).unwrap();
         assert!(matches!(check(&f.entry, "debug", &f.source), Err(Stale::Missing(_))));
+    }
+
+    #[test]
+    fn a_changed_or_unknown_environment_is_stale() {
+        let f = fixture();
+        let mut stamp = Stamp::read(&f.entry.stamp("debug")).unwrap();
+        assert_eq!(stamp.env.as_ref().unwrap()[0].name, "PATH", "written and read back");
+        stamp.env = Some(vec![EnvVar { name: "TAU_NEVER_SET_IN_TESTS".into(), value: Some("x".into()) }]);
+        std::fs::write(f.entry.stamp("debug"), stamp.to_json()).unwrap();
+        assert_eq!(
+            check(&f.entry, "debug", &f.source),
+            Err(Stale::EnvironmentVariable("TAU_NEVER_SET_IN_TESTS".into()))
+        );
+        stamp.env = Some(vec![EnvVar { name: "TAU_NEVER_SET_IN_TESTS".into(), value: None }]);
+        std::fs::write(f.entry.stamp("debug"), stamp.to_json()).unwrap();
+        assert!(check(&f.entry, "debug", &f.source).is_ok());
+        stamp.env = None;
+        std::fs::write(f.entry.stamp("debug"), stamp.to_json()).unwrap();
+        assert!(matches!(check(&f.entry, "debug", &f.source), Err(Stale::Unreadable { .. })));
+    }
+
+    #[test]
+    fn the_environment_read_is_what_came_from_the_environment() {
+        use std::collections::HashMap;
+        use std::ffi::OsString;
+        let environment: HashMap<OsString, OsString> = [
+            ("X", "a"),
+            ("CARGO_PKG_NAME", "host"),
+            ("CARGO_PKG_VERSION", "1.0.0"),
+            ("Y", "b"),
+            ("BUILT", "1"),
+        ]
+        .map(|(k, v)| (k.into(), v.into()))
+        .into();
+        // Set by cargo (even to the value it has here) or by the build
+        // script (even the same): not from the environment. FROM_CONFIG was
+        // set by a cargo config's `[env]`: a value set here would win.
+        let dep_file = "# env-dep:X=a\n# env-dep:CARGO_PKG_NAME=plugin\n# env-dep:CARGO_PKG_VERSION=1.0.0\n\
+                        # env-dep:UNSET\n# env-dep:BUILT=1\n# env-dep:FROM_CONFIG=c\n";
+        let output = "cargo:rustc-env=BUILT=1\ncargo:rerun-if-env-changed=Y\ncargo::rerun-if-env-changed=Z\n";
+        let dependency =
+            "cargo:rerun-if-env-changed=W\ncargo:rustc-env=X=set for the dependency\n".to_string();
+        let read = env_read(dep_file, Some(output), &[output.to_string(), dependency], &environment);
+        let var =
+            |name: &str, value: Option<&str>| EnvVar { name: name.into(), value: value.map(Into::into) };
+        assert_eq!(
+            read,
+            [
+                var("FROM_CONFIG", None),
+                var("UNSET", None),
+                var("W", None),
+                var("X", Some("a")),
+                var("Y", Some("b")),
+                var("Z", None)
+            ]
+        );
+        // Without the script's output, BUILT looks as if it came from here.
+        let without_script = env_read(dep_file, None, &[], &environment);
+        assert_eq!(
+            without_script,
+            [var("BUILT", Some("1")), var("FROM_CONFIG", None), var("UNSET", None), var("X", Some("a"))]
+        );
     }
 
     #[test]
