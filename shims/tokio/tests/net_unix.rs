@@ -580,3 +580,22 @@ async fn ready_says_closed_once_the_peer_is_gone() {
     assert_eq!(left.try_read(&mut buf).unwrap(), 3);
     assert_eq!(left.try_read(&mut buf).unwrap(), 0, "the end of stream");
 }
+
+/// A stream `accept` returned is taken as readable and writable until an
+/// operation says otherwise, as tokio's (and the shim's TCP streams): its
+/// first read does not wait for the reactor.
+#[tokio::test]
+async fn an_accepted_stream_is_ready_until_a_read_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accept.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let _client = UnixStream::connect(&path).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_read_ready(cx))).await;
+    assert!(matches!(polled, std::task::Poll::Ready(Ok(()))), "not readable at once: {polled:?}");
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_write_ready(cx))).await;
+    assert!(matches!(polled, std::task::Poll::Ready(Ok(()))), "not writable at once: {polled:?}");
+    assert_eq!(server.try_read(&mut [0; 8]).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_read_ready(cx))).await;
+    assert!(polled.is_pending(), "still readable after a read found nothing");
+}
