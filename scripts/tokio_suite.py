@@ -421,10 +421,27 @@ RESULT_RE = re.compile(r"^test (\S+)(?: - should panic)? \.\.\. (ok|FAILED|ignor
 STARTED_RE = re.compile(r"^test (\S+)(?: - should panic)? \.\.\. ?(.*)$")
 
 
+def cpu_secs(pid):
+    """CPU time (user + system, every thread) a live process has used, from
+    /proc/PID/stat; None where there is no such file."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# A killed test that used at least this share of one core while it gave no
+# output was spinning, not waiting (an idle one uses next to none; a spin
+# may get much less than a core on a loaded machine).
+SPIN_SHARE = 0.2
+
+
 def run_binary(exe, args, idle_timeout, deadline, logf):
     """Runs a test binary; kills it (its whole process group) when stdout is
     silent for idle_timeout seconds or the deadline passes. Returns
-    (stdout, stderr, returncode or None, why_killed)."""
+    (stdout, stderr, returncode or None, why_killed, burn), burn being
+    (CPU seconds, wall seconds) of the killed process since its last output."""
     env = dict(os.environ, CARGO_MANIFEST_DIR=PKG, CARGO_PKG_NAME="tokio-upstream-tests",
                RUST_BACKTRACE="0")
     logf.write(f"\n$ {shlex.join([exe] + args)}\n")
@@ -434,7 +451,8 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
     out, err = bytearray(), bytearray()
     fds = {p.stdout.fileno(): out, p.stderr.fileno(): err}
     last = time.monotonic()
-    killed = None
+    cpu_at_last = 0.0
+    killed, burn = None, None
     while fds:
         now = time.monotonic()
         if now - last > idle_timeout:
@@ -442,6 +460,9 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
         elif now > deadline:
             killed = "deadline"
         if killed:
+            cpu = cpu_secs(p.pid)
+            if cpu is not None:
+                burn = (cpu - cpu_at_last, now - last)
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -456,6 +477,7 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
             fds[fd].extend(chunk)
             if fd == p.stdout.fileno():
                 last = time.monotonic()
+                cpu_at_last = cpu_secs(p.pid) or cpu_at_last
     rc = p.wait()
     # Children the test left behind (a `sleep` a process test spawned).
     try:
@@ -464,9 +486,22 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
         pass
     so, se = out.decode(errors="replace"), err.decode(errors="replace")
     logf.write(so + ("\n--- stderr ---\n" + se if se.strip() else "") +
-               f"\n--- exit {rc}{', killed: ' + killed if killed else ''} ---\n")
+               f"\n--- exit {rc}{', killed: ' + killed if killed else ''}"
+               f"{f', {burn[0]:.1f}s CPU in its last {burn[1]:.0f}s' if burn else ''} ---\n")
     logf.flush()
-    return so, se, (None if killed else rc), killed
+    return so, se, (None if killed else rc), killed, burn
+
+
+def hung(message, burn):
+    """The result of a test killed for having no result: spinning or idle."""
+    r = {"status": "hung", "message": message}
+    if burn:
+        cpu, wall = burn
+        r["cpu_secs"], r["wall_secs"] = round(cpu, 1), round(wall, 1)
+        r["spin"] = cpu >= SPIN_SHARE * wall
+        r["message"] += (f"; burning CPU: {cpu:.1f}s of CPU in its last {wall:.0f}s" if r["spin"]
+                         else f"; idle: {cpu:.1f}s of CPU in its last {wall:.0f}s")
+    return r
 
 
 def _panics(text):
@@ -540,7 +575,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
     t0 = time.monotonic()
     deadline = t0 + file_timeout
     with open(os.path.join(LOGS, f"{test}.run.txt"), "w") as logf:
-        listed, _, rc, _ = run_binary(exe, ["--list"], 60, time.monotonic() + 60, logf)
+        listed, _, rc, _, _ = run_binary(exe, ["--list"], 60, time.monotonic() + 60, logf)
         names = [l[:-len(": test")] for l in listed.splitlines() if l.endswith(": test")]
         results = {}  # name -> dict(status, message)
         attempts = 0
@@ -554,7 +589,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
             if results:
                 args += ["--exact"] + [a for n in results for a in ("--skip", n)]
             before = len(results)
-            so, se, rc, killed = run_binary(exe, args, idle_timeout, deadline, logf)
+            so, se, rc, killed, burn = run_binary(exe, args, idle_timeout, deadline, logf)
             sections = failure_sections(so)
             current = None
             for line in so.splitlines():
@@ -588,18 +623,16 @@ def run_file(name, exe, idle_timeout, file_timeout):
                 # Died before printing "test X ...": blame the next test.
                 current = todo[0]
             if killed == "idle":
-                results[current] = {"status": "hung",
-                                    "message": f"no result after {idle_timeout}s (killed)"}
+                results[current] = hung(f"no result after {idle_timeout}s (killed)", burn)
             elif killed == "deadline":
-                results[current] = {"status": "hung",
-                                    "message": f"file time limit ({file_timeout}s) reached while it ran"}
+                results[current] = hung(f"file time limit ({file_timeout}s) reached while it ran", burn)
                 break
             else:
                 msg = first_panic(se)
                 if not msg and crash_probes < 3 and time.monotonic() < deadline:
                     # Its captured output died with the process: run it alone, uncaptured.
                     crash_probes += 1
-                    so2, se2, rc2, _ = run_binary(exe, ["--exact", current, "--nocapture", "--test-threads=1"],
+                    so2, se2, rc2, _, _ = run_binary(exe, ["--exact", current, "--nocapture", "--test-threads=1"],
                                                   min(idle_timeout, 30), deadline, logf)
                     msg = first_panic(so2 + "\n" + se2)
                     if not msg:
@@ -615,7 +648,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
         for n in lost[:10]:
             if time.monotonic() > deadline:
                 break
-            so, se, _, _ = run_binary(exe, ["--exact", n, "--test-threads=1"], min(idle_timeout, 30),
+            so, se, _, _, _ = run_binary(exe, ["--exact", n, "--test-threads=1"], min(idle_timeout, 30),
                                       min(deadline, time.monotonic() + 60), logf)
             msg = first_panic(failure_sections(so).get(n, ""))
             if msg:
@@ -770,18 +803,6 @@ KNOWN = {
     "signal_drop_recv::drop_then_get_a_signal":
         "behaviour: a SIGUSR1 sent after the first `Signal` is dropped and before the second is made never "
         "reaches the second (tokio's does)",
-    "tcp_stream::try_read_write":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "tcp_stream::try_read_buf":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "uds_stream::try_read_write":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "uds_stream::try_read_buf":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
     "time_pause::pause_time_in_main_threads":
         "tau difference: `flavor = \"multi_thread\"` runs on tau's one thread, where `time::pause()` is allowed "
         "(tokio panics: pausing needs a current_thread runtime)",
@@ -862,6 +883,8 @@ def run_cause(status, message, file=None, test=None):
     if file == "rt_common.rs" and "threaded_scheduler_4_threads" in (test or "") and status == "hung":
         return "tau limit: one thread: tasks that block on a std `Barrier` sized for 4 workers deadlock"
     if status == "hung":
+        if "burning CPU" in message:
+            return "behaviour: spins: burns CPU with no result within the time limit (worse than an idle hang)"
         return "behaviour: hangs (no result within the time limit)"
     return ""
 
@@ -890,6 +913,13 @@ def show_message(msg):
     """Results saved by an older run said "got X, expected Y": the expected text first."""
     m = re.match(r"panic message differs from tokio's: got (.*), expected (\".*\")$", msg)
     return f"panic message differs from tokio's: expected {m.group(2)}, got {m.group(1)}" if m else msg
+
+
+def show_status(v):
+    """A test's result; for a hung one, whether it burned CPU or sat idle."""
+    if v["status"] == "hung" and "spin" in v:
+        return "hung, **burning CPU**" if v["spin"] else "hung, idle"
+    return v["status"]
 
 
 def md(s):
@@ -968,7 +998,9 @@ def write_report(path, command, started, finished, results, skipped, timings, di
     L.append(f"- {rustc}; each file compiled on its own (`cargo test --no-run --test NAME`), then its binary run with "
              "`--test-threads=1`; a test with no result for the per-test time limit is *hung*, one that takes the "
              "process down is *crashed*, and the binary is started again past it (`--skip`) so the file's other "
-             "tests still run. Logs: `target/tokio-suite/logs/`.")
+             "tests still run. A hung test is *burning CPU* if, from its last output to its kill, its process used "
+             f"at least {SPIN_SHARE:.0%} of a core (`/proc/PID/stat`), else *idle*: a spin is a worse bug than a "
+             "hang. Logs: `target/tokio-suite/logs/`.")
     L.append("")
     L.append("## Summary")
     L.append("")
@@ -977,8 +1009,10 @@ def write_report(path, command, started, finished, results, skipped, timings, di
              + ", ".join(f"{sum(1 for o in outcomes.values() if o == k)} {k}" for k in
                          sorted(set(outcomes.values()), key=lambda k: -sum(1 for o in outcomes.values() if o == k))) + ".")
     L.append("")
+    spinning = sum(1 for r in results.values() for t in r.get("run", {}).get("tests", {}).values() if t.get("spin"))
     L.append(f"Tests (in the files that compiled): {counts['passed']} passed, {counts['failed']} failed, "
-             f"{counts['hung']} hung, {counts['crashed']} crashed, {counts['ignored']} ignored, "
+             f"{counts['hung']} hung ({spinning} of them burning CPU), {counts['crashed']} crashed, "
+             f"{counts['ignored']} ignored, "
              f"{counts['not run']} not run (file time limit). Files that did not compile: {compile_errors}.")
     L.append("")
     L.append("*failed* counts the tests that failed, hung or crashed; *cause* is filled in where the messages tell "
@@ -1077,7 +1111,7 @@ def write_report(path, command, started, finished, results, skipped, timings, di
         L.append("| --- | --- | --- | --- |")
         for tn in sorted(fails):
             v = fails[tn]
-            L.append(f"| `{tn}` | {v['status']} | {code(show_message(v['message']))} | {md(run_cause(v['status'], v['message'], name, tn))} |")
+            L.append(f"| `{tn}` | {show_status(v)} | {code(show_message(v['message']))} | {md(run_cause(v['status'], v['message'], name, tn))} |")
         L.append("")
     L.append("## Not run")
     L.append("")
