@@ -76,7 +76,6 @@ impl UnixStream {
         Ok(stream)
     }
 
-    #[track_caller]
     /// A stream `accept` returned: taken as readable and writable until an
     /// operation says otherwise, as tokio's (its first read does not wait
     /// for the reactor).
@@ -86,6 +85,7 @@ impl UnixStream {
         Ok(stream)
     }
 
+    #[track_caller]
     fn new(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream { io: PollEvented::new(stream)? })
     }
