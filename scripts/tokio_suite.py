@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Run tokio 1.54.1's own integration tests (its `tests/` directory, from the
 registry's .crate) against tau's tokio shim, one test file at a time, and
-write a per-file report.
+write a per-file report. `--suite tokio-util` / `--suite tokio-stream` run
+those crates' integration tests the same way (the registry's crate is the
+one under test, tokio under it is the shim).
 
 Called by scripts/tokio-suite.sh; see its header (or --help) for usage.
 
-Everything it generates lives under target/tokio-suite/ (git-ignored):
+Everything it generates lives under target/tokio-suite/ (git-ignored; the
+other suites in target/tokio-suite/SUITE/, sharing target/):
   crate/       the .crate's tests/ and Cargo.toml, unpacked
   pkg/         the generated cargo package (own [workspace], one [[test]]
                per file, tokio's dev-dependencies, the shim patched in)
@@ -36,21 +39,53 @@ import time
 import tomllib
 
 TOKIO_VERSION = "1.54.1"
-TOKIO_SHA256 = "b52fd3255258d26fac7264ab5a76b53c13367136dc011d3d6ad4f8ed070396a3"
+
+# The crates whose tests/ can be run: the version and the sha256 of its
+# .crate (the checksum crates.io's index records, as in Cargo.lock), where
+# it works and reports, and the files run by default.
+SUITES = {
+    "tokio": {
+        "version": TOKIO_VERSION,
+        "sha256": "b52fd3255258d26fac7264ab5a76b53c13367136dc011d3d6ad4f8ed070396a3",
+        "work": "tokio-suite", "report": "tokio-test-report.md",
+        "globs": [
+            "task_*.rs", "sync_*.rs", "time_*.rs", "macros_*.rs", "io_*.rs",
+            "tcp_*.rs", "uds_*.rs", "udp.rs", "net_lookup_host.rs", "rt_common.rs",
+            "rt_handle.rs", "fs_*.rs", "process_*.rs", "signal_*.rs",
+        ],
+    },
+    "tokio-util": {
+        "version": "0.7.20",
+        "sha256": "e464cf451ba96ebfc6f9b6542f17ee8b8956e33f1e40d9690624e59d7a7f8a4b",
+        "work": "tokio-suite/tokio-util", "report": "tokio-util-test-report.md", "globs": ["*.rs"],
+    },
+    "tokio-stream": {
+        "version": "0.1.19",
+        "sha256": "a3d06f0b082ba57c26b79407372e57cf2a1e28124f78e9479fe80322cf53420b",
+        "work": "tokio-suite/tokio-stream", "report": "tokio-stream-test-report.md", "globs": ["*.rs"],
+    },
+}
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORK = os.path.join(REPO, "target", "tokio-suite")
-CRATE_DIR = os.path.join(WORK, "crate")
-PKG = os.path.join(WORK, "pkg")
-TARGET = os.path.join(WORK, "target")
-LOGS = os.path.join(WORK, "logs")
-DEFAULT_REPORT = os.path.join(REPO, "docs", "tokio-test-report.md")
+# Every suite compiles into one target dir, so the shim and the shared
+# dependencies compile once.
+TARGET = os.path.join(REPO, "target", "tokio-suite", "target")
 
-DEFAULT_GLOBS = [
-    "task_*.rs", "sync_*.rs", "time_*.rs", "macros_*.rs", "io_*.rs",
-    "tcp_*.rs", "uds_*.rs", "udp.rs", "net_lookup_host.rs", "rt_common.rs",
-    "rt_handle.rs", "fs_*.rs", "process_*.rs", "signal_*.rs",
-]
+
+def use_suite(name):
+    """Points the globals below at suite `name`'s crate, files and report."""
+    global SUITE, CRATE_VERSION, CRATE_SHA256, WORK, CRATE_DIR, PKG, LOGS, DEFAULT_REPORT, DEFAULT_GLOBS
+    suite = SUITES[name]
+    SUITE, CRATE_VERSION, CRATE_SHA256 = name, suite["version"], suite["sha256"]
+    WORK = os.path.join(REPO, "target", suite["work"])
+    CRATE_DIR = os.path.join(WORK, "crate")
+    PKG = os.path.join(WORK, "pkg")
+    LOGS = os.path.join(WORK, "logs")
+    DEFAULT_REPORT = os.path.join(REPO, "docs", suite["report"])
+    DEFAULT_GLOBS = suite["globs"]
+
+
+use_suite("tokio")
 
 # The package's own features, named like tokio's: the test files gate on
 # `cfg(feature = "...")` of the crate that compiles them.
@@ -155,20 +190,20 @@ def log(msg):
 
 def find_crate():
     home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
-    pattern = os.path.join(home, "registry", "cache", "*", f"tokio-{TOKIO_VERSION}.crate")
+    pattern = os.path.join(home, "registry", "cache", "*", f"{SUITE}-{CRATE_VERSION}.crate")
     found = sorted(glob.glob(pattern))
     if found:
         return found[0]
-    log(f"tokio-{TOKIO_VERSION}.crate is not in cargo's cache: fetching it")
+    log(f"{SUITE}-{CRATE_VERSION}.crate is not in cargo's cache: fetching it")
     fetch = os.path.join(WORK, "fetch")
     os.makedirs(os.path.join(fetch, "src"), exist_ok=True)
     with open(os.path.join(fetch, "Cargo.toml"), "w") as f:
         f.write('[package]\nname = "tokio-suite-fetch"\nversion = "0.0.0"\nedition = "2021"\n'
-                f'publish = false\n\n[workspace]\n\n[dependencies]\ntokio = "={TOKIO_VERSION}"\n')
+                f'publish = false\n\n[workspace]\n\n[dependencies]\n{SUITE} = "={CRATE_VERSION}"\n')
     with open(os.path.join(fetch, "src", "lib.rs"), "w") as f:
         f.write("")
     if subprocess.run(["cargo", "fetch", "--manifest-path", os.path.join(fetch, "Cargo.toml")]).returncode != 0:
-        sys.exit("tokio-suite: cargo fetch of tokio " + TOKIO_VERSION + " failed")
+        sys.exit(f"tokio-suite: cargo fetch of {SUITE} {CRATE_VERSION} failed")
     found = sorted(glob.glob(pattern))
     if not found:
         sys.exit(f"tokio-suite: cargo fetch did not leave {pattern}")
@@ -177,11 +212,11 @@ def find_crate():
 
 def unpack(crate):
     digest = hashlib.sha256(open(crate, "rb").read()).hexdigest()
-    if digest != TOKIO_SHA256:
-        sys.exit(f"tokio-suite: {crate}: sha256 {digest}, expected {TOKIO_SHA256}")
+    if digest != CRATE_SHA256:
+        sys.exit(f"tokio-suite: {crate}: sha256 {digest}, expected {CRATE_SHA256}")
     shutil.rmtree(CRATE_DIR, ignore_errors=True)
     os.makedirs(CRATE_DIR)
-    prefix = f"tokio-{TOKIO_VERSION}/"
+    prefix = f"{SUITE}-{CRATE_VERSION}/"
     with tarfile.open(crate, "r:gz") as tar:
         for member in tar.getmembers():
             name = member.name
@@ -262,7 +297,17 @@ def dev_dependencies(manifest):
             spec = {"version": spec}
         out[name] = {k: v for k, v in spec.items() if k in ("version", "features", "default-features", "package")}
     out["tokio"] = {"version": "1", "features": ["full", "test-util"]}
+    if SUITE != "tokio":
+        # The crate under test, from the registry, with every feature its
+        # tests may gate on; tokio under it is the shim.
+        out[SUITE] = {"version": f"={CRATE_VERSION}", "features": crate_features(manifest)}
     return out
+
+
+def crate_features(manifest):
+    """The features of a suite's crate that its tests can use: all but the
+    hidden ones (`__docs_rs`)."""
+    return [f for f in manifest.get("features", {}) if f != "default" and not f.startswith("__")]
 
 
 def patch_table():
@@ -276,6 +321,24 @@ def patch_table():
     return out.strip() + "\n"
 
 
+def suite_features():
+    """The feature names the suite's test files may gate on."""
+    if SUITE == "tokio":
+        return FEATURES
+    return crate_features(tomllib.load(open(os.path.join(CRATE_DIR, "Cargo.toml"), "rb")))
+
+
+def package_features(deps):
+    """The [features] of the generated package: named like the crate's, all
+    on by default (a test file's `cfg(feature = ..)` is the package's)."""
+    if SUITE == "tokio":
+        return ['default = ["full", "test-util"]', "full = " + toml_value(SUB_FEATURES)] + \
+            [f'{json.dumps(f)} = []' for f in ["test-util"] + SUB_FEATURES]
+    # A feature may not share a dependency's name.
+    names = [f for f in suite_features() if f not in deps]
+    return ["default = " + toml_value(names)] + [f"{json.dumps(f)} = []" for f in names]
+
+
 def generate_package(files):
     manifest = tomllib.load(open(os.path.join(CRATE_DIR, "Cargo.toml"), "rb"))
     deps = dev_dependencies(manifest)
@@ -286,9 +349,9 @@ def generate_package(files):
             p = os.path.join(root, n)
             write_if_changed(os.path.join(PKG, "tests", os.path.relpath(p, src_tests)), open(p, "rb").read())
     lines = [
-        "# Generated by scripts/tokio-suite.sh: tokio " + TOKIO_VERSION + "'s tests/ against tau's tokio shim.",
+        f"# Generated by scripts/tokio-suite.sh: {SUITE} {CRATE_VERSION}'s tests/ against tau's tokio shim.",
         "[package]",
-        'name = "tokio-upstream-tests"',
+        f'name = "{SUITE}-upstream-tests"',
         'version = "0.0.0"',
         'edition = "2021"',
         "publish = false",
@@ -300,9 +363,7 @@ def generate_package(files):
         "[workspace]",
         "",
         "[features]",
-        'default = ["full", "test-util"]',
-        "full = " + toml_value(SUB_FEATURES),
-    ] + [f'{json.dumps(f)} = []' for f in ["test-util"] + SUB_FEATURES] + [
+    ] + package_features(deps) + [
         "",
         "[lints.rust]",
         'unexpected_cfgs = "allow"',
@@ -337,7 +398,7 @@ def select_files(globs, include_skipped):
                 reason = why
         if reason is None:
             for pred in crate_cfgs(open(os.path.join(tests, name)).read()):
-                if not cfg_eval(pred, set(FEATURES)):
+                if not cfg_eval(pred, set(suite_features())):
                     if "tokio_unstable" in pred:
                         why = "needs tokio_unstable (tokio's unstable internals)"
                     else:
@@ -421,11 +482,28 @@ RESULT_RE = re.compile(r"^test (\S+)(?: - should panic)? \.\.\. (ok|FAILED|ignor
 STARTED_RE = re.compile(r"^test (\S+)(?: - should panic)? \.\.\. ?(.*)$")
 
 
+def cpu_secs(pid):
+    """CPU time (user + system, every thread) a live process has used, from
+    /proc/PID/stat; None where there is no such file."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# A killed test that used at least this share of one core while it gave no
+# output was spinning, not waiting (an idle one uses next to none; a spin
+# may get much less than a core on a loaded machine).
+SPIN_SHARE = 0.2
+
+
 def run_binary(exe, args, idle_timeout, deadline, logf):
     """Runs a test binary; kills it (its whole process group) when stdout is
     silent for idle_timeout seconds or the deadline passes. Returns
-    (stdout, stderr, returncode or None, why_killed)."""
-    env = dict(os.environ, CARGO_MANIFEST_DIR=PKG, CARGO_PKG_NAME="tokio-upstream-tests",
+    (stdout, stderr, returncode or None, why_killed, burn), burn being
+    (CPU seconds, wall seconds) of the killed process since its last output."""
+    env = dict(os.environ, CARGO_MANIFEST_DIR=PKG, CARGO_PKG_NAME=f"{SUITE}-upstream-tests",
                RUST_BACKTRACE="0")
     logf.write(f"\n$ {shlex.join([exe] + args)}\n")
     logf.flush()
@@ -434,7 +512,8 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
     out, err = bytearray(), bytearray()
     fds = {p.stdout.fileno(): out, p.stderr.fileno(): err}
     last = time.monotonic()
-    killed = None
+    cpu_at_last = 0.0
+    killed, burn = None, None
     while fds:
         now = time.monotonic()
         if now - last > idle_timeout:
@@ -442,6 +521,9 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
         elif now > deadline:
             killed = "deadline"
         if killed:
+            cpu = cpu_secs(p.pid)
+            if cpu is not None:
+                burn = (cpu - cpu_at_last, now - last)
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -456,6 +538,7 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
             fds[fd].extend(chunk)
             if fd == p.stdout.fileno():
                 last = time.monotonic()
+                cpu_at_last = cpu_secs(p.pid) or cpu_at_last
     rc = p.wait()
     # Children the test left behind (a `sleep` a process test spawned).
     try:
@@ -464,9 +547,22 @@ def run_binary(exe, args, idle_timeout, deadline, logf):
         pass
     so, se = out.decode(errors="replace"), err.decode(errors="replace")
     logf.write(so + ("\n--- stderr ---\n" + se if se.strip() else "") +
-               f"\n--- exit {rc}{', killed: ' + killed if killed else ''} ---\n")
+               f"\n--- exit {rc}{', killed: ' + killed if killed else ''}"
+               f"{f', {burn[0]:.1f}s CPU in its last {burn[1]:.0f}s' if burn else ''} ---\n")
     logf.flush()
-    return so, se, (None if killed else rc), killed
+    return so, se, (None if killed else rc), killed, burn
+
+
+def hung(message, burn):
+    """The result of a test killed for having no result: spinning or idle."""
+    r = {"status": "hung", "message": message}
+    if burn:
+        cpu, wall = burn
+        r["cpu_secs"], r["wall_secs"] = round(cpu, 1), round(wall, 1)
+        r["spin"] = cpu >= SPIN_SHARE * wall
+        r["message"] += (f"; burning CPU: {cpu:.1f}s of CPU in its last {wall:.0f}s" if r["spin"]
+                         else f"; idle: {cpu:.1f}s of CPU in its last {wall:.0f}s")
+    return r
 
 
 def _panics(text):
@@ -540,7 +636,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
     t0 = time.monotonic()
     deadline = t0 + file_timeout
     with open(os.path.join(LOGS, f"{test}.run.txt"), "w") as logf:
-        listed, _, rc, _ = run_binary(exe, ["--list"], 60, time.monotonic() + 60, logf)
+        listed, _, rc, _, _ = run_binary(exe, ["--list"], 60, time.monotonic() + 60, logf)
         names = [l[:-len(": test")] for l in listed.splitlines() if l.endswith(": test")]
         results = {}  # name -> dict(status, message)
         attempts = 0
@@ -554,7 +650,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
             if results:
                 args += ["--exact"] + [a for n in results for a in ("--skip", n)]
             before = len(results)
-            so, se, rc, killed = run_binary(exe, args, idle_timeout, deadline, logf)
+            so, se, rc, killed, burn = run_binary(exe, args, idle_timeout, deadline, logf)
             sections = failure_sections(so)
             current = None
             for line in so.splitlines():
@@ -588,18 +684,16 @@ def run_file(name, exe, idle_timeout, file_timeout):
                 # Died before printing "test X ...": blame the next test.
                 current = todo[0]
             if killed == "idle":
-                results[current] = {"status": "hung",
-                                    "message": f"no result after {idle_timeout}s (killed)"}
+                results[current] = hung(f"no result after {idle_timeout}s (killed)", burn)
             elif killed == "deadline":
-                results[current] = {"status": "hung",
-                                    "message": f"file time limit ({file_timeout}s) reached while it ran"}
+                results[current] = hung(f"file time limit ({file_timeout}s) reached while it ran", burn)
                 break
             else:
                 msg = first_panic(se)
                 if not msg and crash_probes < 3 and time.monotonic() < deadline:
                     # Its captured output died with the process: run it alone, uncaptured.
                     crash_probes += 1
-                    so2, se2, rc2, _ = run_binary(exe, ["--exact", current, "--nocapture", "--test-threads=1"],
+                    so2, se2, rc2, _, _ = run_binary(exe, ["--exact", current, "--nocapture", "--test-threads=1"],
                                                   min(idle_timeout, 30), deadline, logf)
                     msg = first_panic(so2 + "\n" + se2)
                     if not msg:
@@ -615,7 +709,7 @@ def run_file(name, exe, idle_timeout, file_timeout):
         for n in lost[:10]:
             if time.monotonic() > deadline:
                 break
-            so, se, _, _ = run_binary(exe, ["--exact", n, "--test-threads=1"], min(idle_timeout, 30),
+            so, se, _, _, _ = run_binary(exe, ["--exact", n, "--test-threads=1"], min(idle_timeout, 30),
                                       min(deadline, time.monotonic() + 60), logf)
             msg = first_panic(failure_sections(so).get(n, ""))
             if msg:
@@ -770,18 +864,6 @@ KNOWN = {
     "signal_drop_recv::drop_then_get_a_signal":
         "behaviour: a SIGUSR1 sent after the first `Signal` is dropped and before the second is made never "
         "reaches the second (tokio's does)",
-    "tcp_stream::try_read_write":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "tcp_stream::try_read_buf":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "uds_stream::try_read_write":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
-    "uds_stream::try_read_buf":
-        "behaviour: hangs (the test polls `readable()`/`writable()` through tokio-test's mock task and loops "
-        "on `is_woken()`)",
     "time_pause::pause_time_in_main_threads":
         "tau difference: `flavor = \"multi_thread\"` runs on tau's one thread, where `time::pause()` is allowed "
         "(tokio panics: pausing needs a current_thread runtime)",
@@ -828,14 +910,24 @@ KNOWN = {
         "behaviour: `AsyncFd::ready(Interest::ERROR)` returns with readable set (tokio: only the error readiness)",
     "task_join_set::join_set_coop":
         "behaviour: `JoinSet::join_next` does not consume the coop budget (tokio's yields after 128 ready tasks)",
+    "tokio-util/context::tokio_context_with_another_runtime":
+        "behaviour: `rt1.block_on(rt2.wrap(sleep(..)))` (tokio-util's `RuntimeExt::wrap`, rt1 without a timer) "
+        "never completes",
     "time_timeout::deadline_now_elapses":
         "behaviour: clock paused, `timeout_at(Instant::now(), ..)` (polled by tokio-test's mock task) is still "
         "pending after `time::advance(1ms)`",
 }
 
 
-def run_cause(status, message, file=None, test=None):
+def known_key(file, test):
+    """KNOWN's key of a test: `file::test`, under `suite/` for the suites
+    other than tokio's (their file names overlap tokio's: `udp.rs`)."""
     key = f"{(file or '')[:-3]}::{test}"
+    return key if SUITE == "tokio" else f"{SUITE}/{key}"
+
+
+def run_cause(status, message, file=None, test=None):
+    key = known_key(file, test)
     if message.startswith("test did not panic as expected") and key in KNOWN:
         return KNOWN[key]  # says which panic tokio's has
     for pat, cause in RUN_CAUSES:
@@ -847,10 +939,10 @@ def run_cause(status, message, file=None, test=None):
         if message.startswith("assertion `left == right` failed"):
             m = re.search(r'left: "([^"]+)"', message)
             return ("shim difference: the panic is reported inside the shim"
-                    + (f" (`{m.group(1)}`)" if m else "") + ", not at the caller: `#[track_caller]` missing")
+                    + (f" (`{os.path.relpath(m.group(1), REPO)}`)" if m else "")
+                    + ", not at the caller: `#[track_caller]` missing")
     if file == "fs_try_exists.rs" and hasattr(os, "geteuid") and os.geteuid() == 0:
         return "environment: run as root, so the permission-denied case cannot happen (not the shim)"
-    key = f"{(file or '')[:-3]}::{test}"
     if key in KNOWN:
         return KNOWN[key]
     if file == "time_interval.rs" and message == "pending":
@@ -861,7 +953,13 @@ def run_cause(status, message, file=None, test=None):
                 "(tokio 1.54's is: its first read/write tries the syscall)")
     if file == "rt_common.rs" and "threaded_scheduler_4_threads" in (test or "") and status == "hung":
         return "tau limit: one thread: tasks that block on a std `Barrier` sized for 4 workers deadlock"
+    if SUITE == "tokio-util" and file == "time_delay_queue.rs" and "reset" in (test or "") \
+            and "is_woken" in message:
+        return ("behaviour: after `DelayQueue::reset`, the queue's task is not woken by the new deadline "
+                "(tokio-test's mock task: `is_woken()` false)")
     if status == "hung":
+        if "burning CPU" in message:
+            return "behaviour: spins: burns CPU with no result within the time limit (worse than an idle hang)"
         return "behaviour: hangs (no result within the time limit)"
     return ""
 
@@ -890,6 +988,13 @@ def show_message(msg):
     """Results saved by an older run said "got X, expected Y": the expected text first."""
     m = re.match(r"panic message differs from tokio's: got (.*), expected (\".*\")$", msg)
     return f"panic message differs from tokio's: expected {m.group(2)}, got {m.group(1)}" if m else msg
+
+
+def show_status(v):
+    """A test's result; for a hung one, whether it burned CPU or sat idle."""
+    if v["status"] == "hung" and "spin" in v:
+        return "hung, **burning CPU**" if v["spin"] else "hung, idle"
+    return v["status"]
 
 
 def md(s):
@@ -945,7 +1050,8 @@ def write_report(path, command, started, finished, results, skipped, timings, di
     trees = trees or {}
     rustc = subprocess.run(["rustc", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
     L = []
-    L.append(f"# tokio {TOKIO_VERSION}'s integration tests on tau's tokio shim")
+    work = os.path.relpath(WORK, REPO)
+    L.append(f"# {SUITE} {CRATE_VERSION}'s integration tests on tau's tokio shim")
     L.append("")
     L.append("Generated by `scripts/tokio-suite.sh`; do not edit by hand, run it again.")
     L.append("")
@@ -962,13 +1068,20 @@ def write_report(path, command, started, finished, results, skipped, timings, di
         else:
             L.append(f"- tree: **changed during the run**, from {describe_tree(a)} to {describe_tree(b)}: "
                      "later files were compiled against the newer shim")
-    L.append(f"- tests: the `tests/` directory of tokio-{TOKIO_VERSION}.crate (sha256 `{digest}`), unpacked into "
-             "`target/tokio-suite/pkg`, a package of its own with tokio's dev-dependencies and features named like "
-             "tokio's (`default = [\"full\", \"test-util\"]`), tau's `[patch.crates-io]` from `tau patch-config`")
+    if SUITE == "tokio":
+        features = "features named like tokio's (`default = [\"full\", \"test-util\"]`)"
+    else:
+        features = (f"`{SUITE} = \"={CRATE_VERSION}\"` from the registry with its features, the package's own "
+                    f"named like {SUITE}'s, all on")
+    L.append(f"- tests: the `tests/` directory of {SUITE}-{CRATE_VERSION}.crate (sha256 `{digest}`), unpacked into "
+             f"`{work}/pkg`, a package of its own with {SUITE}'s dev-dependencies and {features}, tau's "
+             "`[patch.crates-io]` from `tau patch-config` (so tokio is the shim)")
     L.append(f"- {rustc}; each file compiled on its own (`cargo test --no-run --test NAME`), then its binary run with "
              "`--test-threads=1`; a test with no result for the per-test time limit is *hung*, one that takes the "
              "process down is *crashed*, and the binary is started again past it (`--skip`) so the file's other "
-             "tests still run. Logs: `target/tokio-suite/logs/`.")
+             "tests still run. A hung test is *burning CPU* if, from its last output to its kill, its process used "
+             f"at least {SPIN_SHARE:.0%} of a core (`/proc/PID/stat`), else *idle*: a spin is a worse bug than a "
+             f"hang. Logs: `{work}/logs/`.")
     L.append("")
     L.append("## Summary")
     L.append("")
@@ -977,8 +1090,10 @@ def write_report(path, command, started, finished, results, skipped, timings, di
              + ", ".join(f"{sum(1 for o in outcomes.values() if o == k)} {k}" for k in
                          sorted(set(outcomes.values()), key=lambda k: -sum(1 for o in outcomes.values() if o == k))) + ".")
     L.append("")
+    spinning = sum(1 for r in results.values() for t in r.get("run", {}).get("tests", {}).values() if t.get("spin"))
     L.append(f"Tests (in the files that compiled): {counts['passed']} passed, {counts['failed']} failed, "
-             f"{counts['hung']} hung, {counts['crashed']} crashed, {counts['ignored']} ignored, "
+             f"{counts['hung']} hung ({spinning} of them burning CPU), {counts['crashed']} crashed, "
+             f"{counts['ignored']} ignored, "
              f"{counts['not run']} not run (file time limit). Files that did not compile: {compile_errors}.")
     L.append("")
     L.append("*failed* counts the tests that failed, hung or crashed; *cause* is filled in where the messages tell "
@@ -1068,7 +1183,7 @@ def write_report(path, command, started, finished, results, skipped, timings, di
             for x in distinct[:15]:
                 L.append(f"| {code(x['message'])} | {code(x['loc'])} | {md(compile_cause(x))} |")
             if len(distinct) > 15:
-                L.append(f"| … {len(distinct) - 15} more distinct errors: see `target/tokio-suite/logs/{name[:-3]}.compile.txt` | | |")
+                L.append(f"| … {len(distinct) - 15} more distinct errors: see `{work}/logs/{name[:-3]}.compile.txt` | | |")
             L.append("")
             continue
         L.append(f"{len(fails)} of {len(t)} tests did not pass ({o}).")
@@ -1077,11 +1192,11 @@ def write_report(path, command, started, finished, results, skipped, timings, di
         L.append("| --- | --- | --- | --- |")
         for tn in sorted(fails):
             v = fails[tn]
-            L.append(f"| `{tn}` | {v['status']} | {code(show_message(v['message']))} | {md(run_cause(v['status'], v['message'], name, tn))} |")
+            L.append(f"| `{tn}` | {show_status(v)} | {code(show_message(v['message']))} | {md(run_cause(v['status'], v['message'], name, tn))} |")
         L.append("")
     L.append("## Not run")
     L.append("")
-    L.append("Files in the selected set that are left out: they test real tokio's internals, or their crate-level "
+    L.append(f"Files in the selected set that are left out: they test real tokio's internals, or their crate-level "
              "`#![cfg]` is false on Linux without `tokio_unstable`, so they would compile to no tests.")
     L.append("")
     L.append("| file | reason |")
@@ -1116,12 +1231,17 @@ def save_results(command, started, finished, results, skipped, timings, trees, r
 def main():
     ap = argparse.ArgumentParser(
         prog="scripts/tokio-suite.sh",
-        description="Run tokio " + TOKIO_VERSION + "'s integration tests against tau's tokio shim, one file at a "
-                    "time, and write a per-file report.")
+        description="Run tokio " + TOKIO_VERSION + "'s integration tests (or tokio-util's, tokio-stream's) "
+                    "against tau's tokio shim, one file at a time, and write a per-file report.")
     ap.add_argument("globs", nargs="*", metavar="GLOB",
-                    help="test file names or globs (`sync_*.rs`, `udp`); default: " + " ".join(DEFAULT_GLOBS))
-    ap.add_argument("--report", help="where to write the report (default: docs/tokio-test-report.md for the "
-                                     "default set, target/tokio-suite/report.md when GLOBs are given)")
+                    help="test file names or globs (`sync_*.rs`, `udp`); default for tokio: "
+                         + " ".join(DEFAULT_GLOBS) + "; for the others, every file")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="tokio",
+                    help="whose tests/ to run: " + ", ".join(f"{n} {v['version']}" for n, v in SUITES.items())
+                         + " (default tokio)")
+    ap.add_argument("--report", help="where to write the report (default: docs/tokio-test-report.md, "
+                                     "docs/tokio-util-test-report.md, docs/tokio-stream-test-report.md for the "
+                                     "default set, report.md in the suite's work dir when GLOBs are given)")
     ap.add_argument("--test-timeout", type=int, default=60,
                     help="seconds a test may run without a result before it counts as hung (default 60)")
     ap.add_argument("--file-timeout", type=int, default=300,
@@ -1132,8 +1252,9 @@ def main():
                     help="also run the files the suite would leave out as not meaningful on the shim")
     ap.add_argument("--list", action="store_true", help="print the files that would run and those left out, and exit")
     ap.add_argument("--report-only", action="store_true",
-                    help="write the report again from the last run's target/tokio-suite/results.json, running nothing")
+                    help="write the report again from the suite's last run (results.json), running nothing")
     args = ap.parse_args()
+    use_suite(args.suite)
 
     command = "scripts/tokio-suite.sh" + ("" if len(sys.argv) == 1 else " " + shlex.join(sys.argv[1:]))
     started = datetime.datetime.now(datetime.timezone.utc)

@@ -41,6 +41,11 @@ pub const POLL_NOT_DRIVER: PollStatus = PollStatus(2);
 /// `timer_poll` / `io_poll_ready` result: the scope was revoked (its plugin
 /// unloaded) or the runtime shut down, or the IO key is not registered.
 pub const POLL_GONE: PollStatus = PollStatus(3);
+/// `io_poll_ready` result: ready, and the poller reported the direction
+/// closed for good (a hang-up; for reads also the peer's half-close), so it
+/// stays ready through clears. What tokio's `Ready::is_read_closed` /
+/// `is_write_closed` report.
+pub const POLL_READY_CLOSED: PollStatus = PollStatus(4);
 
 /// `io_register` / `io_deregister` error code: called off the driver thread.
 pub const ERR_NOT_DRIVER: i32 = -1;
@@ -327,8 +332,8 @@ pub struct RuntimeTable {
     /// Registers `fd` with the reactor for `interest`; writes the key. Returns
     /// 0, an errno, [`ERR_NOT_DRIVER`] or [`ERR_GONE`]. Driver thread only.
     pub io_register: unsafe extern "C" fn(rt: *const RtContext, fd: i32, interest: u8, key: *mut u64) -> i32,
-    /// Returns [`POLL_READY`] if `direction` is ready, else stores the waker
-    /// ([`POLL_PENDING`]); [`POLL_GONE`] if the key is not registered (any
+    /// Returns [`POLL_READY`] if `direction` is ready ([`POLL_READY_CLOSED`]
+    /// if it is closed for good), else stores the waker ([`POLL_PENDING`]); [`POLL_GONE`] if the key is not registered (any
     /// more) or the scope was revoked; [`POLL_NOT_DRIVER`] off the driver thread.
     pub io_poll_ready: unsafe extern "C" fn(
         rt: *const RtContext,
@@ -337,8 +342,9 @@ pub struct RuntimeTable {
         waker: *const FfiWaker,
     ) -> PollStatus,
     /// Clears the readiness of `direction` until the next event. A direction
-    /// the poller reported closed (hang-up, error, the peer's half-close)
-    /// stays ready: no new event would come. With [`CLEAR_DRAINED`] or-ed in,
+    /// the poller reported closed (hang-up, the peer's half-close) stays
+    /// ready: no new event would come. An error alone (a datagram socket's
+    /// ICMP error) is no end: the next operation reports it, once. With [`CLEAR_DRAINED`] or-ed in,
     /// see there.
     pub io_clear_ready: unsafe extern "C" fn(rt: *const RtContext, key: u64, direction: u8),
     /// Deregisters `fd`, registered under `key`; drops stored wakers. From

@@ -43,6 +43,8 @@ impl Registration {
 /// What `poll_ready` found.
 pub(crate) enum ReadyPoll {
     Ready,
+    /// Ready, and closed for good (the poller reported it so).
+    ReadyClosed,
     /// Waiting, with the caller's waker already stored.
     Pending,
     /// Waiting: store a clone of the caller's waker with `set_waker`.
@@ -95,6 +97,9 @@ impl Reactor {
         stored_wakes_caller: impl FnOnce(&FfiWaker) -> bool,
     ) -> ReadyPoll {
         let Some(registration) = self.registrations.get_mut(key) else { return ReadyPoll::Gone };
+        if registration.closed & direction != 0 {
+            return ReadyPoll::ReadyClosed;
+        }
         if registration.ready & direction != 0 {
             return ReadyPoll::Ready;
         }
@@ -247,7 +252,7 @@ mod tests {
         reactor.apply(&[readable(key, true)], &mut Vec::new());
         reactor.clear_ready(key, INTEREST_READ | INTEREST_WRITE);
         assert!(
-            matches!(reactor.poll_ready(key, INTEREST_READ, |_| false), ReadyPoll::Ready),
+            matches!(reactor.poll_ready(key, INTEREST_READ, |_| false), ReadyPoll::ReadyClosed),
             "closed stays"
         );
         assert!(

@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::abi::{
     BlockOnStatus, BlockingJob, FfiWaker, PollStatus, RawFuture, RawTask, RuntimeMetrics, RuntimeTable,
     BLOCK_ON_BUSY, BLOCK_ON_DONE, BLOCK_ON_NESTED, CLEAR_DRAINED, POLL_GONE, POLL_PENDING, POLL_READY,
+    POLL_READY_CLOSED,
 };
 use crate::blocking::BlockingPool;
 use crate::clock;
@@ -750,6 +751,7 @@ impl<'a> Driver<'a> {
             self.core().reactor.borrow_mut().poll_ready(key, direction, |stored| stored.will_wake(waker));
         match polled {
             ReadyPoll::Ready => POLL_READY,
+            ReadyPoll::ReadyClosed => POLL_READY_CLOSED,
             ReadyPoll::Pending => POLL_PENDING,
             ReadyPoll::Gone => POLL_GONE,
             ReadyPoll::NeedsWaker => {

@@ -264,3 +264,24 @@ fn an_async_fd_of_a_runtime_that_is_gone_reports_an_error() {
     );
     drop(fd); // and dropping it is fine
 }
+
+/// A direction the reactor saw closed for good says so, and stays ready
+/// through clears (no later event would come); an open one does not.
+#[tau::test]
+async fn a_hung_up_pipe_reads_as_closed_through_clears() {
+    let (reader, mut writer) = pipe();
+    let fd = AsyncFd::with_interest(reader, Interest::READABLE).unwrap();
+    writer.write_all(b"x").unwrap();
+    let mut guard = fd.readable().await.unwrap();
+    assert!(!guard.is_closed(), "the writer is still open");
+    let mut buf = [0u8; 8];
+    assert_eq!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).unwrap().unwrap(), 1);
+    assert!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).is_err(), "drained: WouldBlock clears");
+    drop(writer);
+    let mut guard = fd.readable().await.unwrap();
+    assert!(guard.is_closed(), "the writer hung up");
+    guard.clear_ready();
+    let guard = fd.readable().await.unwrap();
+    assert!(guard.is_closed(), "still closed after a clear");
+    assert_eq!(fd.get_ref().read(&mut buf).unwrap(), 0, "the end of stream");
+}

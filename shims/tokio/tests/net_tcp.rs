@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
@@ -75,4 +75,57 @@ async fn bulk_copy_through_an_echo_ends_with_every_byte_and_the_end_of_stream() 
     assert_eq!(echo.await.unwrap(), TOTAL as u64);
     assert_eq!(received.len(), TOTAL);
     assert!(received.iter().all(|&byte| byte == 3));
+}
+
+/// tokio's documented `try_read` loop: `readable().await`, then `try_read`,
+/// and on `WouldBlock` wait again. A wait must sleep until the peer sends
+/// more, and once the peer shut down, `ready()` must say `is_read_closed()`
+/// (tokio's `try_read_buf` test loops on it with `yield_now` until it
+/// does). Each loop counts its turns: a spin shows as thousands of them.
+#[tokio::test]
+async fn the_readable_then_try_read_loop_sleeps_and_sees_the_peer_close() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let (ack, mut acked) = tokio::sync::mpsc::unbounded_channel();
+    let writer = async move {
+        for round in 1..=20u8 {
+            client.write_all(&[round; 10]).await.unwrap();
+            acked.recv().await.unwrap();
+        }
+        client.shutdown().await.unwrap();
+        client
+    };
+    let reader = async {
+        let (mut received, mut would_blocks, mut buf) = (Vec::new(), 0, [0; 64]);
+        while received.len() < 200 {
+            server.readable().await.unwrap();
+            match server.try_read(&mut buf) {
+                Ok(read) => {
+                    received.extend_from_slice(&buf[..read]);
+                    ack.send(()).unwrap();
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    would_blocks += 1;
+                    assert!(would_blocks < 100, "readable() keeps answering after try_read's WouldBlock");
+                }
+                Err(error) => panic!("try_read: {error}"),
+            }
+        }
+        received
+    };
+    let (_client, received) = tokio::join!(writer, reader);
+    let expected: Vec<u8> = (1..=20u8).flat_map(|round| [round; 10]).collect();
+    assert_eq!(received, expected);
+    let mut not_closed = 0;
+    loop {
+        let ready = server.ready(Interest::READABLE).await.unwrap();
+        if ready.is_read_closed() {
+            break;
+        }
+        not_closed += 1;
+        assert!(not_closed < 100, "ready() never says is_read_closed() after the peer shut down: {ready:?}");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(server.try_read(&mut [0; 8]).unwrap(), 0, "the end of stream");
 }

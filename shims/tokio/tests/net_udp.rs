@@ -356,3 +356,39 @@ async fn ipv6_options() {
     let (len, from) = peer.recv_from(&mut buf).await.unwrap();
     assert_eq!((&buf[..len], from), (&b"six"[..], socket.local_addr().unwrap()));
 }
+
+/// A datagram socket's error (here the ICMP "port unreachable" a send to a
+/// closed port brings back) is reported once, by the next receive: it is
+/// not an end, so it must not leave the socket readable for good, or the
+/// `readable()` / `try_recv()` loop spins on `WouldBlock`.
+#[tokio::test]
+async fn an_error_reported_once_does_not_leave_the_socket_readable() {
+    let socket = bound().await;
+    let closed = bound().await;
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    socket.connect(address).await.unwrap();
+    socket.send(b"anyone?").await.unwrap();
+    let mut buf = [0; 16];
+    socket.readable().await.unwrap();
+    assert_eq!(socket.try_recv(&mut buf).unwrap_err().kind(), io::ErrorKind::ConnectionRefused);
+    let peer = UdpSocket::bind(address).await.unwrap();
+    peer.connect(socket.local_addr().unwrap()).await.unwrap();
+    let reader = async {
+        let mut would_blocks = 0;
+        loop {
+            socket.readable().await.unwrap();
+            match socket.try_recv(&mut buf) {
+                Ok(len) => return len,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    would_blocks += 1;
+                    assert!(would_blocks < 100, "readable() keeps answering after try_recv's WouldBlock");
+                }
+                Err(error) => panic!("try_recv: {error}"),
+            }
+        }
+    };
+    let (len, sent) = tokio::join!(reader, peer.send(b"here"));
+    assert_eq!(sent.unwrap(), 4);
+    assert_eq!(&buf[..len], b"here");
+}

@@ -552,3 +552,50 @@ async fn sockets_are_close_on_exec() {
         assert!(flags >= 0 && flags & libc::FD_CLOEXEC != 0, "fd {fd}: flags {flags}");
     }
 }
+
+/// Once the peer is gone, `ready()` says so (`is_read_closed`,
+/// `is_write_closed`), as tokio's `try_read_buf` test expects: it loops on
+/// `ready()` with `yield_now` until it does, so without it the loop spins.
+#[tokio::test]
+async fn ready_says_closed_once_the_peer_is_gone() {
+    let (left, right) = UnixStream::pair().unwrap();
+    right.try_write(b"bye").unwrap();
+    drop(right);
+    for (interest, closed) in [
+        (Interest::READABLE, tokio::io::Ready::is_read_closed as fn(tokio::io::Ready) -> bool),
+        (Interest::WRITABLE, tokio::io::Ready::is_write_closed),
+    ] {
+        let mut turns = 0;
+        loop {
+            let ready = left.ready(interest).await.unwrap();
+            if closed(ready) {
+                break;
+            }
+            turns += 1;
+            assert!(turns < 100, "ready({interest:?}) never says closed after the peer is gone: {ready:?}");
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut buf = [0; 8];
+    assert_eq!(left.try_read(&mut buf).unwrap(), 3);
+    assert_eq!(left.try_read(&mut buf).unwrap(), 0, "the end of stream");
+}
+
+/// A stream `accept` returned is taken as readable and writable until an
+/// operation says otherwise, as tokio's (and the shim's TCP streams): its
+/// first read does not wait for the reactor.
+#[tokio::test]
+async fn an_accepted_stream_is_ready_until_a_read_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accept.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let _client = UnixStream::connect(&path).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_read_ready(cx))).await;
+    assert!(matches!(polled, std::task::Poll::Ready(Ok(()))), "not readable at once: {polled:?}");
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_write_ready(cx))).await;
+    assert!(matches!(polled, std::task::Poll::Ready(Ok(()))), "not writable at once: {polled:?}");
+    assert_eq!(server.try_read(&mut [0; 8]).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_read_ready(cx))).await;
+    assert!(polled.is_pending(), "still readable after a read found nothing");
+}

@@ -98,14 +98,17 @@ impl Epoll {
             if key == NOTIFY_KEY {
                 continue; // a notify: the caller re-checks its queue
             }
-            let broken = flags & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
-            let read_closed = broken || flags & libc::EPOLLRDHUP != 0;
+            let hung_up = flags & libc::EPOLLHUP != 0;
+            // An error alone is no end: a datagram socket's ICMP error is
+            // reported once, by the next operation, which then may block.
+            let error = flags & libc::EPOLLERR != 0;
+            let read_closed = hung_up || flags & libc::EPOLLRDHUP != 0;
             events.push(Event {
                 key,
-                readable: read_closed || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
-                writable: broken || flags & libc::EPOLLOUT != 0,
+                readable: read_closed || error || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
+                writable: hung_up || error || flags & libc::EPOLLOUT != 0,
                 read_closed,
-                write_closed: broken,
+                write_closed: hung_up,
             });
         }
         Ok(())

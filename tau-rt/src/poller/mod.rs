@@ -23,9 +23,10 @@ pub(crate) struct Event {
     pub(crate) key: u64,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
-    /// Hang-up, error, or the peer's half-close: reads end.
+    /// Hang-up or the peer's half-close: reads end. (An error alone is
+    /// only readiness: a datagram socket's next operation reports it.)
     pub(crate) read_closed: bool,
-    /// Hang-up or error: writes fail.
+    /// Hang-up: writes fail.
     pub(crate) write_closed: bool,
 }
 

@@ -58,14 +58,16 @@ impl Portable {
             Err(error) => return Err(error),
         }
         events.extend(ready.iter().map(|event| {
-            // A full hang-up or an error, where the platform reports them.
-            let broken = event.is_interrupt() || event.is_err() == Some(true);
+            // A full hang-up, where the platform reports it; an error alone
+            // is no end (see the epoll poller), only readiness.
+            let hung_up = event.is_interrupt();
+            let broken = hung_up || event.is_err() == Some(true);
             Event {
                 key: event.key as u64,
                 readable: event.readable || broken,
                 writable: event.writable || broken,
-                read_closed: broken,
-                write_closed: broken,
+                read_closed: hung_up,
+                write_closed: hung_up,
             }
         }));
         Ok(())

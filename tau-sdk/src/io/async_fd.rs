@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 
 use tau_rt::abi::{
     ERR_GONE, ERR_NOT_DRIVER, INTEREST_READ, INTEREST_WRITE, POLL_GONE, POLL_PENDING, POLL_READY,
+    POLL_READY_CLOSED,
 };
 
 use super::Interest;
@@ -108,12 +109,15 @@ impl<T: AsRawFd> AsyncFd<T> {
         crate::runtime::Handle::from_table(self.table.clone())
     }
 
-    fn poll_ready(&self, cx: &mut Context<'_>, direction: u8) -> Poll<io::Result<()>> {
+    /// The guard says whether the direction is closed for good.
+    fn poll_ready(&self, cx: &mut Context<'_>, direction: u8) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
             self.table.io_poll_ready(self.key, direction, waker)
         });
+        let guard = |closed| Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, direction, closed }));
         match status {
-            POLL_READY => Poll::Ready(Ok(())),
+            POLL_READY => guard(false),
+            POLL_READY_CLOSED => guard(true),
             POLL_PENDING => Poll::Pending,
             POLL_GONE => Poll::Ready(Err(gone_error())),
             _ => Poll::Ready(Err(off_thread_error())),
@@ -127,7 +131,6 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Polls for read readiness; `Ready` gives a guard that can clear it.
     pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         self.poll_ready(cx, INTEREST_READ)
-            .map_ok(|()| AsyncFdReadyGuard { fd: self, direction: INTEREST_READ })
     }
 
     /// Polls for write readiness; `Ready` gives a guard that can clear it.
@@ -136,19 +139,16 @@ impl<T: AsRawFd> AsyncFd<T> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         self.poll_ready(cx, INTEREST_WRITE)
-            .map_ok(|()| AsyncFdReadyGuard { fd: self, direction: INTEREST_WRITE })
     }
 
     /// Waits until the fd is readable.
     pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        poll_fn(|cx| self.poll_ready(cx, INTEREST_READ)).await?;
-        Ok(AsyncFdReadyGuard { fd: self, direction: INTEREST_READ })
+        poll_fn(|cx| self.poll_ready(cx, INTEREST_READ)).await
     }
 
     /// Waits until the fd is writable.
     pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        poll_fn(|cx| self.poll_ready(cx, INTEREST_WRITE)).await?;
-        Ok(AsyncFdReadyGuard { fd: self, direction: INTEREST_WRITE })
+        poll_fn(|cx| self.poll_ready(cx, INTEREST_WRITE)).await
     }
 
     /// Forgets read readiness until the reactor reports the fd readable again.
@@ -223,6 +223,7 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
 pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
     fd: &'a AsyncFd<T>,
     direction: u8,
+    closed: bool,
 }
 
 /// `try_io` saw `WouldBlock` and cleared the readiness.
@@ -237,6 +238,14 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
 
     /// Keeps the readiness (the default when the guard is dropped).
     pub fn retain_ready(&mut self) {}
+
+    /// True if the reactor saw this direction closed for good: for reads,
+    /// the peer shut down its writing or hung up (reads give the end of
+    /// stream or an error); for writes, a hang-up. Such readiness stays
+    /// through clears. tokio's `Ready::is_read_closed`/`is_write_closed`.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
 
     /// The `AsyncFd` this guard is for.
     pub fn get_ref(&self) -> &'a AsyncFd<T> {

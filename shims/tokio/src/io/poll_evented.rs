@@ -23,7 +23,8 @@ pub(crate) struct Registration {
     directions: [Direction; 2],
     /// Readiness known without the reactor (a fresh socket pair is
     /// writable, an accepted stream is taken as both), per direction bit
-    /// (1 read, 2 write), until an operation's `WouldBlock` clears it.
+    /// (1 read, 2 write), until an operation's `WouldBlock` clears it or
+    /// the reactor reports the direction ready itself.
     assumed: std::sync::atomic::AtomicU8,
 }
 
@@ -68,7 +69,7 @@ impl Direction {
         &self,
         caller: &Waker,
         mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
-    ) -> Poll<io::Result<()>> {
+    ) -> Poll<io::Result<T>> {
         let mut waiters = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
         let alone = waiters.fanned.is_empty()
             && waiters.direct.as_ref().is_none_or(|direct| direct.will_wake(caller));
@@ -77,7 +78,7 @@ impl Direction {
             if polled.is_pending() && waiters.direct.is_none() {
                 waiters.direct = Some(caller.clone());
             }
-            return polled.map(|result| result.map(drop));
+            return polled;
         }
         // A second waiter: from now until the wake, the reactor wakes the
         // fan-out, which wakes them all (the direct one included).
@@ -88,7 +89,7 @@ impl Direction {
             }
         }
         drop(waiters);
-        poll(&mut Context::from_waker(&self.fan_out)).map(|result| result.map(drop))
+        poll(&mut Context::from_waker(&self.fan_out))
     }
 }
 
@@ -120,23 +121,41 @@ impl Registration {
         self.assumed.load(std::sync::atomic::Ordering::Acquire) & bit != 0
     }
 
-    /// Readiness in the directions of `interest` (`Ready` once any is ready).
+    /// The readiness of the direction `bit` (1 read, 2 write): whether it
+    /// is closed for good, once ready. The reactor is asked even while the
+    /// readiness is assumed, for it alone knows a closed direction; once it
+    /// answers ready, the assumption has served.
+    fn poll_direction(&self, cx: &mut Context<'_>, bit: u8, may_assume: bool) -> Poll<io::Result<bool>> {
+        let polled = self.directions[usize::from(bit == 2)].poll(cx.waker(), |cx| {
+            let polled = if bit == 1 { self.fd.poll_read_ready(cx) } else { self.fd.poll_write_ready(cx) };
+            polled.map_ok(|guard| guard.is_closed())
+        });
+        match polled {
+            Poll::Ready(Ok(closed)) => {
+                self.assumed.fetch_and(!bit, std::sync::atomic::Ordering::AcqRel);
+                Poll::Ready(Ok(closed))
+            }
+            Poll::Pending if may_assume && self.assumed(bit) => Poll::Ready(Ok(false)),
+            other => other,
+        }
+    }
+
+    /// Readiness in the directions of `interest` (`Ready` once any is
+    /// ready), with `READ_CLOSED`/`WRITE_CLOSED` where the reactor saw the
+    /// direction closed for good.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         let mut found = Ready::EMPTY;
-        if interest.is_readable() && self.assumed(1) {
-            found |= Ready::READABLE;
-        } else if interest.waits_readable() {
-            match self.directions[0].poll(cx.waker(), |cx| self.fd.poll_read_ready(cx)) {
-                Poll::Ready(Ok(())) => found |= Ready::READABLE,
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                Poll::Pending => {}
+        let directions = [
+            (1, interest.waits_readable(), interest.is_readable(), Ready::READABLE, Ready::READ_CLOSED),
+            (2, interest.is_writable(), true, Ready::WRITABLE, Ready::WRITE_CLOSED),
+        ];
+        for (bit, wanted, may_assume, ready, closed) in directions {
+            if !wanted {
+                continue;
             }
-        }
-        if interest.is_writable() && self.assumed(2) {
-            found |= Ready::WRITABLE;
-        } else if interest.is_writable() {
-            match self.directions[1].poll(cx.waker(), |cx| self.fd.poll_write_ready(cx)) {
-                Poll::Ready(Ok(())) => found |= Ready::WRITABLE,
+            match self.poll_direction(cx, bit, may_assume) {
+                Poll::Ready(Ok(false)) => found |= ready,
+                Poll::Ready(Ok(true)) => found |= ready | closed,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {}
             }

@@ -3,9 +3,10 @@ use std::ops::{BitAnd, BitOr, BitOrAssign, Sub};
 
 /// Readiness an operation found, as `tokio::io::Ready`.
 ///
-/// tau's reactor reports readable and writable; a closed peer or an error
-/// shows as readiness in that direction, and the next operation reports
-/// the EOF or the error itself.
+/// tau's reactor reports readable and writable, and `READ_CLOSED` /
+/// `WRITE_CLOSED` once it saw a direction closed for good (the peer's
+/// shutdown, a hang-up); an error shows as readiness, and the next
+/// operation reports it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ready(u8);
 

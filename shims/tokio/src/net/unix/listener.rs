@@ -102,14 +102,14 @@ impl UnixListener {
     /// unless the peer bound its socket).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, address) = self.io.async_io(Interest::READABLE, |listener| listener.accept()).await?;
-        Ok((UnixStream::from_std(stream)?, SocketAddr(address)))
+        Ok((UnixStream::accepted(stream)?, SocketAddr(address)))
     }
 
     /// Polls to accept a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (stream, address) =
             ready!(self.io.poll_io(cx, Interest::READABLE, |listener| listener.accept()))?;
-        Poll::Ready(UnixStream::from_std(stream).map(|stream| (stream, SocketAddr(address))))
+        Poll::Ready(UnixStream::accepted(stream).map(|stream| (stream, SocketAddr(address))))
     }
 }
 

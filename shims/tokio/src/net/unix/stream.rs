@@ -76,6 +76,15 @@ impl UnixStream {
         Ok(stream)
     }
 
+    /// A stream `accept` returned: taken as readable and writable until an
+    /// operation says otherwise, as tokio's (its first read does not wait
+    /// for the reactor).
+    pub(crate) fn accepted(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        let stream = UnixStream::from_std(stream)?;
+        stream.io.registration().assume_ready();
+        Ok(stream)
+    }
+
     #[track_caller]
     fn new(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream { io: PollEvented::new(stream)? })
