@@ -8,16 +8,25 @@
 //! each other's raw mode and restore it. So plugins subscribe here through
 //! the runtime table, and:
 //!
-//! - a read through any subscription drains the tty (`poll(2)` first: the
-//!   tty is never made non-blocking, its file description is the shell's)
-//!   into the buffer of *every* subscription of that terminal, in order;
-//!   each then reads its own buffer, so every subscriber sees every byte
-//!   typed since it subscribed exactly once, and sequences whole. A
-//!   subscriber whose bytes arrived through another's drain is woken;
+//! - a read through any subscription drains the tty into the buffer of
+//!   *every* subscription of that terminal, in order; each then reads its
+//!   own buffer, so every subscriber sees every byte typed since it
+//!   subscribed exactly once, and sequences whole. A subscriber whose
+//!   bytes arrived through another's drain is woken;
+//! - the owner reads the tty through a file description of its own, opened
+//!   non-blocking (the shell's and the host's stay as they are): a read
+//!   never waits, under the lock or on the runtime's thread, even when a
+//!   reader outside the owner took the bytes its readiness announced;
 //! - raw mode is on while any subscription of the terminal wants it: the
 //!   mode before it is saved once, when the first one asks, and put back
 //!   when the last one lets go, unsubscribes, or its scope is revoked (the
-//!   plugin unloaded).
+//!   plugin unloaded), and by an `atexit` hook when the process exits
+//!   (`std::process::exit`, a return from `main`) with it still on. An
+//!   abort (`SIGABRT`, `panic = "abort"`) or a fatal signal runs no hook:
+//!   the terminal stays raw (`stty sane` puts it back).
+//!
+//! Wakers are cloned, woken and dropped outside the lock: a foreign
+//! waker's code may call back in here.
 //!
 //! State is process-wide (like [`signal`](crate::signal)'s): a terminal is
 //! the process's, whichever runtime or scope reaches it.
@@ -46,7 +55,7 @@ struct Owner {
 }
 
 struct Terminal {
-    /// The owner's own duplicate of the first subscriber's fd.
+    /// The owner's own open file description of the tty, non-blocking.
     fd: OwnedFd,
     /// The mode before raw mode, while raw mode is on.
     saved: Option<libc::termios>,
@@ -90,13 +99,7 @@ pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
     let device = stat.st_rdev as u64;
     let mut owner = lock();
     if let std::collections::btree_map::Entry::Vacant(entry) = owner.terminals.entry(device) {
-        // SAFETY: F_DUPFD_CLOEXEC makes a new fd (or fails with -1).
-        let duplicate = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-        if duplicate < 0 {
-            return Err(errno());
-        }
-        // SAFETY: `duplicate` is a fresh fd nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(duplicate) };
+        let fd = open_nonblocking(fd, device)?;
         entry.insert(Terminal { fd, saved: None, closed: false });
     }
     owner.next_key += 1;
@@ -160,22 +163,91 @@ fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
     count
 }
 
+/// Opens the terminal `fd` refers to anew, non-blocking and close-on-exec:
+/// a file description of the owner's own, so that `O_NONBLOCK` reaches no
+/// one else's (a `dup` would share the shell's). On Linux through
+/// `/proc/self/fd` (which works where the tty's path is not visible),
+/// else by the tty's name; either must open the same device.
+fn open_nonblocking(fd: RawFd, device: u64) -> Result<OwnedFd, i32> {
+    let mut paths = Vec::new();
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        paths.push(std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL"));
+    }
+    let mut name = [0 as libc::c_char; 256];
+    // SAFETY: `name` is valid for its length.
+    if unsafe { libc::ttyname_r(fd, name.as_mut_ptr(), name.len()) } == 0 {
+        // SAFETY: `ttyname_r` succeeded: `name` holds a NUL-terminated string.
+        paths.push(unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_owned());
+    }
+    let mut failure = libc::ENOTTY;
+    for path in paths {
+        let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: `path` is a valid C string for the call.
+        let opened = unsafe { libc::open(path.as_ptr(), flags) };
+        if opened < 0 {
+            failure = errno();
+            continue;
+        }
+        // SAFETY: `opened` is a fresh fd nothing else owns.
+        let opened = unsafe { OwnedFd::from_raw_fd(opened) };
+        // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `stat` is valid for the call; `opened` is open.
+        if unsafe { libc::fstat(opened.as_raw_fd(), &mut stat) } == 0 && stat.st_rdev as u64 == device {
+            return Ok(opened);
+        }
+        failure = libc::ENXIO;
+    }
+    Err(failure)
+}
+
 /// True if a read of `key` would return at once (bytes are buffered for it,
 /// or the tty closed); otherwise keeps `waker`, woken when another
 /// subscriber's read buffers bytes for it. `None` for a key not subscribed.
 /// The tty becoming readable is the caller's to watch (its reactor).
 pub(crate) fn poll_buffered(key: u64, waker: &FfiWaker) -> Option<bool> {
+    // Cloned only when the kept waker differs, and outside the lock, as
+    // the one it replaces is dropped: foreign code may call back in here.
+    let mut clone = None;
+    loop {
+        let (parked, replaced) = park(key, waker, &mut clone);
+        drop(replaced);
+        match parked {
+            Parked::Ready => return Some(true),
+            Parked::Waiting => return Some(false),
+            Parked::Gone => return None,
+            Parked::NeedsClone => clone = Some(waker.clone()),
+        }
+    }
+}
+
+enum Parked {
+    Ready,
+    Waiting,
+    Gone,
+    /// The kept waker is not `waker`: call again with a clone of it.
+    NeedsClone,
+}
+
+/// [`poll_buffered`] under the lock: keeps `clone` (taken) for `key` if the
+/// kept waker does not wake the same task as `waker`; returns the waker it
+/// replaced, to be dropped once the lock is let go.
+fn park(key: u64, waker: &FfiWaker, clone: &mut Option<FfiWaker>) -> (Parked, Option<FfiWaker>) {
     let mut owner = lock();
     let Owner { terminals, subscribers, .. } = &mut *owner;
-    let subscriber = subscribers.get_mut(&key)?;
+    let Some(subscriber) = subscribers.get_mut(&key) else { return (Parked::Gone, None) };
     let closed = terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
     if closed || !subscriber.buffer.is_empty() {
-        return Some(true);
+        return (Parked::Ready, None);
     }
-    if !subscriber.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
-        subscriber.waker = Some(waker.clone());
+    // `will_wake` compares two words: no foreign code.
+    if subscriber.waker.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+        return (Parked::Waiting, None);
     }
-    Some(false)
+    match clone.take() {
+        Some(clone) => (Parked::Waiting, subscriber.waker.replace(clone)),
+        None => (Parked::NeedsClone, None),
+    }
 }
 
 /// Says whether `key` wants raw mode; the terminal is in raw mode while
@@ -234,11 +306,13 @@ pub(crate) fn release_scope(scope: usize) {
 impl Owner {
     /// Reads everything the tty of `device` has now into every one of its
     /// subscribers' buffers; collects the wakers of those other than `reader`.
+    /// The fd is non-blocking: nothing there (another reader of the tty may
+    /// have taken what its readiness announced) is `EAGAIN`, never a wait.
     fn drain(&mut self, device: u64, reader: u64, wakers: &mut Vec<FfiWaker>) -> Result<(), i32> {
         let Some(terminal) = self.terminals.get_mut(&device) else { return Ok(()) };
         let fd = terminal.fd.as_raw_fd();
         let mut chunk = [0u8; CHUNK];
-        while !terminal.closed && readable(fd)? {
+        while !terminal.closed {
             // SAFETY: `chunk` is valid for its length; `fd` is open (ours).
             let count = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
             let bytes = match count {
@@ -294,6 +368,11 @@ impl Owner {
                     return Err(errno());
                 }
                 terminal.saved = Some(mode);
+                AT_EXIT.call_once(|| {
+                    // SAFETY: `restore_at_exit` never unwinds; registering
+                    // fails only without memory, and then exit restores nothing.
+                    unsafe { libc::atexit(restore_at_exit) };
+                });
             }
             (false, Some(saved)) => {
                 // SAFETY: `saved` is the mode `tcgetattr` gave; `fd` is open.
@@ -318,20 +397,21 @@ impl Owner {
     }
 }
 
-/// `poll(2)` of `fd` for input without waiting: true if a read would not
-/// block (data, or the end of file).
-fn readable(fd: RawFd) -> Result<bool, i32> {
-    let mut entry = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-    loop {
-        // SAFETY: `entry` is one valid pollfd for the duration of the call.
-        let ready = unsafe { libc::poll(&mut entry, 1, 0) };
-        if ready >= 0 {
-            return if entry.revents & libc::POLLNVAL != 0 { Err(libc::EBADF) } else { Ok(ready > 0) };
+static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+/// Run by `exit(3)`, registered when raw mode is first set: no `Drop` runs
+/// at exit, so this puts back the mode raw mode replaced on every terminal.
+/// The lock is never held across a wait, so taking it here cannot hang.
+extern "C" fn restore_at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        let owner = lock();
+        for terminal in owner.terminals.values() {
+            if let Some(saved) = &terminal.saved {
+                // SAFETY: `saved` is the mode `tcgetattr` gave; `fd` is open.
+                unsafe { libc::tcsetattr(terminal.fd.as_raw_fd(), libc::TCSANOW, saved) };
+            }
         }
-        if errno() != libc::EINTR {
-            return Err(errno());
-        }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -467,6 +547,123 @@ mod tests {
             libc::close(fds[0]);
             libc::close(fds[1]);
         }
+    }
+
+    /// Runs this binary's test `name` again in a child process, with
+    /// `TAU_TTY_CHILD` set to `value`: for what ends a process (`exit`) or
+    /// deadlocks it. Its exit code, or an error if it ran past 30 s
+    /// (it is then killed).
+    fn in_child(name: &str, value: &str) -> Result<i32, String> {
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1", "--nocapture"])
+            .env("TAU_TTY_CHILD", value)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(child.wait_with_output()));
+        let output = match receiver.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(output) => output.unwrap(),
+            Err(_) => {
+                // SAFETY: `pid` is our child, not reaped yet (its waiter is blocked).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let output = receiver.recv().unwrap().unwrap();
+                return Err(format!(
+                    "the child did not exit within 30 s (killed); its output:\n{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        };
+        output.status.code().ok_or_else(|| {
+            format!("the child was killed: {:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr))
+        })
+    }
+
+    /// The exit code of a child that did what it was asked.
+    const CHILD_DONE: i32 = 42;
+
+    /// Issue 25, item 12: `exit` (no `Drop` runs) puts back the mode raw
+    /// mode replaced.
+    #[test]
+    fn exit_puts_back_the_mode_raw_mode_replaced() {
+        if let Ok(path) = std::env::var("TAU_TTY_CHILD") {
+            let path = std::ffi::CString::new(path).unwrap();
+            // SAFETY: `path` is a valid C string.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_NOCTTY) };
+            assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+            let key = subscribe(fd, 7).unwrap();
+            set_raw(key, true).unwrap();
+            std::process::exit(CHILD_DONE);
+        }
+        let pty = Pty::open();
+        let mut name = [0 as libc::c_char; 256];
+        // SAFETY: `name` is valid for its length.
+        let named = unsafe { libc::ttyname_r(pty.terminal.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+        assert_eq!(named, 0, "ttyname_r");
+        // SAFETY: `ttyname_r` wrote a NUL-terminated string.
+        let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_str().unwrap().to_string();
+        let exited = in_child("tty::tests::exit_puts_back_the_mode_raw_mode_replaced", &path);
+        assert_eq!(exited, Ok(CHILD_DONE));
+        let mode = pty.mode();
+        let cooked = libc::ICANON | libc::ECHO;
+        assert_eq!(mode.c_lflag & cooked, cooked, "the child exited and left its pty in raw mode");
+    }
+
+    /// A waker whose clone and drop call back into the terminal's API, as
+    /// a foreign waker may: a clone or drop under the lock deadlocks.
+    mod reentrant {
+        use std::ffi::c_void;
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+        use crate::abi::{FfiWaker, FfiWakerVTable};
+
+        pub(super) static KEY: AtomicU64 = AtomicU64::new(0);
+        pub(super) static CLONES: AtomicUsize = AtomicUsize::new(0);
+        pub(super) static DROPS: AtomicUsize = AtomicUsize::new(0);
+
+        unsafe extern "C" fn clone(data: *const c_void) -> FfiWaker {
+            super::is_raw(KEY.load(Ordering::SeqCst));
+            CLONES.fetch_add(1, Ordering::SeqCst);
+            FfiWaker { data, vtable: &VTABLE }
+        }
+        unsafe extern "C" fn nothing(_data: *const c_void) {}
+        unsafe extern "C" fn drop(_data: *const c_void) {
+            super::is_raw(KEY.load(Ordering::SeqCst));
+            DROPS.fetch_add(1, Ordering::SeqCst);
+        }
+        static VTABLE: FfiWakerVTable = FfiWakerVTable { clone, wake: nothing, wake_by_ref: nothing, drop };
+
+        /// Two wakers that do not `will_wake` each other.
+        pub(super) fn waker(which: usize) -> FfiWaker {
+            FfiWaker { data: which as *const c_void, vtable: &VTABLE }
+        }
+    }
+
+    /// Issue 25, item 12: a waker is cloned and dropped outside the lock.
+    #[test]
+    fn a_waker_that_calls_back_in_from_clone_or_drop_does_not_deadlock() {
+        use std::sync::atomic::Ordering;
+        if std::env::var("TAU_TTY_CHILD").is_ok() {
+            let pty = Pty::open();
+            let key = subscribe(pty.terminal.as_raw_fd(), 8).unwrap();
+            reentrant::KEY.store(key, Ordering::SeqCst);
+            let (first, second) = (reentrant::waker(1), reentrant::waker(2));
+            assert_eq!(poll_buffered(key, &first), Some(false)); // kept: a clone
+            assert_eq!(poll_buffered(key, &second), Some(false)); // replaced: a drop
+            unsubscribe(key); // the second's clone dropped
+            let (clones, drops) =
+                (reentrant::CLONES.load(Ordering::SeqCst), reentrant::DROPS.load(Ordering::SeqCst));
+            assert_eq!((clones, drops), (2, 2));
+            std::mem::forget((first, second)); // the test's own: no callback
+            std::process::exit(CHILD_DONE);
+        }
+        let exited =
+            in_child("tty::tests::a_waker_that_calls_back_in_from_clone_or_drop_does_not_deadlock", "");
+        assert_eq!(exited, Ok(CHILD_DONE));
     }
 
     #[test]
