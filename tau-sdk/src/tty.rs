@@ -16,7 +16,21 @@
 //!   plugin is unloaded, which ends its subscriptions.
 //!
 //! This is what tau's crossterm reads and sets raw mode through; a plugin
-//! with a terminal library of its own can do the same.
+//! with a terminal library of its own can do the same. A [`TtyReader`]
+//! reads that wait (how `tau run` and the tokio shim's `stdin` read a
+//! terminal stdin, so that they never take a key from a plugin):
+//!
+//! ```no_run
+//! # tau::block_on(async {
+//! let reader = tau::tty::TtyReader::subscribe(std::io::stdin())?;
+//! let mut line = [0u8; 256];
+//! let count = reader.read(&mut line).await?; // 0: the terminal's end of file
+//! println!("typed {:?}", &line[..count]);
+//! # Ok::<(), std::io::Error>(())
+//! # });
+//! ```
+//!
+//! What it does, by hand:
 //!
 //! ```no_run
 //! use std::os::fd::AsFd;
@@ -56,14 +70,15 @@
 //! ```
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
-use std::task::{Context, Poll};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::task::{ready, Context, Poll};
 
 use tau_rt::abi::{ERR_GONE, POLL_PENDING};
 
 use crate::context::{self, TableRef};
 use crate::ffi_waker;
 use crate::io::async_fd::gone_error;
+use crate::io::{AsyncFd, Interest};
 
 /// A subscription to the process's terminal (see the [module docs](self)).
 /// Dropping it ends the subscription and its wish for raw mode.
@@ -160,5 +175,60 @@ impl Drop for Tty {
     fn drop(&mut self) {
         // The key is ours, given back once.
         self.table.tty_unsubscribe(self.key)
+    }
+}
+
+/// A [`Tty`] subscription whose reads wait for the terminal on the
+/// reactor: the tty's readiness, and the bytes another subscription's
+/// read left for this one. Dropping it ends the subscription.
+pub struct TtyReader {
+    tty: Tty,
+    watch: AsyncFd<OwnedFd>,
+}
+
+impl std::fmt::Debug for TtyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TtyReader").field("tty", &self.tty).finish_non_exhaustive()
+    }
+}
+
+impl TtyReader {
+    /// Subscribes to the terminal `fd` refers to, and watches it on the
+    /// current runtime's reactor.
+    ///
+    /// # Errors
+    /// As [`Tty::subscribe`]; an error off the runtime's thread (the
+    /// reactor is reached from there).
+    pub fn subscribe(fd: impl AsFd) -> io::Result<TtyReader> {
+        let tty = Tty::subscribe(fd.as_fd())?;
+        let watch = AsyncFd::with_interest(fd.as_fd().try_clone_to_owned()?, Interest::READABLE)?;
+        Ok(TtyReader { tty, watch })
+    }
+
+    /// The subscription (raw mode, marks).
+    pub fn tty(&self) -> &Tty {
+        &self.tty
+    }
+
+    /// Reads what was typed since the last read into `buf`, or waits for
+    /// it: the count, 0 at the terminal's end of file.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match self.tty.try_read(buf) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+            if self.tty.poll_buffered(cx).is_ready() {
+                continue;
+            }
+            // Cleared: the next read finds out whether it was ours (another
+            // reader of the tty may have taken it).
+            ready!(self.watch.poll_read_ready(cx))?.clear_ready();
+        }
+    }
+
+    /// [`poll_read`](Self::poll_read) as a future.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 }
