@@ -167,7 +167,9 @@ fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
 /// a file description of the owner's own, so that `O_NONBLOCK` reaches no
 /// one else's (a `dup` would share the shell's). On Linux through
 /// `/proc/self/fd` (which works where the tty's path is not visible),
-/// else by the tty's name; either must open the same device.
+/// else by the tty's name; either must open the same device. A
+/// pseudo-terminal's controller cannot be opened anew (its path makes a new
+/// pseudo-terminal): `ENXIO`.
 fn open_nonblocking(fd: RawFd, device: u64) -> Result<OwnedFd, i32> {
     let mut paths = Vec::new();
     if cfg!(any(target_os = "linux", target_os = "android")) {
@@ -193,12 +195,29 @@ fn open_nonblocking(fd: RawFd, device: u64) -> Result<OwnedFd, i32> {
         // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
         let mut stat: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `stat` is valid for the call; `opened` is open.
-        if unsafe { libc::fstat(opened.as_raw_fd(), &mut stat) } == 0 && stat.st_rdev as u64 == device {
+        let same = unsafe { libc::fstat(opened.as_raw_fd(), &mut stat) } == 0
+            && stat.st_rdev as u64 == device
+            && controller_number(opened.as_raw_fd()) == controller_number(fd);
+        if same {
             return Ok(opened);
         }
         failure = libc::ENXIO;
     }
     Err(failure)
+}
+
+/// The number of the pseudo-terminal whose controller `fd` is, `None` for
+/// any other tty: every controller is the same device (`/dev/ptmx`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn controller_number(fd: RawFd) -> Option<libc::c_uint> {
+    let mut number: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes one c_uint; on a tty other than a controller it fails.
+    (unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut number) } == 0).then_some(number)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn controller_number(_fd: RawFd) -> Option<libc::c_uint> {
+    None
 }
 
 /// True if a read of `key` would return at once (bytes are buffered for it,
@@ -534,6 +553,12 @@ mod tests {
             (cooked.c_lflag, cooked.c_iflag, cooked.c_oflag)
         );
         unsubscribe(first);
+    }
+
+    #[test]
+    fn a_pseudo_terminals_controller_is_refused_not_made_anew() {
+        let pty = Pty::open();
+        assert_eq!(subscribe(pty.controller.as_raw_fd(), 9), Err(libc::ENXIO));
     }
 
     #[test]
