@@ -49,7 +49,7 @@ static OWNER: Mutex<Owner> =
 
 struct Owner {
     next_key: u64,
-    /// By device number (`st_rdev`): each terminal once, whichever fd names it.
+    /// By device number ([`device_of`]): each terminal once, whichever fd names it.
     terminals: BTreeMap<u64, Terminal>,
     subscribers: BTreeMap<u64, Subscriber>,
 }
@@ -90,13 +90,7 @@ pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
     if unsafe { libc::isatty(fd) } != 1 {
         return Err(libc::ENOTTY);
     }
-    // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `stat` is valid for the call.
-    if unsafe { libc::fstat(fd, &mut stat) } != 0 {
-        return Err(errno());
-    }
-    let device = stat.st_rdev as u64;
+    let device = device_of(fd)?;
     let mut owner = lock();
     if let std::collections::btree_map::Entry::Vacant(entry) = owner.terminals.entry(device) {
         let fd = open_nonblocking(fd, device)?;
@@ -163,6 +157,31 @@ fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
     count
 }
 
+/// The device number of the terminal `fd` refers to. On Linux the tty's
+/// own (`TIOCGDEV`): `/dev/tty` is a device of its own (5,0) that stands for
+/// the controlling terminal, which is also stdin's, and both must be one
+/// terminal here (one reader, one saved mode). Elsewhere the file's.
+fn device_of(fd: RawFd) -> Result<u64, i32> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut encoded: libc::c_uint = 0;
+        // SAFETY: TIOCGDEV writes one c_uint.
+        if unsafe { libc::ioctl(fd, libc::TIOCGDEV, &mut encoded) } == 0 {
+            // The kernel's 32-bit encoding, as `stat` would give it.
+            let major = (encoded & 0xfff00) >> 8;
+            let minor = (encoded & 0xff) | ((encoded >> 12) & 0xfff00);
+            return Ok(libc::makedev(major, minor));
+        }
+    }
+    // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `stat` is valid for the call.
+    if unsafe { libc::fstat(fd, &mut stat) } != 0 {
+        return Err(errno());
+    }
+    Ok(stat.st_rdev as u64)
+}
+
 /// Opens the terminal `fd` refers to anew, non-blocking and close-on-exec:
 /// a file description of the owner's own, so that `O_NONBLOCK` reaches no
 /// one else's (a `dup` would share the shell's). On Linux through
@@ -192,11 +211,7 @@ fn open_nonblocking(fd: RawFd, device: u64) -> Result<OwnedFd, i32> {
         }
         // SAFETY: `opened` is a fresh fd nothing else owns.
         let opened = unsafe { OwnedFd::from_raw_fd(opened) };
-        // SAFETY: a zeroed `stat` is a valid out-buffer for `fstat`.
-        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: `stat` is valid for the call; `opened` is open.
-        let same = unsafe { libc::fstat(opened.as_raw_fd(), &mut stat) } == 0
-            && stat.st_rdev as u64 == device
+        let same = device_of(opened.as_raw_fd()) == Ok(device)
             && controller_number(opened.as_raw_fd()) == controller_number(fd);
         if same {
             return Ok(opened);
@@ -575,10 +590,10 @@ mod tests {
     }
 
     /// Runs this binary's test `name` again in a child process, with
-    /// `TAU_TTY_CHILD` set to `value`: for what ends a process (`exit`) or
-    /// deadlocks it. Its exit code, or an error if it ran past 30 s
-    /// (it is then killed).
-    fn in_child(name: &str, value: &str) -> Result<i32, String> {
+    /// `TAU_TTY_CHILD` set to `value`: for what ends a process (`exit`),
+    /// changes it (`setsid`) or deadlocks it. An error with its output if it
+    /// did not exit with [`CHILD_DONE`] within 30 s (it is then killed).
+    fn in_child(name: &str, value: &str) -> Result<(), String> {
         let child = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--exact", name, "--test-threads=1", "--nocapture"])
             .env("TAU_TTY_CHILD", value)
@@ -603,9 +618,34 @@ mod tests {
                 ));
             }
         };
-        output.status.code().ok_or_else(|| {
-            format!("the child was killed: {:?}\n{}", output.status, String::from_utf8_lossy(&output.stderr))
-        })
+        if output.status.code() == Some(CHILD_DONE) {
+            return Ok(());
+        }
+        Err(format!(
+            "the child ended with {}; its output:\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+
+    /// The path of `pty`'s terminal.
+    fn terminal_path(pty: &Pty) -> String {
+        let mut name = [0 as libc::c_char; 256];
+        // SAFETY: `name` is valid for its length.
+        let named = unsafe { libc::ttyname_r(pty.terminal.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+        assert_eq!(named, 0, "ttyname_r");
+        // SAFETY: `ttyname_r` wrote a NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_str().unwrap().to_string()
+    }
+
+    /// Opens `path` (a child's end of the test's pty).
+    fn open_path(path: &str) -> RawFd {
+        let path = std::ffi::CString::new(path).unwrap();
+        // SAFETY: `path` is a valid C string.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_NOCTTY) };
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        fd
     }
 
     /// The exit code of a child that did what it was asked.
@@ -616,23 +656,13 @@ mod tests {
     #[test]
     fn exit_puts_back_the_mode_raw_mode_replaced() {
         if let Ok(path) = std::env::var("TAU_TTY_CHILD") {
-            let path = std::ffi::CString::new(path).unwrap();
-            // SAFETY: `path` is a valid C string.
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_NOCTTY) };
-            assert!(fd >= 0, "{}", std::io::Error::last_os_error());
-            let key = subscribe(fd, 7).unwrap();
+            let key = subscribe(open_path(&path), 7).unwrap();
             set_raw(key, true).unwrap();
             std::process::exit(CHILD_DONE);
         }
         let pty = Pty::open();
-        let mut name = [0 as libc::c_char; 256];
-        // SAFETY: `name` is valid for its length.
-        let named = unsafe { libc::ttyname_r(pty.terminal.as_raw_fd(), name.as_mut_ptr(), name.len()) };
-        assert_eq!(named, 0, "ttyname_r");
-        // SAFETY: `ttyname_r` wrote a NUL-terminated string.
-        let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_str().unwrap().to_string();
-        let exited = in_child("tty::tests::exit_puts_back_the_mode_raw_mode_replaced", &path);
-        assert_eq!(exited, Ok(CHILD_DONE));
+        let exited = in_child("tty::tests::exit_puts_back_the_mode_raw_mode_replaced", &terminal_path(&pty));
+        exited.unwrap_or_else(|error| panic!("{error}"));
         let mode = pty.mode();
         let cooked = libc::ICANON | libc::ECHO;
         assert_eq!(mode.c_lflag & cooked, cooked, "the child exited and left its pty in raw mode");
@@ -688,7 +718,31 @@ mod tests {
         }
         let exited =
             in_child("tty::tests::a_waker_that_calls_back_in_from_clone_or_drop_does_not_deadlock", "");
-        assert_eq!(exited, Ok(CHILD_DONE));
+        exited.unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    /// `/dev/tty` and the tty's own path are one terminal (one reader, one
+    /// saved mode), though their files are different devices.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn dev_tty_and_the_ttys_own_path_are_one_terminal() {
+        if let Ok(path) = std::env::var("TAU_TTY_CHILD") {
+            let fd = open_path(&path);
+            // SAFETY: the child is not a process group leader: it gets a
+            // session of its own, whose controlling terminal is the pty.
+            assert!(unsafe { libc::setsid() } >= 0, "setsid: {}", std::io::Error::last_os_error());
+            // SAFETY: `fd` is the pty's open terminal.
+            assert_eq!(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }, 0, "TIOCSCTTY");
+            let own = subscribe(fd, 10).unwrap();
+            let through_dev_tty = subscribe(open_path("/dev/tty"), 11).unwrap();
+            set_raw(own, true).unwrap();
+            assert_eq!(is_raw(through_dev_tty), Some(true), "two owners of one terminal");
+            std::process::exit(CHILD_DONE);
+        }
+        let pty = Pty::open();
+        let exited =
+            in_child("tty::tests::dev_tty_and_the_ttys_own_path_are_one_terminal", &terminal_path(&pty));
+        exited.unwrap_or_else(|error| panic!("{error}"));
     }
 
     #[test]
