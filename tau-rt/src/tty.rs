@@ -59,8 +59,6 @@ struct Terminal {
     fd: OwnedFd,
     /// The mode before raw mode, while raw mode is on.
     saved: Option<libc::termios>,
-    /// The tty reported end of file (hung up): every read now returns 0.
-    closed: bool,
 }
 
 struct Subscriber {
@@ -72,7 +70,61 @@ struct Subscriber {
     /// Bytes pushed to `buffer` since the subscription began (dropped ones
     /// too): the offset, in the subscriber's stream, of the next byte.
     delivered: u64,
+    /// Where in the stream the tty gave an end of file not read yet:
+    /// Ctrl-D in cooked mode (reading goes on after it), or a hang-up.
+    ends: VecDeque<u64>,
     waker: Option<FfiWaker>,
+}
+
+impl Subscriber {
+    /// The offset in the stream of the first byte of `buffer`.
+    fn offset(&self) -> u64 {
+        self.delivered - self.buffer.len() as u64
+    }
+
+    /// True if a read would return at once: bytes, or an end of file.
+    fn has_news(&self) -> bool {
+        !self.buffer.is_empty() || !self.ends.is_empty()
+    }
+
+    /// Takes what comes next into `buf` (not empty): bytes up to the next
+    /// end of file, or that end (a count of 0). With the offset of the first.
+    fn take(&mut self, buf: &mut [u8]) -> Option<(u64, usize)> {
+        let offset = self.offset();
+        if self.ends.front() == Some(&offset) {
+            self.ends.pop_front();
+            return Some((offset, 0));
+        }
+        if self.buffer.is_empty() {
+            return None;
+        }
+        let before_end = self.ends.front().map_or(usize::MAX, |end| (end - offset) as usize);
+        let count = self.buffer.len().min(buf.len()).min(before_end);
+        for (slot, byte) in buf.iter_mut().zip(self.buffer.drain(..count)) {
+            *slot = byte;
+        }
+        Some((offset, count))
+    }
+
+    /// Appends what one read of the tty gave (nothing: an end of file).
+    fn push(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            // A hung-up tty reads 0 for ever: one end per run of them.
+            if self.ends.back() != Some(&self.delivered) {
+                self.ends.push_back(self.delivered);
+            }
+            return;
+        }
+        self.buffer.extend(bytes);
+        self.delivered += bytes.len() as u64;
+        let excess = self.buffer.len().saturating_sub(BUFFER_LIMIT);
+        self.buffer.drain(..excess);
+        // Ends among the bytes dropped go with them.
+        let offset = self.offset();
+        while self.ends.front().is_some_and(|end| *end < offset) {
+            self.ends.pop_front();
+        }
+    }
 }
 
 fn lock() -> MutexGuard<'static, Owner> {
@@ -94,39 +146,43 @@ pub(crate) fn subscribe(fd: RawFd, scope: usize) -> Result<u64, i32> {
     let mut owner = lock();
     if let std::collections::btree_map::Entry::Vacant(entry) = owner.terminals.entry(device) {
         let fd = open_nonblocking(fd, device)?;
-        entry.insert(Terminal { fd, saved: None, closed: false });
+        entry.insert(Terminal { fd, saved: None });
     }
     owner.next_key += 1;
     let key = owner.next_key;
-    let subscriber =
-        Subscriber { device, scope, wants_raw: false, buffer: VecDeque::new(), delivered: 0, waker: None };
+    let subscriber = Subscriber {
+        device,
+        scope,
+        wants_raw: false,
+        buffer: VecDeque::new(),
+        delivered: 0,
+        ends: VecDeque::new(),
+        waker: None,
+    };
     owner.subscribers.insert(key, subscriber);
     Ok(key)
 }
 
-/// Reads what is there for `key` into `buf`: `Ok(n > 0)` bytes, `Ok(0)` at
-/// the tty's end of file, `Err(EAGAIN)` if nothing is there now, `Err(ENOENT)`
-/// for a key not subscribed, another errno if reading the tty failed. With
-/// the count, the offset of the first byte in the subscriber's stream.
+/// Reads what is there for `key` into `buf`: `Ok(n > 0)` bytes, `Ok(0)`
+/// where the tty gave an end of file (once per end: Ctrl-D in cooked mode,
+/// and reading goes on after it; or a hang-up) or for an empty `buf`,
+/// `Err(EAGAIN)` if nothing is there now, `Err(ENOENT)` for a key not
+/// subscribed, another errno if reading the tty failed. With the count,
+/// the offset of the first byte in the subscriber's stream.
 pub(crate) fn read(key: u64, buf: &mut [u8]) -> Result<(u64, usize), i32> {
     let mut wakers = Vec::new();
     let result = {
         let mut owner = lock();
         let subscriber = owner.subscribers.get(&key).ok_or(libc::ENOENT)?;
+        if buf.is_empty() {
+            return Ok((subscriber.offset(), 0));
+        }
         let device = subscriber.device;
-        let drained =
-            if subscriber.buffer.is_empty() { owner.drain(device, key, &mut wakers) } else { Ok(()) };
-        let closed = owner.terminals.get(&device).is_some_and(|terminal| terminal.closed);
+        let drained = if subscriber.has_news() { Ok(()) } else { owner.drain(device, key, &mut wakers) };
         let subscriber = owner.subscribers.get_mut(&key).expect("looked up above");
-        let offset = subscriber.delivered - subscriber.buffer.len() as u64;
-        if !subscriber.buffer.is_empty() {
-            Ok((offset, take(&mut subscriber.buffer, buf)))
-        } else if let Err(errno) = drained {
-            Err(errno)
-        } else if closed || buf.is_empty() {
-            Ok((offset, 0))
-        } else {
-            Err(libc::EAGAIN)
+        match subscriber.take(buf) {
+            Some(read) => Ok(read),
+            None => drained.and(Err(libc::EAGAIN)),
         }
     };
     // Woken outside the lock: a wake may poll (and lock) at once.
@@ -147,14 +203,6 @@ pub(crate) fn mark(key: u64) -> Result<u64, i32> {
     };
     wakers.into_iter().for_each(FfiWaker::wake);
     result
-}
-
-fn take(buffer: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
-    let count = buffer.len().min(buf.len());
-    for (slot, byte) in buf.iter_mut().zip(buffer.drain(..count)) {
-        *slot = byte;
-    }
-    count
 }
 
 /// The device number of the terminal `fd` refers to. On Linux the tty's
@@ -236,7 +284,7 @@ fn controller_number(_fd: RawFd) -> Option<libc::c_uint> {
 }
 
 /// True if a read of `key` would return at once (bytes are buffered for it,
-/// or the tty closed); otherwise keeps `waker`, woken when another
+/// or an end of file); otherwise keeps `waker`, woken when another
 /// subscriber's read buffers bytes for it. `None` for a key not subscribed.
 /// The tty becoming readable is the caller's to watch (its reactor).
 pub(crate) fn poll_buffered(key: u64, waker: &FfiWaker) -> Option<bool> {
@@ -268,10 +316,8 @@ enum Parked {
 /// replaced, to be dropped once the lock is let go.
 fn park(key: u64, waker: &FfiWaker, clone: &mut Option<FfiWaker>) -> (Parked, Option<FfiWaker>) {
     let mut owner = lock();
-    let Owner { terminals, subscribers, .. } = &mut *owner;
-    let Some(subscriber) = subscribers.get_mut(&key) else { return (Parked::Gone, None) };
-    let closed = terminals.get(&subscriber.device).is_some_and(|terminal| terminal.closed);
-    if closed || !subscriber.buffer.is_empty() {
+    let Some(subscriber) = owner.subscribers.get_mut(&key) else { return (Parked::Gone, None) };
+    if subscriber.has_news() {
         return (Parked::Ready, None);
     }
     // `will_wake` compares two words: no foreign code.
@@ -343,18 +389,14 @@ impl Owner {
     /// The fd is non-blocking: nothing there (another reader of the tty may
     /// have taken what its readiness announced) is `EAGAIN`, never a wait.
     fn drain(&mut self, device: u64, reader: u64, wakers: &mut Vec<FfiWaker>) -> Result<(), i32> {
-        let Some(terminal) = self.terminals.get_mut(&device) else { return Ok(()) };
+        let Some(terminal) = self.terminals.get(&device) else { return Ok(()) };
         let fd = terminal.fd.as_raw_fd();
         let mut chunk = [0u8; CHUNK];
-        while !terminal.closed {
+        loop {
             // SAFETY: `chunk` is valid for its length; `fd` is open (ours).
             let count = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
             let bytes = match count {
-                0 => {
-                    terminal.closed = true;
-                    &[][..]
-                }
-                count if count > 0 => &chunk[..count as usize],
+                count if count >= 0 => &chunk[..count as usize],
                 _ => match errno() {
                     libc::EINTR => continue,
                     libc::EAGAIN => break,
@@ -365,10 +407,7 @@ impl Owner {
                 if subscriber.device != device {
                     continue;
                 }
-                subscriber.buffer.extend(bytes);
-                subscriber.delivered += bytes.len() as u64;
-                let excess = subscriber.buffer.len().saturating_sub(BUFFER_LIMIT);
-                subscriber.buffer.drain(..excess);
+                subscriber.push(bytes);
                 if *key != reader {
                     wakers.extend(subscriber.waker.take());
                 }
@@ -542,6 +581,51 @@ mod tests {
         unsubscribe(first);
         unsubscribe(second);
         assert_eq!(read(first, &mut empty), Err(libc::ENOENT));
+    }
+
+    /// What `read` gives `key` until `count` ends of file were read:
+    /// bytes as text, an end of file as `EOF`.
+    fn read_until_ends(key: u64, count: usize) -> Vec<String> {
+        let (mut got, mut ends) = (Vec::new(), 0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ends < count {
+            let mut buf = [0u8; 16];
+            match read(key, &mut buf) {
+                Ok((_, 0)) => {
+                    ends += 1;
+                    got.push("EOF".to_string());
+                }
+                Ok((_, read)) => got.push(String::from_utf8_lossy(&buf[..read]).into_owned()),
+                Err(libc::EAGAIN) => {
+                    assert!(std::time::Instant::now() < deadline, "only {got:?} arrived");
+                    let mut entry = libc::pollfd { fd: -1, events: 0, revents: 0 };
+                    // SAFETY: no fd: a 1 ms pause while the line discipline passes bytes on.
+                    unsafe { libc::poll(&mut entry, 1, 1) };
+                }
+                Err(errno) => panic!("read: errno {errno}; so far {got:?}"),
+            }
+        }
+        got
+    }
+
+    /// Issue 25, item 8: with `tau run` and `tokio::io::stdin` reading
+    /// through the owner, Ctrl-D in cooked mode is an end of file for
+    /// every subscriber once, at its place in the stream, and reading goes
+    /// on after it (as `read(2)` of a tty does); before, the first one
+    /// ended the terminal for every subscriber for good.
+    #[test]
+    fn ctrl_d_is_an_end_of_file_once_for_each_subscriber_then_reading_goes_on() {
+        let pty = Pty::open();
+        let fd = pty.terminal.as_raw_fd();
+        let (first, second) = (subscribe(fd, 12).unwrap(), subscribe(fd, 13).unwrap());
+        pty.type_bytes(b"ab\n\x04cd\n\x04");
+        let expected = ["ab\n", "EOF", "cd\n", "EOF"];
+        assert_eq!(read_until_ends(first, 2), expected);
+        assert_eq!(read_until_ends(second, 2), expected);
+        let mut buf = [0u8; 4];
+        assert_eq!(read(first, &mut buf), Err(libc::EAGAIN), "nothing more");
+        unsubscribe(first);
+        unsubscribe(second);
     }
 
     #[test]

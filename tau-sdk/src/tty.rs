@@ -24,7 +24,7 @@
 //! # tau::block_on(async {
 //! let reader = tau::tty::TtyReader::subscribe(std::io::stdin())?;
 //! let mut line = [0u8; 256];
-//! let count = reader.read(&mut line).await?; // 0: the terminal's end of file
+//! let count = reader.read(&mut line).await?; // 0: an end of file (Ctrl-D)
 //! println!("typed {:?}", &line[..count]);
 //! # Ok::<(), std::io::Error>(())
 //! # });
@@ -119,7 +119,9 @@ impl Tty {
     }
 
     /// Reads what was typed since this subscription's last read, without
-    /// waiting: the count (0 at the terminal's end of file), or
+    /// waiting: the count (0 where the terminal gave an end of file, once
+    /// per end: Ctrl-D in cooked mode, after which reading goes on, or a
+    /// hang-up), or
     /// [`WouldBlock`](io::ErrorKind::WouldBlock) if nothing is there now.
     /// Any thread.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -143,8 +145,8 @@ impl Tty {
     }
 
     /// Ready when [`try_read`](Self::try_read) would return at once because
-    /// another subscription's read left bytes for this one (or the terminal
-    /// closed, or the subscription ended); otherwise `cx` is woken when that
+    /// another subscription's read left bytes for this one (or an end of
+    /// file, or the subscription ended); otherwise `cx` is woken when that
     /// happens. The tty becoming readable is not reported here: watch it
     /// with an [`AsyncFd`](crate::io::AsyncFd).
     pub fn poll_buffered(&self, cx: &mut Context<'_>) -> Poll<()> {
@@ -211,7 +213,7 @@ impl TtyReader {
     }
 
     /// Reads what was typed since the last read into `buf`, or waits for
-    /// it: the count, 0 at the terminal's end of file.
+    /// it: the count, 0 at an end of file (see [`Tty::try_read`]).
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         loop {
             match self.tty.try_read(buf) {
