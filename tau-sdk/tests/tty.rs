@@ -129,3 +129,43 @@ fn a_competing_blocking_reader_never_freezes_the_runtime() {
     // owner's subscribers share).
     assert_eq!(owner_got + competitor_got, BYTES, "owner {owner_got}, competitor {competitor_got}");
 }
+
+/// Two `TtyReader`s wait on the reactor; what is typed reaches both, whole,
+/// whichever drained the tty (the other is woken by the owner).
+#[test]
+fn two_readers_each_get_every_byte_waiting_on_the_reactor() {
+    let pty = Pty::open();
+    let terminal = pty.terminal.try_clone().unwrap();
+    let (typed, type_now) = mpsc::channel::<()>();
+    let typist = std::thread::spawn(move || {
+        type_now.recv().unwrap();
+        type_bytes(&pty.controller, b"hello\x1b[D");
+        pty // kept open until the readers are done
+    });
+    let (first, second) = tau::block_on(async move {
+        let first = tau::tty::TtyReader::subscribe(terminal.as_fd()).unwrap();
+        let second = tau::tty::TtyReader::subscribe(terminal.as_fd()).unwrap();
+        first.tty().set_raw_mode(true).unwrap(); // bytes pass at once
+        let read_all = |reader: tau::tty::TtyReader| async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 3]; // small: several reads
+            while got.len() < 8 {
+                let count = reader.read(&mut buf).await.unwrap();
+                assert_ne!(count, 0, "an end of file");
+                got.extend_from_slice(&buf[..count]);
+            }
+            got
+        };
+        let (first, second) = (tau::spawn(read_all(first)), tau::spawn(read_all(second)));
+        typed.send(()).unwrap();
+        let first = tau::time::timeout(Duration::from_secs(10), first).await;
+        let second = tau::time::timeout(Duration::from_secs(10), second).await;
+        (
+            first.expect("the first reader waited 10 s").unwrap(),
+            second.expect("the second waited 10 s").unwrap(),
+        )
+    });
+    drop(typist.join().unwrap());
+    assert_eq!(first, b"hello\x1b[D");
+    assert_eq!(second, b"hello\x1b[D");
+}
