@@ -65,7 +65,7 @@ impl Input {
                     }
                     let reader = match &reader {
                         Some(reader) => reader,
-                        None => reader.insert(TtyReader::subscribe(io::stdin())?),
+                        None => reader.insert(subscribe_stdin()?),
                     };
                     let mut buf = [0u8; 1024];
                     let count = reader.read(&mut buf).await?;
@@ -80,6 +80,17 @@ impl Input {
             }
         }
     }
+}
+
+/// A subscription to the terminal that is stdin.
+fn subscribe_stdin() -> io::Result<TtyReader> {
+    TtyReader::subscribe(io::stdin()).map_err(|error| {
+        let message = format!(
+            "stdin is a terminal that tau's terminal owner cannot read ({error}); give the commands on a \
+             pipe or in a file instead"
+        );
+        io::Error::new(error.kind(), message)
+    })
 }
 
 /// Reads commands from `input` until its end, one per line, and prints each
