@@ -1,5 +1,5 @@
-//! The terminal's owner (`tau::tty`) on a pseudo-terminal, with the
-//! embedded runtime driving.
+//! The terminal's owner (`tau::tty`) on a pseudo-terminal, each test on a
+//! runtime of its own.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::mpsc;
@@ -43,6 +43,12 @@ fn type_bytes(controller: &OwnedFd, bytes: &[u8]) {
     assert_eq!(written, bytes.len() as isize, "{}", std::io::Error::last_os_error());
 }
 
+/// Runs `future` on a runtime of its own, driven by this thread (the
+/// embedded runtime is one for the process, and the tests run at once).
+fn on_own_runtime<F: std::future::Future>(future: F) -> F::Output {
+    tau::runtime::Runtime::new().unwrap().block_on(future)
+}
+
 /// Reads `tty` until its end or an error, waiting on the reactor as
 /// crossterm does; returns how many bytes it got.
 async fn read_until_closed(tty: Tty, watch: AsyncFd<OwnedFd>) -> usize {
@@ -80,7 +86,7 @@ fn a_competing_blocking_reader_never_freezes_the_runtime() {
     let (ticks, ticked) = mpsc::channel();
     let terminal = pty.terminal.try_clone().unwrap();
     let driver = std::thread::spawn(move || {
-        tau::block_on(async move {
+        on_own_runtime(async move {
             let tty = Tty::subscribe(terminal.as_fd()).unwrap();
             tty.set_raw_mode(true).unwrap(); // bytes pass one by one
             let watch = AsyncFd::with_interest(terminal.try_clone().unwrap(), Interest::READABLE).unwrap();
@@ -142,7 +148,7 @@ fn two_readers_each_get_every_byte_waiting_on_the_reactor() {
         type_bytes(&pty.controller, b"hello\x1b[D");
         pty // kept open until the readers are done
     });
-    let (first, second) = tau::block_on(async move {
+    let (first, second) = on_own_runtime(async move {
         let first = tau::tty::TtyReader::subscribe(terminal.as_fd()).unwrap();
         let second = tau::tty::TtyReader::subscribe(terminal.as_fd()).unwrap();
         first.tty().set_raw_mode(true).unwrap(); // bytes pass at once
