@@ -44,6 +44,80 @@ fn child() {
     std::process::exit(0);
 }
 
+/// This test binary run again as a child, its stdin a pseudo-terminal the
+/// test types on; its stdout read line by line.
+struct Child {
+    controller: OwnedFd,
+    process: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    /// Lines that were not waited for.
+    seen: Vec<String>,
+}
+
+impl Child {
+    /// Runs the test `name` in a child with `TAU_STDIO_CHILD` set.
+    fn start(name: &str) -> Child {
+        let (mut controller, mut terminal) = (0, 0);
+        // SAFETY: both out-pointers are valid; name, mode and size may be null.
+        let opened = unsafe {
+            libc::openpty(
+                &mut controller,
+                &mut terminal,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: fresh fds, owned by nothing else.
+        let (controller, terminal) =
+            unsafe { (OwnedFd::from_raw_fd(controller), OwnedFd::from_raw_fd(terminal)) };
+        let mut process = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture"])
+            .env("TAU_STDIO_CHILD", "1")
+            .stdin(Stdio::from(terminal))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let (sender, lines) = mpsc::channel();
+        let stdout = process.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Child { controller, process, lines, seen: Vec::new() }
+    }
+
+    fn type_text(&self, text: &[u8]) {
+        // SAFETY: `text` is valid for its length.
+        let written = unsafe { libc::write(self.controller.as_raw_fd(), text.as_ptr().cast(), text.len()) };
+        assert_eq!(written, text.len() as isize);
+    }
+
+    /// The next line that begins with `prefix` (at most 30 s away).
+    fn wait_for(&mut self, prefix: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(line) => self.seen.push(line),
+                Err(_) => {
+                    let _ = self.process.kill();
+                    let _ = self.process.wait();
+                    panic!("no `{prefix}` line from the child in 30 s; it printed {:?}", self.seen);
+                }
+            }
+        }
+    }
+
+    fn succeeded(mut self) -> bool {
+        self.process.wait().unwrap().success()
+    }
+}
+
 /// Issue 25, item 8: before, `tokio::io::stdin` did a blocking `read(2)` of
 /// the terminal on the blocking pool, and each line went to it or to the
 /// owner's subscriber, never to both.
@@ -52,63 +126,34 @@ fn stdin_and_a_terminal_subscriber_each_get_every_line() {
     if std::env::var("TAU_STDIO_CHILD").is_ok() {
         return child();
     }
-    let (mut controller, mut terminal) = (0, 0);
-    // SAFETY: both out-pointers are valid; name, mode and size may be null.
-    let opened = unsafe {
-        libc::openpty(
-            &mut controller,
-            &mut terminal,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: fresh fds, owned by nothing else.
-    let (controller, terminal) =
-        unsafe { (OwnedFd::from_raw_fd(controller), OwnedFd::from_raw_fd(terminal)) };
-    let type_text = |text: &[u8]| {
-        // SAFETY: `text` is valid for its length.
-        let written = unsafe { libc::write(controller.as_raw_fd(), text.as_ptr().cast(), text.len()) };
-        assert_eq!(written, text.len() as isize);
-    };
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "stdin_and_a_terminal_subscriber_each_get_every_line", "--nocapture"])
-        .env("TAU_STDIO_CHILD", "1")
-        .stdin(Stdio::from(terminal))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let (sender, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    let mut wait_for = |prefix: &str, child: &mut std::process::Child| -> String {
-        loop {
-            match lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line.starts_with(prefix) => return line,
-                Ok(line) => seen.push(line),
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("no `{prefix}` line from the child in 30 s; it printed {seen:?}");
-                }
-            }
-        }
-    };
-    type_text(b"one\n");
-    wait_for("ready", &mut child);
-    type_text(b"two\nthree\n");
-    let from_stdin = wait_for("stdin: ", &mut child);
-    let from_owner = wait_for("owner: ", &mut child);
+    let mut child = Child::start("stdin_and_a_terminal_subscriber_each_get_every_line");
+    child.type_text(b"one\n");
+    child.wait_for("ready");
+    child.type_text(b"two\nthree\n");
+    let from_stdin = child.wait_for("stdin: ");
+    let from_owner = child.wait_for("owner: ");
     assert_eq!(from_stdin, r#"stdin: ["two", "three"]"#);
     assert_eq!(from_owner, r#"owner: ["two", "three"]"#);
-    assert!(child.wait().unwrap().success());
+    assert!(child.succeeded());
+}
+
+/// A terminal stdin read on one runtime, then on another (the first one
+/// gone): the library's subscription follows the runtime it is read on.
+#[test]
+fn stdin_is_read_on_one_runtime_then_on_another() {
+    if std::env::var("TAU_STDIO_CHILD").is_ok() {
+        for _ in 0..2 {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let line =
+                runtime.block_on(async { BufReader::new(tokio::io::stdin()).lines().next_line().await });
+            println!("line: {line:?}");
+        }
+        std::process::exit(0);
+    }
+    let mut child = Child::start("stdin_is_read_on_one_runtime_then_on_another");
+    child.type_text(b"one\n");
+    assert_eq!(child.wait_for("line: "), r#"line: Ok(Some("one"))"#);
+    child.type_text(b"two\n");
+    assert_eq!(child.wait_for("line: "), r#"line: Ok(Some("two"))"#);
+    assert!(child.succeeded());
 }

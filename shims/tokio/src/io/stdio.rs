@@ -70,13 +70,19 @@ pub fn stdin() -> Stdin {
     Stdin { inner }
 }
 
-/// This library's subscription to the terminal that is stdin.
-static TERMINAL: Mutex<Option<Arc<TtyReader>>> = Mutex::new(None);
+/// This library's subscription to the terminal that is stdin, and the id
+/// of the runtime whose reactor watches it.
+static TERMINAL: Mutex<Option<(u64, Arc<TtyReader>)>> = Mutex::new(None);
 
+/// The subscription, made anew for a runtime other than the last one's (a
+/// program may run several in turn; a reader's reactor is its runtime's).
 fn terminal() -> io::Result<Arc<TtyReader>> {
+    let runtime = tau::runtime::Handle::try_current().map(|handle| handle.id()).ok();
     let mut slot = TERMINAL.lock().unwrap_or_else(|poison| poison.into_inner());
-    if let Some(reader) = slot.as_ref() {
-        return Ok(Arc::clone(reader));
+    if let Some((id, reader)) = slot.as_ref() {
+        if Some(*id) == runtime {
+            return Ok(Arc::clone(reader));
+        }
     }
     let reader = Arc::new(TtyReader::subscribe(io::stdin()).map_err(|error| {
         io::Error::new(
@@ -84,7 +90,9 @@ fn terminal() -> io::Result<Arc<TtyReader>> {
             format!("stdin is a terminal, and subscribing to it through the host's terminal owner failed: {error}"),
         )
     })?);
-    *slot = Some(Arc::clone(&reader));
+    let previous = runtime.and_then(|id| slot.replace((id, Arc::clone(&reader))));
+    drop(slot);
+    drop(previous); // its unsubscribe takes the owner's lock: not under ours
     Ok(reader)
 }
 
