@@ -440,3 +440,28 @@ fn a_plugin_does_not_take_another_plugins_position_reply_for_its_own() {
     let positions: Vec<&str> = screen.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
     assert_eq!(positions, ["9,4", "0,5", "0,6"], "{screen}");
 }
+
+#[test]
+fn tau_run_reading_commands_from_the_terminal_takes_no_key_from_a_plugin() {
+    let tmux = Tmux::new();
+    let log_path = tmux.path("log");
+    let mut log = Log::at(&tmux, &log_path);
+    // stdin is the pane: the commands are typed there too.
+    let args = format!("run {}", library("term-plugin").display());
+    tmux.start(&tau_pane(&tmux, "", &args));
+    tmux.keys(&[&format!("record_background {} 3", log_path.display()), "Enter"]);
+    assert_eq!(log.wait(1), ["ready"]);
+    // `tau run` waits for its next command meanwhile. Before, its
+    // `read(2)` of the pane took some of these keys from the plugin.
+    tmux.keys(&["a", "Left", "C-c"]);
+    assert_eq!(
+        log.wait(5)[1..],
+        [key("Char('a')", "0x0"), key("Left", "0x0"), key("Char('c')", "CONTROL"), "done".to_string()]
+    );
+    // `tau run` saw those keys too (every reader of the terminal does): an
+    // Enter makes them a command, which fails; Ctrl-D ends the session.
+    tmux.keys(&["Enter", "C-d"]);
+    let (rc, errors) = finished(&tmux);
+    assert_eq!(rc, "0", "the host failed: {errors}");
+    assert_cooked(&tmux, "at the end");
+}

@@ -380,7 +380,8 @@ pub struct RuntimeTable {
     /// Reads up to `len` bytes typed since this subscriber's last read
     /// into `buf`, draining the tty (for every subscriber) if this one has
     /// none buffered: returns 0 and writes the count to `*read` (0 means
-    /// the tty's end of file) and the offset of the first byte in this
+    /// an end of file of the tty, once per end: Ctrl-D in cooked mode, or a
+    /// hang-up) and the offset of the first byte in this
     /// subscriber's stream to `*offset`; `EAGAIN` if nothing is there now,
     /// another errno, or [`ERR_GONE`] for a subscription that ended. Never
     /// blocks; from any thread.
@@ -399,7 +400,7 @@ pub struct RuntimeTable {
     pub tty_mark: unsafe extern "C" fn(rt: *const RtContext, key: u64, offset: *mut u64) -> i32,
     /// [`POLL_READY`] if a `tty_read` would return at once because bytes
     /// are buffered for this subscriber (another's read drained the tty) or
-    /// the tty closed; else stores the waker, woken when bytes are
+    /// an end of file is; else stores the waker, woken when bytes are
     /// buffered for it ([`POLL_PENDING`]). The tty itself becoming readable
     /// is the subscriber's to watch (`io_register` of its own fd).
     /// [`POLL_GONE`] for a subscription that ended. From any thread.

@@ -170,7 +170,7 @@ fn run(command: Command) -> Result<(), String> {
             for plugin in &plugins {
                 load(&mut host, plugin)?;
             }
-            session::run(&host, std::io::BufReader::new(std::io::stdin()), session.grace);
+            session::run(&host, session::Input::stdin(), session.grace);
             unload_all(&mut host, Some(session.grace))
         }
         Command::Call { plugin, export, args, build, session } => {

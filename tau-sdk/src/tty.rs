@@ -16,7 +16,21 @@
 //!   plugin is unloaded, which ends its subscriptions.
 //!
 //! This is what tau's crossterm reads and sets raw mode through; a plugin
-//! with a terminal library of its own can do the same.
+//! with a terminal library of its own can do the same. A [`TtyReader`]
+//! reads that wait (how `tau run` and the tokio shim's `stdin` read a
+//! terminal stdin, so that they never take a key from a plugin):
+//!
+//! ```no_run
+//! # tau::block_on(async {
+//! let reader = tau::tty::TtyReader::subscribe(std::io::stdin())?;
+//! let mut line = [0u8; 256];
+//! let count = reader.read(&mut line).await?; // 0: an end of file (Ctrl-D)
+//! println!("typed {:?}", &line[..count]);
+//! # Ok::<(), std::io::Error>(())
+//! # });
+//! ```
+//!
+//! What it does, by hand:
 //!
 //! ```no_run
 //! use std::os::fd::AsFd;
@@ -56,14 +70,15 @@
 //! ```
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
-use std::task::{Context, Poll};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::task::{ready, Context, Poll};
 
 use tau_rt::abi::{ERR_GONE, POLL_PENDING};
 
 use crate::context::{self, TableRef};
 use crate::ffi_waker;
 use crate::io::async_fd::gone_error;
+use crate::io::{AsyncFd, Interest};
 
 /// A subscription to the process's terminal (see the [module docs](self)).
 /// Dropping it ends the subscription and its wish for raw mode.
@@ -104,7 +119,9 @@ impl Tty {
     }
 
     /// Reads what was typed since this subscription's last read, without
-    /// waiting: the count (0 at the terminal's end of file), or
+    /// waiting: the count (0 where the terminal gave an end of file, once
+    /// per end: Ctrl-D in cooked mode, after which reading goes on, or a
+    /// hang-up), or
     /// [`WouldBlock`](io::ErrorKind::WouldBlock) if nothing is there now.
     /// Any thread.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -128,8 +145,8 @@ impl Tty {
     }
 
     /// Ready when [`try_read`](Self::try_read) would return at once because
-    /// another subscription's read left bytes for this one (or the terminal
-    /// closed, or the subscription ended); otherwise `cx` is woken when that
+    /// another subscription's read left bytes for this one (or an end of
+    /// file, or the subscription ended); otherwise `cx` is woken when that
     /// happens. The tty becoming readable is not reported here: watch it
     /// with an [`AsyncFd`](crate::io::AsyncFd).
     pub fn poll_buffered(&self, cx: &mut Context<'_>) -> Poll<()> {
@@ -160,5 +177,60 @@ impl Drop for Tty {
     fn drop(&mut self) {
         // The key is ours, given back once.
         self.table.tty_unsubscribe(self.key)
+    }
+}
+
+/// A [`Tty`] subscription whose reads wait for the terminal on the
+/// reactor: the tty's readiness, and the bytes another subscription's
+/// read left for this one. Dropping it ends the subscription.
+pub struct TtyReader {
+    tty: Tty,
+    watch: AsyncFd<OwnedFd>,
+}
+
+impl std::fmt::Debug for TtyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TtyReader").field("tty", &self.tty).finish_non_exhaustive()
+    }
+}
+
+impl TtyReader {
+    /// Subscribes to the terminal `fd` refers to, and watches it on the
+    /// current runtime's reactor.
+    ///
+    /// # Errors
+    /// As [`Tty::subscribe`]; an error off the runtime's thread (the
+    /// reactor is reached from there).
+    pub fn subscribe(fd: impl AsFd) -> io::Result<TtyReader> {
+        let tty = Tty::subscribe(fd.as_fd())?;
+        let watch = AsyncFd::with_interest(fd.as_fd().try_clone_to_owned()?, Interest::READABLE)?;
+        Ok(TtyReader { tty, watch })
+    }
+
+    /// The subscription (raw mode, marks).
+    pub fn tty(&self) -> &Tty {
+        &self.tty
+    }
+
+    /// Reads what was typed since the last read into `buf`, or waits for
+    /// it: the count, 0 at an end of file (see [`Tty::try_read`]).
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match self.tty.try_read(buf) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+            if self.tty.poll_buffered(cx).is_ready() {
+                continue;
+            }
+            // Cleared: the next read finds out whether it was ours (another
+            // reader of the tty may have taken it).
+            ready!(self.watch.poll_read_ready(cx))?.clear_ready();
+        }
+    }
+
+    /// [`poll_read`](Self::poll_read) as a future.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 }

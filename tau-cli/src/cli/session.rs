@@ -1,38 +1,108 @@
 //! `tau run` and `tau call`: text calls into loaded plugins.
 
-use std::io::{BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tau::tty::TtyReader;
 
 use tau_host::{Host, Plugin};
 
 use super::words;
 
+/// Where `tau run` reads its commands.
+pub(crate) enum Input {
+    /// A file or a pipe: `read_line` on the blocking pool, so the runtime
+    /// (and the plugins' background tasks) keeps running while it waits.
+    Lines(Arc<Mutex<dyn BufRead + Send>>),
+    /// A terminal: through the process's owner of it (`tau::tty`), as the
+    /// plugins' crossterm reads it, so that a read of ours never takes
+    /// their keys. Subscribed only while a command is awaited: what is
+    /// typed while a command runs is that command's.
+    Terminal {
+        /// Typed ahead: bytes after the last line ended.
+        pending: Vec<u8>,
+        /// The terminal's end of file (Ctrl-D) was read.
+        ended: bool,
+    },
+}
+
+impl Input {
+    /// The process's stdin.
+    pub(crate) fn stdin() -> Input {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            Input::Terminal { pending: Vec::new(), ended: false }
+        } else {
+            Input::Lines(Arc::new(Mutex::new(io::BufReader::new(stdin))))
+        }
+    }
+
+    /// The next line (with its end), `None` at the end of the input.
+    async fn next_line(&mut self) -> io::Result<Option<String>> {
+        match self {
+            Input::Lines(input) => {
+                let input = Arc::clone(input);
+                tau::task::spawn_blocking(move || {
+                    let mut line = String::new();
+                    let read = input.lock().unwrap_or_else(|poison| poison.into_inner()).read_line(&mut line);
+                    read.map(|bytes| (bytes > 0).then_some(line))
+                })
+                .await
+                .map_err(io::Error::other)?
+            }
+            Input::Terminal { pending, ended } => {
+                let mut reader = None;
+                loop {
+                    // A line ends at Enter: `\n` in cooked mode, `\r` if a
+                    // plugin left the terminal raw.
+                    if let Some(end) = pending.iter().position(|byte| matches!(byte, b'\n' | b'\r')) {
+                        let line: Vec<u8> = pending.drain(..=end).collect();
+                        return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
+                    }
+                    if *ended {
+                        return Ok(None);
+                    }
+                    let reader = match &reader {
+                        Some(reader) => reader,
+                        None => reader.insert(subscribe_stdin()?),
+                    };
+                    let mut buf = [0u8; 1024];
+                    let count = reader.read(&mut buf).await?;
+                    if count == 0 {
+                        // A last line without its end, then the end.
+                        *ended = true;
+                        let last = std::mem::take(pending);
+                        return Ok((!last.is_empty()).then(|| String::from_utf8_lossy(&last).into_owned()));
+                    }
+                    pending.extend_from_slice(&buf[..count]);
+                }
+            }
+        }
+    }
+}
+
+/// A subscription to the terminal that is stdin.
+fn subscribe_stdin() -> io::Result<TtyReader> {
+    TtyReader::subscribe(io::stdin()).map_err(|error| {
+        let message = format!(
+            "stdin is a terminal that tau's terminal owner cannot read ({error}); give the commands on a \
+             pipe or in a file instead"
+        );
+        io::Error::new(error.kind(), message)
+    })
+}
+
 /// Reads commands from `input` until its end, one per line, and prints each
 /// result on `out` (errors on stderr); the session goes on after errors.
 /// Returns how many commands failed.
-pub(crate) fn run(host: &Host, input: impl BufRead + Send + 'static, grace: Duration) -> usize {
-    let input = Arc::new(Mutex::new(input));
+pub(crate) fn run(host: &Host, mut input: Input, grace: Duration) -> usize {
     host.block_on(async {
         let mut failures = 0;
         loop {
-            // Read on the blocking pool, so the runtime (and the plugins'
-            // background tasks) keeps running while we wait for input.
-            let input = Arc::clone(&input);
-            let line = tau::task::spawn_blocking(move || {
-                let mut line = String::new();
-                let read = input.lock().unwrap_or_else(|poison| poison.into_inner()).read_line(&mut line);
-                read.map(|bytes| (bytes > 0).then_some(line))
-            })
-            .await;
-            let line = match line {
-                Ok(Ok(Some(line))) => line,
-                Ok(Ok(None)) => break,
-                Ok(Err(error)) => {
-                    eprintln!("error: reading stdin: {error}");
-                    failures += 1;
-                    break;
-                }
+            let line = match input.next_line().await {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
                 Err(error) => {
                     eprintln!("error: reading stdin: {error}");
                     failures += 1;

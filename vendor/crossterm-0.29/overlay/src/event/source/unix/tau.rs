@@ -7,9 +7,9 @@
 //! The tty's bytes come from the process's one owner of the terminal
 //! ([`tau::tty`], see `tau_tty.rs`): a read there drains the tty for every
 //! plugin's crossterm, so each sees every key whole, exactly once. The
-//! owner never switches the tty to non-blocking mode (its open file
-//! description is shared with the shell and the host): it reads only after
-//! `poll(2)` with a zero timeout says there is something to read.
+//! owner reads through a non-blocking file description of its own (the
+//! shell's and the host's stay blocking): a read finds what is there or
+//! nothing, and never waits.
 //!
 //! Waiting in the sync calls (`event::poll`, `event::read`,
 //! `cursor::position`):
@@ -250,7 +250,7 @@ impl Wakeup {
     }
 
     /// Ready when the tty may have become readable (its readiness is then
-    /// cleared: the owner reads only after `poll(2)` says so), another
+    /// cleared: the next read through the owner finds out), another
     /// plugin's read left keys for this one, or a resize arrived; otherwise
     /// `cx` is woken when one of them happens.
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
