@@ -232,3 +232,19 @@ fn a_stream_dropped_before_its_end_leaves_both_plugins_working() {
     let numbers = produce::<u64, _>(&host, producer, "numbers", (50u64,));
     assert_eq!(consume::<u64, _>(&host, consumer, "sum_buffered", (numbers, 5usize)), 2550);
 }
+
+/// Issue 25, item 6: a stream inside an export's `Result` or `Option` is
+/// guarded like one returned as it is: a panic in it ends it, and the host
+/// and the plugin go on (before: the panic aborted the process).
+#[test]
+fn a_panic_in_a_stream_inside_a_result_or_option_ends_the_stream() {
+    let mut host = host();
+    let producer = load(&mut host, PRODUCER);
+    let plugin = host.plugin(producer).unwrap();
+    let in_result: Result<BoxStream<'static, u32>, String> = plugin.call("try_counting", (2u32,)).unwrap();
+    let in_option: Option<BoxStream<'static, u32>> = plugin.call("maybe_counting", (3u32,)).unwrap();
+    assert_eq!(drain(&host, &mut in_result.unwrap()), [0, 1]);
+    assert_eq!(drain(&host, &mut in_option.unwrap()), [0, 1, 2]);
+    let mut numbers = produce::<u64, _>(&host, producer, "numbers", (3u64,));
+    assert_eq!(drain(&host, &mut numbers), [1, 2, 3]);
+}

@@ -49,7 +49,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Adder,

@@ -87,7 +87,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,
@@ -160,7 +160,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_async::<
                 Greeter,
@@ -236,7 +236,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,
@@ -312,7 +312,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,

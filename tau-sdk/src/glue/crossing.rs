@@ -1,25 +1,30 @@
 //! What an export hands out, made safe to keep after the plugin is gone.
 //!
-//! A stream an export returns (a `BoxStream<'static, T>`, directly or as
-//! an async export's result) is polled by the host or another plugin, with
-//! this plugin's code running inside their poll. Two things would go wrong
-//! there, and the generated thunks wrap such a stream in
-//! [`Guarded`] against both:
+//! A stream an export returns (directly, inside an `Option`, a `Result`, a
+//! tuple or a `Vec`, or as an async export's result) is polled by the host
+//! or another plugin, with this plugin's code running inside their poll.
+//! Two things would go wrong there, and the generated thunks wrap each
+//! such stream in [`Guarded`] against both:
 //!
-//! - after this plugin's unload, its code has no runtime: the wrapper ends
-//!   the stream (`None`) and drops it, instead of running it;
 //! - a panic in this plugin's code cannot unwind into the caller's (two
 //!   copies of std: the caller's would abort the process): the wrapper
-//!   catches it, prints it, and ends the stream.
+//!   catches it, prints it, and ends the stream;
+//! - after this plugin's unload its code has no runtime: the wrapper gives
+//!   out the items the stream already holds (what waits on the gone
+//!   runtime stays pending meanwhile, so nothing new is made), then ends
+//!   it, instead of letting it run on or losing what it held.
 //!
-//! Other values cross as they are. The thunks pick the wrapper by
-//! type (method resolution on `&Crossing<T>`: the stream impl is found
-//! first, the pass-through one after one more auto-reference).
+//! The wrapping follows the type's structure ([`Guard`]); the thunks pick
+//! it by type (method resolution on `&Crossing<T>`: the [`Guard`] impl is
+//! found first, the pass-through one after one more auto-reference), so
+//! an alias of a guarded type is guarded too.
 
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use abi_stable::std_types::RString;
 
 use crate::context::TableRef;
 use crate::stream::{BoxStream, Stream};
@@ -37,15 +42,87 @@ impl<T> Crossing<T> {
     }
 }
 
-/// Streams: wrapped in [`Guarded`].
-pub trait CrossStream<T> {
-    /// The stream, guarded.
-    fn cross(&self, stream: BoxStream<'static, T>) -> BoxStream<'static, T>;
+/// A value an export can return with each stream inside it guarded (see
+/// the module docs): streams themselves, and `Option`, `Result`, `Vec`
+/// and tuples of guarded values, scalars and strings. A result that names
+/// a stream, a future or a closure must implement it (checked when the
+/// plugin compiles): futures and closures do not, so they are refused.
+///
+/// A type of your own holding a stream implements it to guard the streams
+/// it holds; a type that holds none can implement it with the default
+/// method (`impl tau::plugin::Guard for MyError {}`), so that it can sit
+/// next to a stream in a `Result` or a tuple.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `tau::plugin::Guard`: the plugin code in this result would cross unguarded",
+    label = "a panic in a stream, future or closure in here would abort the host",
+    note = "a stream crosses guarded directly, or inside `Option`, `Result`, `Vec` and tuples of types that implement `tau::plugin::Guard`; implement it for your own types (an empty impl for one that holds no stream)",
+    note = "a future or a closure cannot be guarded (after a panic it has no value to give): make the export `async`, or return a stream"
+)]
+pub trait Guard: Sized {
+    /// `self` with each stream inside wrapped for plugin `plugin` (its
+    /// package name, for messages). The default: `self` as it is.
+    fn guard(self, plugin: &'static str) -> Self {
+        let _ = plugin;
+        self
+    }
 }
 
-impl<T: Send + 'static> CrossStream<T> for Crossing<BoxStream<'static, T>> {
-    fn cross(&self, stream: BoxStream<'static, T>) -> BoxStream<'static, T> {
-        Box::pin(Guarded { inner: Some(stream), table: crate::context::try_current(), plugin: self.plugin })
+impl<T: Send + 'static> Guard for BoxStream<'static, T> {
+    fn guard(self, plugin: &'static str) -> Self {
+        Box::pin(Guarded { inner: Some(self), table: crate::context::try_current(), plugin })
+    }
+}
+
+impl<T: Guard> Guard for Option<T> {
+    fn guard(self, plugin: &'static str) -> Self {
+        self.map(|value| value.guard(plugin))
+    }
+}
+
+impl<T: Guard, E: Guard> Guard for Result<T, E> {
+    fn guard(self, plugin: &'static str) -> Self {
+        self.map(|value| value.guard(plugin)).map_err(|error| error.guard(plugin))
+    }
+}
+
+impl<T: Guard> Guard for Vec<T> {
+    fn guard(self, plugin: &'static str) -> Self {
+        self.into_iter().map(|value| value.guard(plugin)).collect()
+    }
+}
+
+macro_rules! guard_tuples {
+    ($(($($name:ident),+))*) => {$(
+        impl<$($name: Guard),+> Guard for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn guard(self, plugin: &'static str) -> Self {
+                let ($($name,)+) = self;
+                ($($name.guard(plugin),)+)
+            }
+        }
+    )*};
+}
+
+guard_tuples! { (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F) }
+
+macro_rules! hold_no_stream {
+    ($($ty:ty),*) => {$(impl Guard for $ty {})*};
+}
+
+hold_no_stream! {
+    (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, String, RString,
+    std::time::Duration
+}
+
+/// The types whose streams the thunks guard: [`Guard`].
+pub trait CrossGuarded<T> {
+    /// The value, guarded.
+    fn cross(&self, value: T) -> T;
+}
+
+impl<T: Guard> CrossGuarded<T> for Crossing<T> {
+    fn cross(&self, value: T) -> T {
+        value.guard(self.plugin)
     }
 }
 
@@ -100,12 +177,20 @@ impl<T> Stream for Guarded<T> {
         if this.inner.is_none() {
             return Poll::Ready(None);
         }
-        if this.plugin_is_gone() {
-            this.end();
-            return Poll::Ready(None);
-        }
+        let gone = this.plugin_is_gone();
         let inner = this.inner.as_mut().expect("checked above");
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))) {
+        let polled = if gone {
+            // What the stream holds comes out; what it would make on the
+            // gone runtime stays pending, and that is its end.
+            match crate::context::draining(|| catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))))
+            {
+                Ok(Poll::Pending) => Ok(Poll::Ready(None)),
+                polled => polled,
+            }
+        } else {
+            catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx)))
+        };
+        match polled {
             Ok(Poll::Ready(None)) => {
                 this.end();
                 Poll::Ready(None)
@@ -136,5 +221,39 @@ impl<T> crate::stream::FusedStream for Guarded<T> {
 impl<T> Drop for Guarded<T> {
     fn drop(&mut self) {
         self.end();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{self, StreamExt};
+
+    fn panicking() -> BoxStream<'static, u32> {
+        stream::iter(0..)
+            .map(|number| {
+                assert_ne!(number, 1, "a stream that panics");
+                number
+            })
+            .boxed()
+    }
+
+    /// Issue 25, item 6: streams deep inside a result are guarded too.
+    #[test]
+    // The `&` picks the rule, as in the thunks (see `Crossing`).
+    #[allow(clippy::needless_borrow)]
+    fn streams_inside_other_types_are_guarded() {
+        type Nested = Result<Vec<(String, Option<BoxStream<'static, u32>>)>, String>;
+        let value: Nested = Ok(vec![("a".to_string(), Some(panicking())), ("b".to_string(), None)]);
+        let mut value = (&Crossing::<Nested>::new("test")).cross(value).unwrap();
+        let mut guarded = value[0].1.take().unwrap();
+        // Polled by hand: these streams need no runtime, and none is started.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut items = Vec::new();
+        while let Poll::Ready(Some(item)) = guarded.as_mut().poll_next(&mut cx) {
+            items.push(item);
+        }
+        assert_eq!(items, [0], "the panic ended the stream");
+        assert!(value[1].1.is_none());
     }
 }

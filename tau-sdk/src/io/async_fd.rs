@@ -115,6 +115,8 @@ impl<T: AsRawFd> AsyncFd<T> {
         match status {
             POLL_READY => Poll::Ready(Ok(())),
             POLL_PENDING => Poll::Pending,
+            // Not ready yet, for a stream of an unloaded plugin giving out what it holds.
+            POLL_GONE if context::is_draining() => Poll::Pending,
             POLL_GONE => Poll::Ready(Err(gone_error())),
             _ => Poll::Ready(Err(off_thread_error())),
         }
