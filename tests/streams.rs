@@ -248,3 +248,25 @@ fn a_panic_in_a_stream_inside_a_result_or_option_ends_the_stream() {
     let mut numbers = produce::<u64, _>(&host, producer, "numbers", (3u64,));
     assert_eq!(drain(&host, &mut numbers), [1, 2, 3]);
 }
+
+/// Issue 25, item 6: a stream the host passes to a plugin panics inside
+/// the plugin's poll: the panic (the host's std's) is caught by the host's
+/// std, the stream ends there, and the call completes with what came
+/// before it (before: it unwound into the plugin's std, which aborted the
+/// process).
+#[test]
+fn a_panic_in_a_stream_the_host_passes_to_a_plugin_ends_the_stream() {
+    let (host, producer, consumer) = pair();
+    let panicking: BoxStream<'static, String> = tau::stream::iter(0..)
+        .map(|number| {
+            assert_ne!(number, 2, "the host's stream panics");
+            format!("host-{number}")
+        })
+        .boxed();
+    assert_eq!(
+        consume::<(u32, String), _>(&host, consumer, "concat", (panicking,)),
+        (2, expected("host", 2))
+    );
+    let tokens = produce::<String, _>(&host, producer, "tokens", (2u32,));
+    assert_eq!(consume::<(u32, String), _>(&host, consumer, "concat", (tokens,)), (2, expected("token", 2)));
+}

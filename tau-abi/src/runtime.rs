@@ -22,7 +22,7 @@
 use std::ffi::c_void;
 
 /// Bumped whenever the layout or meaning of [`RuntimeTable`] changes.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// What a poll through the table reports: a task's or future's `poll`
 /// ([`POLL_PENDING`], [`POLL_READY`]), or the runtime's answer to a timer,
@@ -402,6 +402,19 @@ pub struct RuntimeTable {
     pub tty_is_raw: unsafe extern "C" fn(rt: *const RtContext, key: u64) -> i32,
     /// Ends a subscription (its wish for raw mode with it). From any thread.
     pub tty_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+
+    /// Runs `body(data)` inside `catch_unwind` of the program that made the
+    /// table; false if it panicked (the payload is dropped here). A panic
+    /// in that program's code (a stream the host handed to a plugin, polled
+    /// by the plugin's code) can only be caught by that program's std: the
+    /// plugin's would abort on it. `body` lets such a panic unwind through
+    /// it, and nothing else: a panic of the plugin's own std must not reach
+    /// here. From any thread.
+    pub catch_unwind: unsafe extern "C-unwind" fn(
+        rt: *const RtContext,
+        body: unsafe extern "C-unwind" fn(data: *mut c_void),
+        data: *mut c_void,
+    ) -> bool,
 }
 
 // SAFETY: the table is immutable after construction and every function in it

@@ -3,6 +3,7 @@
 //! here at the boundary, and calls into the runtime. None of them unwinds
 //! (a bug that panics here aborts the process, as `extern "C"` requires).
 
+use std::ffi::c_void;
 use std::sync::Arc;
 
 use crate::abi::{
@@ -81,6 +82,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         tty_set_raw,
         tty_is_raw,
         tty_unsubscribe,
+        catch_unwind,
     }
 }
 
@@ -294,6 +296,7 @@ static GONE: RuntimeTable = RuntimeTable {
     tty_set_raw,
     tty_is_raw,
     tty_unsubscribe,
+    catch_unwind,
 };
 
 unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
@@ -484,4 +487,23 @@ unsafe extern "C" fn tty_unsubscribe(_rt: *const RtContext, key: u64) {
 
 unsafe extern "C" fn gone_tty_subscribe(_rt: *const RtContext, _fd: i32, _key: *mut u64) -> i32 {
     ERR_GONE
+}
+
+unsafe extern "C-unwind" fn catch_unwind(
+    _rt: *const RtContext,
+    body: unsafe extern "C-unwind" fn(data: *mut c_void),
+    data: *mut c_void,
+) -> bool {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the table contract: `body` may be called with `data`.
+        unsafe { body(data) }
+    }));
+    match caught {
+        Ok(()) => true,
+        Err(payload) => {
+            // Dropping a payload can itself panic; contain that too.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+            false
+        }
+    }
 }

@@ -340,8 +340,14 @@ impl<'a> ExportTokens<'a> {
         // Mixed-site hygiene: a parameter of the export may itself be called `plugin`.
         let plugin = syn::Ident::new("plugin", Span::mixed_site());
         let body = quote!(|#plugin, (#(#param_names,)*)| #plugin.#method(#(#param_names),*));
-        // The typed thunk hands out what the method returns through
-        // `Crossing`, which guards the streams in it (see `tau::__private::crossing`).
+        // The typed thunk takes the arguments in and hands out what the
+        // method returns through `Crossing`, which guards the streams in
+        // them (see `tau::__private::crossing`).
+        let typed_body = quote! {
+            |#plugin, (#(#param_names,)*)| #plugin.#method(#(
+                (&#runtime::Crossing::<#param_types>::inward(::core::env!("CARGO_PKG_NAME"))).cross(#param_names)
+            ),*)
+        };
         let cross = quote! {
             |value: #output| (&#runtime::Crossing::<#output>::new(::core::env!("CARGO_PKG_NAME"))).cross(value)
         };
@@ -399,7 +405,7 @@ impl<'a> ExportTokens<'a> {
                 #[allow(unused_imports)]
                 use #runtime::{CrossAsIs as _, CrossGuarded as _};
                 // SAFETY: forwarded from the descriptor's contract.
-                unsafe { #call_runtime::#typed_call(instance, args, out, error, #body, #cross) }
+                unsafe { #call_runtime::#typed_call(instance, args, out, error, #typed_body, #cross) }
             }
 
             #[doc = #text_doc]

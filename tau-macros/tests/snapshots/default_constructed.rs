@@ -60,7 +60,19 @@ const _: () = {
                 args,
                 out,
                 error,
-                |plugin, (a, b)| plugin.add(a, b),
+                |plugin, (a, b)| {
+                    plugin
+                        .add(
+                            (&__tau::ffi::Crossing::<
+                                i64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(a),
+                            (&__tau::ffi::Crossing::<
+                                i64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(b),
+                        )
+                },
                 |value: i64| {
                     (&__tau::ffi::Crossing::<i64>::new(::core::env!("CARGO_PKG_NAME")))
                         .cross(value)

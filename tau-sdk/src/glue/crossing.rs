@@ -14,6 +14,11 @@
 //!   runtime stays pending meanwhile, so nothing new is made), then ends
 //!   it, instead of letting it run on or losing what it held.
 //!
+//! The other way round, a stream the caller (the host) hands to an export
+//! runs the caller's code inside this plugin's poll: a panic there can be
+//! caught only by the caller's std, so it is polled through the runtime
+//! table's `catch_unwind` ([`Received`]), and a panic ends it.
+//!
 //! The wrapping follows the type's structure ([`Guard`]); the thunks pick
 //! it by type (method resolution on `&Crossing<T>`: the [`Guard`] impl is
 //! found first, the pass-through one after one more auto-reference), so
@@ -31,15 +36,28 @@ use crate::stream::{BoxStream, Stream};
 
 /// Picks how a value of type `T` crosses; see the module docs.
 pub struct Crossing<T> {
-    plugin: &'static str,
+    how: Guarding,
     _value: PhantomData<fn(T) -> T>,
 }
 
 impl<T> Crossing<T> {
-    /// For a value of plugin `plugin` (its package name, for messages).
+    /// For a value plugin `plugin` (its package name, for messages) hands out.
     pub const fn new(plugin: &'static str) -> Crossing<T> {
-        Crossing { plugin, _value: PhantomData }
+        Crossing { how: Guarding { plugin, inward: false }, _value: PhantomData }
     }
+
+    /// For a value plugin `plugin` is handed (an export's argument).
+    pub const fn inward(plugin: &'static str) -> Crossing<T> {
+        Crossing { how: Guarding { plugin, inward: true }, _value: PhantomData }
+    }
+}
+
+/// How [`Guard::guard`] wraps the streams it finds: as this plugin's, handed
+/// out (see [`Guarded`]), or as the caller's, handed in (see [`Received`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Guarding {
+    plugin: &'static str,
+    inward: bool,
 }
 
 /// A value an export can return with each stream inside it guarded (see
@@ -59,35 +77,40 @@ impl<T> Crossing<T> {
     note = "a future or a closure cannot be guarded (after a panic it has no value to give): make the export `async`, or return a stream"
 )]
 pub trait Guard: Sized {
-    /// `self` with each stream inside wrapped for plugin `plugin` (its
-    /// package name, for messages). The default: `self` as it is.
-    fn guard(self, plugin: &'static str) -> Self {
-        let _ = plugin;
+    /// `self` with each stream inside wrapped as `how` says (pass it on to
+    /// the fields). The default: `self` as it is.
+    fn guard(self, how: Guarding) -> Self {
+        let _ = how;
         self
     }
 }
 
 impl<T: Send + 'static> Guard for BoxStream<'static, T> {
-    fn guard(self, plugin: &'static str) -> Self {
-        Box::pin(Guarded { inner: Some(self), table: crate::context::try_current(), plugin })
+    fn guard(self, how: Guarding) -> Self {
+        let table = crate::context::try_current();
+        if how.inward {
+            Box::pin(Received { inner: Some(self), table, plugin: how.plugin })
+        } else {
+            Box::pin(Guarded { inner: Some(self), table, plugin: how.plugin })
+        }
     }
 }
 
 impl<T: Guard> Guard for Option<T> {
-    fn guard(self, plugin: &'static str) -> Self {
-        self.map(|value| value.guard(plugin))
+    fn guard(self, how: Guarding) -> Self {
+        self.map(|value| value.guard(how))
     }
 }
 
 impl<T: Guard, E: Guard> Guard for Result<T, E> {
-    fn guard(self, plugin: &'static str) -> Self {
-        self.map(|value| value.guard(plugin)).map_err(|error| error.guard(plugin))
+    fn guard(self, how: Guarding) -> Self {
+        self.map(|value| value.guard(how)).map_err(|error| error.guard(how))
     }
 }
 
 impl<T: Guard> Guard for Vec<T> {
-    fn guard(self, plugin: &'static str) -> Self {
-        self.into_iter().map(|value| value.guard(plugin)).collect()
+    fn guard(self, how: Guarding) -> Self {
+        self.into_iter().map(|value| value.guard(how)).collect()
     }
 }
 
@@ -95,9 +118,9 @@ macro_rules! guard_tuples {
     ($(($($name:ident),+))*) => {$(
         impl<$($name: Guard),+> Guard for ($($name,)+) {
             #[allow(non_snake_case)]
-            fn guard(self, plugin: &'static str) -> Self {
+            fn guard(self, how: Guarding) -> Self {
                 let ($($name,)+) = self;
-                ($($name.guard(plugin),)+)
+                ($($name.guard(how),)+)
             }
         }
     )*};
@@ -122,7 +145,7 @@ pub trait CrossGuarded<T> {
 
 impl<T: Guard> CrossGuarded<T> for Crossing<T> {
     fn cross(&self, value: T) -> T {
-        value.guard(self.plugin)
+        value.guard(self.how)
     }
 }
 
@@ -219,6 +242,86 @@ impl<T> crate::stream::FusedStream for Guarded<T> {
 }
 
 impl<T> Drop for Guarded<T> {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// A stream the caller (the host) handed to this plugin: its code is the
+/// caller's, and a panic in it can only be caught by the caller's std,
+/// which the runtime table reaches (this library's std would abort on
+/// it). A panic ends the stream, as in [`Guarded`].
+pub struct Received<T> {
+    inner: Option<BoxStream<'static, T>>,
+    /// The table of the program that made the stream.
+    table: Option<TableRef>,
+    plugin: &'static str,
+}
+
+impl<T> Received<T> {
+    /// Runs `body` (the caller's code) where the caller's std catches its
+    /// panics; false if it panicked. Without a table (no runtime, one std)
+    /// it runs as it is.
+    fn caught(&self, body: impl FnOnce()) -> bool {
+        match &self.table {
+            Some(table) => table.catch_unwind(body),
+            None => {
+                body();
+                true
+            }
+        }
+    }
+
+    /// Drops the stream, its drop being the caller's code too.
+    fn end(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            if !self.caught(move || drop(inner)) {
+                eprintln!("tau: a stream handed to plugin `{}` panicked when dropped", self.plugin);
+            }
+        }
+    }
+}
+
+impl<T> Stream for Received<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        let mut polled = Poll::Ready(None);
+        let ok = match &this.table {
+            Some(table) => table.catch_unwind(|| polled = inner.as_mut().poll_next(cx)),
+            None => {
+                polled = inner.as_mut().poll_next(cx);
+                true
+            }
+        };
+        if !ok {
+            eprintln!("tau: a stream handed to plugin `{}` panicked; the stream ends here", this.plugin);
+        }
+        if !ok || matches!(polled, Poll::Ready(None)) {
+            this.end();
+            return Poll::Ready(None);
+        }
+        polled
+    }
+
+    // Not asked of the caller's stream: that would run its code unguarded.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            Some(_) => (0, None),
+            None => (0, Some(0)),
+        }
+    }
+}
+
+impl<T> crate::stream::FusedStream for Received<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+impl<T> Drop for Received<T> {
     fn drop(&mut self) {
         self.end();
     }
