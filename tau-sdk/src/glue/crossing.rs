@@ -60,11 +60,13 @@ pub struct Guarding {
     inward: bool,
 }
 
-/// A value an export can return with each stream inside it guarded (see
-/// the module docs): streams themselves, and `Option`, `Result`, `Vec`
-/// and tuples of guarded values, scalars and strings. A result that names
-/// a stream, a future or a closure must implement it (checked when the
-/// plugin compiles): futures and closures do not, so they are refused.
+/// A value that crosses (an export's result, or its argument) with each
+/// stream inside it guarded (see the module docs): streams themselves, and
+/// `Option`, `Result`, `Vec` and tuples of guarded values, scalars and
+/// strings. A result that names a stream, a future or a closure must
+/// implement it (checked when the plugin compiles): futures and closures
+/// do not, so they are refused there. An argument that does not implement
+/// it crosses as it is.
 ///
 /// A type of your own holding a stream implements it to guard the streams
 /// it holds; a type that holds none can implement it with the default

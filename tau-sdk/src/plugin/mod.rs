@@ -79,7 +79,7 @@
 pub use tau_abi::plugin as abi;
 mod text;
 
-pub use crate::__private::crossing::Guard;
+pub use crate::__private::crossing::{Guard, Guarding};
 pub use text::TextValue;
 
 /// The rustc that built this SDK (`rustc -V`): a plugin must have been built
