@@ -415,6 +415,13 @@ pub struct RuntimeTable {
         body: unsafe extern "C-unwind" fn(data: *mut c_void),
         data: *mut c_void,
     ) -> bool,
+    /// Panics with `message` (`len` bytes of UTF-8) in the program that
+    /// made the table, without its panic hook (the plugin's printed it):
+    /// a panic of a plugin's code that the host called (a closure or a
+    /// future a plugin handed out), caught by the plugin's std, goes on
+    /// as the host's own. The one function of the table that unwinds:
+    /// into its caller, through the plugin's frames, to the host's.
+    pub raise: unsafe extern "C-unwind" fn(rt: *const RtContext, message: *const u8, len: usize) -> !,
 }
 
 // SAFETY: the table is immutable after construction and every function in it

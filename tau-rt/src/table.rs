@@ -1,7 +1,8 @@
 //! The `extern "C"` functions behind [`RuntimeTable`]. Each one resolves
 //! the `rt` context to its scope, checks the thread and the scope once,
 //! here at the boundary, and calls into the runtime. None of them unwinds
-//! (a bug that panics here aborts the process, as `extern "C"` requires).
+//! (a bug that panics here aborts the process, as `extern "C"` requires),
+//! except `raise`, whose purpose that is.
 
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -83,6 +84,7 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         tty_is_raw,
         tty_unsubscribe,
         catch_unwind,
+        raise,
     }
 }
 
@@ -297,6 +299,7 @@ static GONE: RuntimeTable = RuntimeTable {
     tty_is_raw,
     tty_unsubscribe,
     catch_unwind,
+    raise,
 };
 
 unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
@@ -506,4 +509,10 @@ unsafe extern "C-unwind" fn catch_unwind(
             false
         }
     }
+}
+
+unsafe extern "C-unwind" fn raise(_rt: *const RtContext, message: *const u8, len: usize) -> ! {
+    // SAFETY: the table contract: `message` points to `len` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(message, len) };
+    std::panic::resume_unwind(Box::new(String::from_utf8_lossy(bytes).into_owned()))
 }

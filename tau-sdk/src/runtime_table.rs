@@ -233,4 +233,12 @@ impl TableRef {
             (table.catch_unwind)(table.rt, run::<F>, &mut body as *mut Option<F> as *mut std::ffi::c_void)
         }
     }
+
+    /// Panics with `message` in the program that made the table (the
+    /// host): for a panic of this library's code that the host called.
+    pub(crate) fn raise(&self, message: &str) -> ! {
+        let table = self.get();
+        // SAFETY: see above; `message` is valid for the call.
+        unsafe { (table.raise)(table.rt, message.as_ptr(), message.len()) }
+    }
 }

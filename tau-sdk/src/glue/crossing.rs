@@ -19,11 +19,19 @@
 //! caught only by the caller's std, so it is polled through the runtime
 //! table's `catch_unwind` ([`Received`]), and a panic ends it.
 //!
+//! A boxed future or closure has no value to give after a panic, so a
+//! panic goes on as one of the std it crosses into: in one the plugin
+//! handed out, the plugin's std catches it and the table's `raise` panics
+//! again in the host's; in one the plugin was handed, the table's
+//! `catch_unwind` catches it and the plugin panics again (failing its
+//! call or task, as a panic of its own would).
+//!
 //! The wrapping follows the type's structure ([`Guard`]); the thunks pick
 //! it by type (method resolution on `&Crossing<T>`: the [`Guard`] impl is
 //! found first, the pass-through one after one more auto-reference), so
 //! an alias of a guarded type is guarded too.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -61,22 +69,20 @@ pub struct Guarding {
 }
 
 /// A value that crosses (an export's result, or its argument) with each
-/// stream inside it guarded (see the module docs): streams themselves, and
-/// `Option`, `Result`, `Vec` and tuples of guarded values, scalars and
-/// strings. A result that names a stream, a future or a closure must
-/// implement it (checked when the plugin compiles): futures and closures
-/// do not, so they are refused there. An argument that does not implement
-/// it crosses as it is.
+/// stream, boxed future and boxed closure inside it guarded (see the
+/// module docs): those themselves, and `Option`, `Result`, `Vec` and
+/// tuples of guarded values, scalars and strings. A result that names a
+/// stream, a future or a closure must implement it (checked when the
+/// plugin compiles); an argument that does not crosses as it is.
 ///
 /// A type of your own holding a stream implements it to guard the streams
 /// it holds; a type that holds none can implement it with the default
 /// method (`impl tau::plugin::Guard for MyError {}`), so that it can sit
 /// next to a stream in a `Result` or a tuple.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not implement `tau::plugin::Guard`: the plugin code in this result would cross unguarded",
+    message = "`{Self}` does not implement `tau::plugin::Guard`: the plugin code in this value would cross unguarded",
     label = "a panic in a stream, future or closure in here would abort the host",
-    note = "a stream crosses guarded directly, or inside `Option`, `Result`, `Vec` and tuples of types that implement `tau::plugin::Guard`; implement it for your own types (an empty impl for one that holds no stream)",
-    note = "a future or a closure cannot be guarded (after a panic it has no value to give): make the export `async`, or return a stream"
+    note = "streams, boxed futures and boxed closures (`Fn`, `FnMut`, `FnOnce` of up to 3 arguments) cross guarded as they are, or inside `Option`, `Result`, `Vec` and tuples of types that implement `tau::plugin::Guard`; implement it for your own types (an empty impl for one that holds none of them)"
 )]
 pub trait Guard: Sized {
     /// `self` with each stream inside wrapped as `how` says (pass it on to
@@ -137,6 +143,119 @@ macro_rules! hold_no_stream {
 hold_no_stream! {
     (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, String, RString,
     std::time::Duration
+}
+
+/// Runs `body`, this plugin's code that the caller runs (a closure or a
+/// future it handed out): a panic in it cannot unwind into the caller's
+/// std, so it is caught here and raised again in the caller's (the
+/// runtime table's program) as the caller's own.
+fn raise_in_caller<R>(table: &Option<TableRef>, plugin: &str, body: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let message = format!("plugin `{plugin}` panicked: {}", super::ffi::panic_message(&*payload));
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            match table {
+                Some(table) => table.raise(&message),
+                // No runtime table: one program, one std.
+                None => std::panic::resume_unwind(Box::new(message)),
+            }
+        }
+    }
+}
+
+/// Runs `body`, the caller's code that this plugin runs (a closure or a
+/// future it was handed): a panic in it is caught by the caller's std,
+/// through the runtime table, and raised again as this plugin's (which
+/// fails the call it happens in, as a panic of the plugin's own would).
+fn catch_from_caller<R>(table: &Option<TableRef>, plugin: &str, what: &str, body: impl FnOnce() -> R) -> R {
+    let Some(table) = table else { return body() };
+    let mut value = None;
+    if table.catch_unwind(|| value = Some(body())) {
+        if let Some(value) = value {
+            return value;
+        }
+    }
+    panic!("a {what} handed to plugin `{plugin}` panicked")
+}
+
+impl<T: Send + 'static> Guard for Pin<Box<dyn Future<Output = T> + Send>> {
+    fn guard(self, how: Guarding) -> Self {
+        Box::pin(GuardedFuture { inner: Some(self), table: crate::context::try_current(), how })
+    }
+}
+
+/// A boxed future that crosses, polled (and dropped) as [`raise_in_caller`]
+/// (handed out) or [`catch_from_caller`] (handed in) says.
+struct GuardedFuture<T> {
+    inner: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+    table: Option<TableRef>,
+    how: Guarding,
+}
+
+/// Runs `body`, code of the plugin or of its caller as `how` says.
+fn run_guarded<R>(table: &Option<TableRef>, how: Guarding, what: &str, body: impl FnOnce() -> R) -> R {
+    if how.inward {
+        catch_from_caller(table, how.plugin, what, body)
+    } else {
+        raise_in_caller(table, how.plugin, body)
+    }
+}
+
+impl<T> Future for GuardedFuture<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let inner = this.inner.as_mut().expect("a future polled after it completed");
+        let polled = run_guarded(&this.table, this.how, "future", || inner.as_mut().poll(cx));
+        if polled.is_ready() {
+            this.end();
+        }
+        polled
+    }
+}
+
+impl<T> GuardedFuture<T> {
+    fn end(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            // A panic in a drop has no one to go to: caught where it can be, and told.
+            let dropped = if self.how.inward {
+                self.table.as_ref().is_none_or(|table| table.catch_unwind(move || drop(inner)))
+            } else {
+                catch_unwind(AssertUnwindSafe(move || drop(inner))).is_ok()
+            };
+            if !dropped {
+                eprintln!("tau: a future crossing plugin `{}` panicked when dropped", self.how.plugin);
+            }
+        }
+    }
+}
+
+impl<T> Drop for GuardedFuture<T> {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+macro_rules! guard_closures {
+    ($($closure:ident ($($arg:ident),*) $(+ $bound:ident)*;)*) => {$(
+        impl<$($arg: 'static,)* R: 'static> Guard for Box<dyn $closure($($arg),*) -> R + Send $(+ $bound)*> {
+            #[allow(non_snake_case, unused_mut)]
+            fn guard(self, how: Guarding) -> Self {
+                let table = crate::context::try_current();
+                let mut inner = self;
+                Box::new(move |$($arg: $arg),*| run_guarded(&table, how, "closure", || inner($($arg),*)))
+            }
+        }
+    )*};
+}
+
+guard_closures! {
+    Fn() + Sync; Fn(A) + Sync; Fn(A, B) + Sync; Fn(A, B, C) + Sync;
+    Fn(); Fn(A); Fn(A, B); Fn(A, B, C);
+    FnMut(); FnMut(A); FnMut(A, B); FnMut(A, B, C);
+    FnOnce(); FnOnce(A); FnOnce(A, B); FnOnce(A, B, C);
 }
 
 /// The types whose streams the thunks guard: [`Guard`].

@@ -3,8 +3,10 @@
 //! the host or another plugin (`stream-test-consumer`) to consume.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::Read;
 use std::os::unix::net::UnixStream;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -146,6 +148,26 @@ impl Producer {
     #[tau::export]
     pub fn maybe_ticking(&self) -> Option<BoxStream<'static, u64>> {
         Some(ticking())
+    }
+
+    /// A closure adding `n`; it panics when given 0.
+    #[tau::export]
+    pub fn adder(&self, n: u32) -> Box<dyn Fn(u32) -> u32 + Send + Sync> {
+        Box::new(move |x| {
+            assert_ne!(x, 0, "adder got 0");
+            x + n
+        })
+    }
+
+    /// A future giving `value` after a 1 ms sleep on this plugin's timers;
+    /// it panics for 0.
+    #[tau::export]
+    pub fn later(&self, value: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
+        Box::pin(async move {
+            tau::time::sleep(Duration::from_millis(1)).await;
+            assert_ne!(value, 0, "later got 0");
+            value
+        })
     }
 }
 
