@@ -60,8 +60,9 @@ impl<T> Crossing<T> {
     }
 }
 
-/// How [`Guard::guard`] wraps the streams it finds: as this plugin's, handed
-/// out (see [`Guarded`]), or as the caller's, handed in (see [`Received`]).
+/// How [`Guard::guard`] wraps what it finds: as this plugin's code, handed
+/// out (a stream in [`Guarded`]), or as the caller's, handed in (a stream
+/// in [`Received`]); see the module docs for futures and closures.
 #[derive(Clone, Copy, Debug)]
 pub struct Guarding {
     plugin: &'static str,
@@ -75,8 +76,9 @@ pub struct Guarding {
 /// stream, a future or a closure must implement it (checked when the
 /// plugin compiles); an argument that does not crosses as it is.
 ///
-/// A type of your own holding a stream implements it to guard the streams
-/// it holds; a type that holds none can implement it with the default
+/// A type of your own holding one implements it to guard what it holds
+/// (`self.events = self.events.guard(how)`); a type that holds none can
+/// implement it with the default
 /// method (`impl tau::plugin::Guard for MyError {}`), so that it can sit
 /// next to a stream in a `Result` or a tuple.
 #[diagnostic::on_unimplemented(
@@ -85,8 +87,8 @@ pub struct Guarding {
     note = "streams, boxed futures and boxed closures (`Fn`, `FnMut`, `FnOnce` of up to 3 arguments) cross guarded as they are, or inside `Option`, `Result`, `Vec` and tuples of types that implement `tau::plugin::Guard`; implement it for your own types (an empty impl for one that holds none of them)"
 )]
 pub trait Guard: Sized {
-    /// `self` with each stream inside wrapped as `how` says (pass it on to
-    /// the fields). The default: `self` as it is.
+    /// `self` with each stream, future and closure inside wrapped as `how`
+    /// says (pass it on to the fields). The default: `self` as it is.
     fn guard(self, how: Guarding) -> Self {
         let _ = how;
         self
