@@ -232,3 +232,103 @@ fn a_stream_dropped_before_its_end_leaves_both_plugins_working() {
     let numbers = produce::<u64, _>(&host, producer, "numbers", (50u64,));
     assert_eq!(consume::<u64, _>(&host, consumer, "sum_buffered", (numbers, 5usize)), 2550);
 }
+
+/// Issue 25, item 6: a stream inside an export's `Result` or `Option` is
+/// guarded like one returned as it is: a panic in it ends it, and the host
+/// and the plugin go on (before: the panic aborted the process).
+#[test]
+fn a_panic_in_a_stream_inside_a_result_or_option_ends_the_stream() {
+    let mut host = host();
+    let producer = load(&mut host, PRODUCER);
+    let plugin = host.plugin(producer).unwrap();
+    let in_result: Result<BoxStream<'static, u32>, String> = plugin.call("try_counting", (2u32,)).unwrap();
+    let in_option: Option<BoxStream<'static, u32>> = plugin.call("maybe_counting", (3u32,)).unwrap();
+    assert_eq!(drain(&host, &mut in_result.unwrap()), [0, 1]);
+    assert_eq!(drain(&host, &mut in_option.unwrap()), [0, 1, 2]);
+    let mut numbers = produce::<u64, _>(&host, producer, "numbers", (3u64,));
+    assert_eq!(drain(&host, &mut numbers), [1, 2, 3]);
+}
+
+/// Issue 25, item 6: a stream the host passes to a plugin panics inside
+/// the plugin's poll: the panic (the host's std's) is caught by the host's
+/// std, the stream ends there, and the call completes with what came
+/// before it (before: it unwound into the plugin's std, which aborted the
+/// process).
+#[test]
+fn a_panic_in_a_stream_the_host_passes_to_a_plugin_ends_the_stream() {
+    let (host, producer, consumer) = pair();
+    let panicking: BoxStream<'static, String> = tau::stream::iter(0..)
+        .map(|number| {
+            assert_ne!(number, 2, "the host's stream panics");
+            format!("host-{number}")
+        })
+        .boxed();
+    assert_eq!(
+        consume::<(u32, String), _>(&host, consumer, "concat", (panicking,)),
+        (2, expected("host", 2))
+    );
+    let tokens = produce::<String, _>(&host, producer, "tokens", (2u32,));
+    assert_eq!(consume::<(u32, String), _>(&host, consumer, "concat", (tokens,)), (2, expected("token", 2)));
+}
+
+/// The text of a panic's payload (a `String` or a `&str`).
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(text) => *text,
+        Err(payload) => {
+            payload.downcast_ref::<&str>().map_or_else(|| "?".to_string(), |text| text.to_string())
+        }
+    }
+}
+
+/// Issue 25, item 6: a closure the host passes to a plugin panics when the
+/// plugin calls it: the host's std catches its own panic (through the
+/// runtime table) and the call fails with it, as a panic of the plugin's
+/// would (before: it unwound into the plugin's std, which aborted the
+/// process).
+#[test]
+fn a_panic_in_a_closure_the_host_passes_to_a_plugin_fails_the_call() {
+    let (host, _producer, consumer) = pair();
+    let plugin = host.plugin(consumer).unwrap();
+    let double = |x: u32| {
+        assert_ne!(x, 0, "the host's closure panics");
+        x * 2
+    };
+    let boxed = |f: fn(u32) -> u32| -> Box<dyn Fn(u32) -> u32 + Send + Sync> { Box::new(f) };
+    assert_eq!(plugin.call::<u32, _>("apply", (boxed(double), 21u32)), Ok(42));
+    let failed = plugin.call::<u32, _>("apply", (boxed(double), 0u32)).unwrap_err();
+    assert_eq!(
+        failed,
+        tau_host::CallError::Panicked {
+            export: "apply".to_string(),
+            message: "a closure handed to plugin `stream-test-consumer` panicked".to_string(),
+        }
+    );
+    assert_eq!(plugin.call::<u32, _>("apply", (boxed(double), 1u32)), Ok(2));
+}
+
+/// Issue 25, item 6: a closure and a future a plugin returns panic when the
+/// host runs them: the panic reaches the host as the host's own, with the
+/// plugin's message (before: it unwound from the plugin's std into the
+/// host's, which aborted the process).
+#[test]
+fn a_panic_in_a_closure_or_future_a_plugin_returns_reaches_the_host_as_its_own() {
+    let (host, producer, _consumer) = pair();
+    let plugin = host.plugin(producer).unwrap();
+    let add: Box<dyn Fn(u32) -> u32 + Send + Sync> = plugin.call("adder", (1u32,)).unwrap();
+    assert_eq!(add(2), 3);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| add(0))).unwrap_err();
+    assert_eq!(panic_text(panicked), "plugin `stream-test-producer` panicked: assertion `left != right` failed: adder got 0\n  left: 0\n right: 0");
+    assert_eq!(add(5), 6);
+
+    type Later = std::pin::Pin<Box<dyn std::future::Future<Output = u32> + Send>>;
+    let later: Later = plugin.call("later", (7u32,)).unwrap();
+    assert_eq!(host.block_on(later), 7);
+    let later: Later = plugin.call("later", (0u32,)).unwrap();
+    let joined = host.block_on(host.handle().spawn(later)).unwrap_err();
+    assert!(joined.is_panic(), "{joined:?}");
+    assert_eq!(
+        panic_text(joined.into_panic()),
+        "plugin `stream-test-producer` panicked: assertion `left != right` failed: later got 0\n  left: 0\n right: 0"
+    );
+}

@@ -158,6 +158,58 @@ fn an_io_stream_kept_past_its_plugins_unload_ends() {
     drop(writer);
 }
 
+/// Reads what `stream` gives, up to `limit` items, to its end or the limit;
+/// fails the test if that takes more than 10 s.
+fn read_up_to<T: Send + 'static>(host: &Host, stream: &mut BoxStream<'static, T>, limit: usize) -> Vec<T> {
+    host.block_on(async {
+        let read = stream.take(limit).collect::<Vec<T>>();
+        tau::time::timeout(Duration::from_secs(10), read)
+            .await
+            .expect("the stream neither ended nor gave items")
+    })
+}
+
+/// Issue 25, item 7: the items a plugin's stream holds at the unload (five
+/// queued, the task that could send more cancelled) still reach the host,
+/// then the stream ends (before: it ended at once, the five lost).
+#[test]
+fn items_a_stream_holds_at_its_plugins_unload_reach_the_host() {
+    let mut host = host();
+    let producer = load(&mut host, "stream-test-plugin/producer");
+    let mut queued: BoxStream<'static, String> =
+        host.plugin(producer).unwrap().call("queued", (5u32,)).unwrap();
+    host.unload(producer).unwrap();
+    let expected: Vec<String> = (0..5).map(|i| format!("queued-{i}")).collect();
+    assert_eq!(read_up_to(&host, &mut queued, 100), expected);
+    assert_eq!(host.block_on(queued.next()), None, "ended, and stays ended");
+}
+
+/// Issue 25, item 6: a ticking stream inside an export's `Result` or
+/// `Option`, kept past the unload, ends there (before: unguarded, its
+/// sleeps completed at once on the gone runtime and it spun, yielding
+/// as fast as it was polled).
+#[test]
+fn a_ticking_stream_inside_a_result_or_option_ends_at_its_plugins_unload() {
+    let mut host = host();
+    let producer = load(&mut host, "stream-test-plugin/producer");
+    let plugin = host.plugin(producer).unwrap();
+    let in_result: Result<BoxStream<'static, u64>, String> = plugin.call("try_ticking", ()).unwrap();
+    let in_option: Option<BoxStream<'static, u64>> = plugin.call("maybe_ticking", ()).unwrap();
+    let mut streams = [in_result.unwrap(), in_option.unwrap()];
+    for stream in &mut streams {
+        assert_eq!(host.block_on(stream.next()), Some(0));
+    }
+    host.unload(producer).unwrap();
+    for stream in &mut streams {
+        assert_eq!(
+            read_up_to(&host, stream, 1000),
+            [] as [u64; 0],
+            "nothing more after the unload, then the end"
+        );
+        assert_eq!(host.block_on(stream.next()), None);
+    }
+}
+
 /// Issue 11, item 4: a `PluginCall` aborted on one thread while another
 /// unloads its plugin: the abort reaches a revoked scope that is still
 /// valid (the call's task cell holds it), and the call ends cancelled.

@@ -415,6 +415,26 @@ pub struct RuntimeTable {
     pub tty_is_raw: unsafe extern "C" fn(rt: *const RtContext, key: u64) -> i32,
     /// Ends a subscription (its wish for raw mode with it). From any thread.
     pub tty_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
+
+    /// Runs `body(data)` inside `catch_unwind` of the program that made the
+    /// table; false if it panicked (the payload is dropped here). A panic
+    /// in that program's code (a stream the host handed to a plugin, polled
+    /// by the plugin's code) can only be caught by that program's std: the
+    /// plugin's would abort on it. `body` lets such a panic unwind through
+    /// it, and nothing else: a panic of the plugin's own std must not reach
+    /// here. From any thread.
+    pub catch_unwind: unsafe extern "C-unwind" fn(
+        rt: *const RtContext,
+        body: unsafe extern "C-unwind" fn(data: *mut c_void),
+        data: *mut c_void,
+    ) -> bool,
+    /// Panics with `message` (`len` bytes of UTF-8) in the program that
+    /// made the table, without its panic hook (the plugin's printed it):
+    /// a panic of a plugin's code that the host called (a closure or a
+    /// future a plugin handed out), caught by the plugin's std, goes on
+    /// as the host's own. The one function of the table that unwinds:
+    /// into its caller, through the plugin's frames, to the host's.
+    pub raise: unsafe extern "C-unwind" fn(rt: *const RtContext, message: *const u8, len: usize) -> !,
 }
 
 // SAFETY: the table is immutable after construction and every function in it

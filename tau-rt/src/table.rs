@@ -1,8 +1,10 @@
 //! The `extern "C"` functions behind [`RuntimeTable`]. Each one resolves
 //! the `rt` context to its scope, checks the thread and the scope once,
 //! here at the boundary, and calls into the runtime. None of them unwinds
-//! (a bug that panics here aborts the process, as `extern "C"` requires).
+//! (a bug that panics here aborts the process, as `extern "C"` requires),
+//! except `raise`, whose purpose that is.
 
+use std::ffi::c_void;
 use std::sync::Arc;
 
 use crate::abi::{
@@ -72,6 +74,8 @@ pub(crate) fn build(rt: *const RtContext) -> RuntimeTable {
         tty_set_raw,
         tty_is_raw,
         tty_unsubscribe,
+        catch_unwind,
+        raise,
     }
 }
 
@@ -295,6 +299,8 @@ static GONE: RuntimeTable = RuntimeTable {
     tty_set_raw,
     tty_is_raw,
     tty_unsubscribe,
+    catch_unwind,
+    raise,
 };
 
 unsafe extern "C" fn gone_nothing(_rt: *const RtContext) {}
@@ -487,4 +493,29 @@ unsafe extern "C" fn tty_unsubscribe(_rt: *const RtContext, key: u64) {
 
 unsafe extern "C" fn gone_tty_subscribe(_rt: *const RtContext, _fd: i32, _key: *mut u64) -> i32 {
     ERR_GONE
+}
+
+unsafe extern "C-unwind" fn catch_unwind(
+    _rt: *const RtContext,
+    body: unsafe extern "C-unwind" fn(data: *mut c_void),
+    data: *mut c_void,
+) -> bool {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the table contract: `body` may be called with `data`.
+        unsafe { body(data) }
+    }));
+    match caught {
+        Ok(()) => true,
+        Err(payload) => {
+            // Dropping a payload can itself panic; contain that too.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+            false
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn raise(_rt: *const RtContext, message: *const u8, len: usize) -> ! {
+    // SAFETY: the table contract: `message` points to `len` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(message, len) };
+    std::panic::resume_unwind(Box::new(String::from_utf8_lossy(bytes).into_owned()))
 }

@@ -125,6 +125,32 @@ thread_local! {
     static RELEASE_AT_EXIT: ReleaseAtExit = const { ReleaseAtExit };
 }
 
+thread_local! {
+    /// Set while a stream of an unloaded plugin gives out what it holds
+    /// (see [`draining`]).
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `poll` (a poll of a stream whose plugin is gone) so that what
+/// waits on the gone runtime (a `Sleep`, an `AsyncFd`) stays pending
+/// instead of completing: the stream gives what it already holds and
+/// nothing it would make from now on.
+pub(crate) fn draining<R>(poll: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DRAINING.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(DRAINING.with(|flag| flag.replace(true)));
+    poll()
+}
+
+/// True inside [`draining`].
+pub(crate) fn is_draining() -> bool {
+    DRAINING.with(Cell::get)
+}
+
 struct ReleaseAtExit;
 
 impl Drop for ReleaseAtExit {

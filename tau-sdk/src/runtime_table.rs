@@ -220,4 +220,31 @@ impl TableRef {
         // SAFETY: see above.
         unsafe { (table.tty_unsubscribe)(table.rt, key) }
     }
+
+    /// Runs `body` inside the `catch_unwind` of the program that made the
+    /// table; false if it panicked. Only for code of that program (a value
+    /// the host handed over): a panic of this library's own std reaching
+    /// there would abort.
+    pub(crate) fn catch_unwind<F: FnOnce()>(&self, body: F) -> bool {
+        unsafe extern "C-unwind" fn run<F: FnOnce()>(data: *mut std::ffi::c_void) {
+            // SAFETY: `data` is the `Option<F>` below, alive for the call.
+            if let Some(body) = unsafe { &mut *(data as *mut Option<F>) }.take() {
+                body();
+            }
+        }
+        let mut body = Some(body);
+        let table = self.get();
+        // SAFETY: see above; `run::<F>` is called with a pointer to `body`.
+        unsafe {
+            (table.catch_unwind)(table.rt, run::<F>, &mut body as *mut Option<F> as *mut std::ffi::c_void)
+        }
+    }
+
+    /// Panics with `message` in the program that made the table (the
+    /// host): for a panic of this library's code that the host called.
+    pub(crate) fn raise(&self, message: &str) -> ! {
+        let table = self.get();
+        // SAFETY: see above; `message` is valid for the call.
+        unsafe { (table.raise)(table.rt, message.as_ptr(), message.len()) }
+    }
 }

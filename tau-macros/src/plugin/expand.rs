@@ -299,7 +299,27 @@ impl<'a> ExportTokens<'a> {
             .map(|ty| {
                 (quote!(#ty), quote_spanned!(ty.span()=> const _: () = __tau::check::crossing::<#ty>();))
             })
+            .chain(self.guard_check())
             .collect()
+    }
+
+    /// A result that names a stream, a future or a closure must have each
+    /// of them guarded (`tau::plugin::Guard`): refused otherwise, rather
+    /// than crossing unguarded. Behind an alias, it is guarded if it can be.
+    fn guard_check(&self) -> Option<(TokenStream, TokenStream)> {
+        const PLUGIN_CODE: [&str; 7] =
+            ["BoxStream", "Stream", "BoxFuture", "Future", "Fn", "FnMut", "FnOnce"];
+        fn names_plugin_code(tokens: TokenStream) -> bool {
+            tokens.into_iter().any(|tree| match tree {
+                TokenTree::Ident(ident) => PLUGIN_CODE.iter().any(|name| ident == name),
+                TokenTree::Group(group) => names_plugin_code(group.stream()),
+                _ => false,
+            })
+        }
+        let ty = &self.output;
+        names_plugin_code(ty.to_token_stream()).then(|| {
+            (quote!(guard #ty), quote_spanned!(ty.span()=> const _: () = __tau::check::guarded::<#ty>();))
+        })
     }
 
     /// `{method}_typed_thunk` and `{method}_text_thunk`: the suffixes differ
@@ -320,8 +340,14 @@ impl<'a> ExportTokens<'a> {
         // Mixed-site hygiene: a parameter of the export may itself be called `plugin`.
         let plugin = syn::Ident::new("plugin", Span::mixed_site());
         let body = quote!(|#plugin, (#(#param_names,)*)| #plugin.#method(#(#param_names),*));
-        // The typed thunk hands out what the method returns through
-        // `Crossing`, which guards a returned stream (see `tau::__private::crossing`).
+        // The typed thunk takes the arguments in and hands out what the
+        // method returns through `Crossing`, which guards the streams in
+        // them (see `tau::__private::crossing`).
+        let typed_body = quote! {
+            |#plugin, (#(#param_names,)*)| #plugin.#method(#(
+                (&#runtime::Crossing::<#param_types>::inward(::core::env!("CARGO_PKG_NAME"))).cross(#param_names)
+            ),*)
+        };
         let cross = quote! {
             |value: #output| (&#runtime::Crossing::<#output>::new(::core::env!("CARGO_PKG_NAME"))).cross(value)
         };
@@ -377,9 +403,9 @@ impl<'a> ExportTokens<'a> {
                 error: *mut #std_types::RString,
             ) -> #abi_status {
                 #[allow(unused_imports)]
-                use #runtime::{CrossAsIs as _, CrossStream as _};
+                use #runtime::{CrossAsIs as _, CrossGuarded as _};
                 // SAFETY: forwarded from the descriptor's contract.
-                unsafe { #call_runtime::#typed_call(instance, args, out, error, #body, #cross) }
+                unsafe { #call_runtime::#typed_call(instance, args, out, error, #typed_body, #cross) }
             }
 
             #[doc = #text_doc]

@@ -83,23 +83,22 @@ fn check_export(export: &Export, errors: &mut Vec<syn::Error>) {
         errors.push(syn::Error::new_spanned(variadic, format!("export `{name}` cannot be variadic")));
     }
     match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver)) => {
-            if receiver.reference.is_none() {
-                errors.push(syn::Error::new_spanned(
-                    receiver,
-                    format!("export `{name}` takes `self` by value; take `&self`: the plugin instance lives until unload"),
-                ));
-            } else if receiver.mutability.is_some() {
-                errors.push(syn::Error::new_spanned(
-                    receiver,
-                    format!(
-                        "export `{name}` takes `&mut self`; take `&self`: calls may run concurrently, so keep mutable state in an atomic, a `Mutex` or an `RwLock`"
-                    ),
-                ));
-            } else if !matches!(&*receiver.ty, Type::Reference(_)) {
-                errors.push(syn::Error::new_spanned(receiver, format!("export `{name}` must take `&self`")));
+        Some(FnArg::Receiver(receiver)) => match &*receiver.ty {
+            Type::Reference(reference) if reference.mutability.is_some() => errors.push(syn::Error::new_spanned(
+                receiver,
+                format!(
+                    "export `{name}` takes `&mut self`; take `&self`: calls may run concurrently, so keep mutable state in an atomic, a `Mutex` or an `RwLock`"
+                ),
+            )),
+            Type::Reference(reference) if has_named_lifetime(reference) => {
+                errors.push(receiver_lifetime_error(receiver, &format!("export `{name}`")))
             }
-        }
+            Type::Reference(_) => {}
+            _ => errors.push(syn::Error::new_spanned(
+                receiver,
+                format!("export `{name}` takes `self` by value; take `&self`: the plugin instance lives until unload"),
+            )),
+        },
         _ => errors.push(syn::Error::new_spanned(
             name,
             format!("export `{name}` has no `self`; exports are methods: add `&self` as the first parameter"),
@@ -117,6 +116,22 @@ fn check_export(export: &Export, errors: &mut Vec<syn::Error>) {
     if let ReturnType::Type(_, ty) = &sig.output {
         check_crossing_type(ty, &format!("return type of export `{name}`"), errors);
     }
+}
+
+/// `&'a self`, `&'static self`, `self: &'static Self`: anything but an elided (or `'_`) lifetime.
+fn has_named_lifetime(reference: &syn::TypeReference) -> bool {
+    reference.lifetime.as_ref().is_some_and(|lifetime| lifetime.ident != "_")
+}
+
+/// The instance is freed at unload, whatever still borrows it: a `'static`
+/// borrow would let a blocking job or a thread read it after that.
+fn receiver_lifetime_error(receiver: &syn::Receiver, what: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        receiver,
+        format!(
+            "{what} names a lifetime on `self`; use `&self`: the plugin instance is freed at unload, so no borrow of it may outlive the call. To share state with a blocking job or a thread, keep it in an `Arc` field and clone it"
+        ),
+    )
 }
 
 /// Rejects types that can never cross: borrows, `impl Trait`, trait objects.
@@ -178,6 +193,11 @@ fn check_hook(hook: &Hook, errors: &mut Vec<syn::Error>) {
         sig.inputs.first(),
         Some(FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none()
     );
+    if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
+        if matches!(&*receiver.ty, Type::Reference(reference) if has_named_lifetime(reference)) {
+            errors.push(receiver_lifetime_error(receiver, &format!("the `{name}` hook")));
+        }
+    }
     if !takes_ref_self || sig.inputs.len() != 1 || !sig.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
             sig,
@@ -242,6 +262,28 @@ mod tests {
         assert!(errors[1].0.contains("takes `self` by value"));
         assert!(errors[2].0.contains("has no `self`"));
         assert_eq!(errors[2].1, "c");
+    }
+
+    /// Issue 25, item 4: a `'static` borrow of the instance would let a
+    /// blocking job or a thread read it after unload frees it.
+    #[test]
+    fn receivers_cannot_name_a_lifetime() {
+        let errors = errors_of(
+            "impl P { #[tau::export] async fn a(&'static self) {} #[tau::export] fn b(self: &'static Self) {} \
+                      #[tau::export] fn c(&'_ self) {} #[tau::export] fn d(self: &Self) {} \
+                      fn on_load(&'static self) {} }",
+        );
+        let messages: Vec<&str> = errors.iter().map(|(message, _)| message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(
+            messages[0].starts_with("export `a` names a lifetime on `self`; use `&self`"),
+            "{messages:?}"
+        );
+        assert!(messages[0].contains("keep it in an `Arc` field and clone it"), "{messages:?}");
+        assert_eq!(errors[0].1, "&'static self");
+        assert!(messages[1].starts_with("export `b` names a lifetime on `self`"), "{messages:?}");
+        assert_eq!(errors[1].1, "self: &'static Self");
+        assert!(messages[2].starts_with("the `on_load` hook names a lifetime on `self`"), "{messages:?}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Adder,
@@ -60,7 +60,19 @@ const _: () = {
                 args,
                 out,
                 error,
-                |plugin, (a, b)| plugin.add(a, b),
+                |plugin, (a, b)| {
+                    plugin
+                        .add(
+                            (&__tau::ffi::Crossing::<
+                                i64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(a),
+                            (&__tau::ffi::Crossing::<
+                                i64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(b),
+                        )
+                },
                 |value: i64| {
                     (&__tau::ffi::Crossing::<i64>::new(::core::env!("CARGO_PKG_NAME")))
                         .cross(value)

@@ -87,7 +87,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,
@@ -98,7 +98,15 @@ const _: () = {
                 args,
                 out,
                 error,
-                |plugin, (name,)| plugin.greet(name),
+                |plugin, (name,)| {
+                    plugin
+                        .greet(
+                            (&__tau::ffi::Crossing::<
+                                String,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(name),
+                        )
+                },
                 |value: String| {
                     (&__tau::ffi::Crossing::<
                         String,
@@ -160,7 +168,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_async::<
                 Greeter,
@@ -171,7 +179,19 @@ const _: () = {
                 args,
                 out,
                 error,
-                |plugin, (x, delay_ms)| plugin.slow_double(x, delay_ms),
+                |plugin, (x, delay_ms)| {
+                    plugin
+                        .slow_double(
+                            (&__tau::ffi::Crossing::<
+                                i64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(x),
+                            (&__tau::ffi::Crossing::<
+                                u64,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(delay_ms),
+                        )
+                },
                 |value: i64| {
                     (&__tau::ffi::Crossing::<i64>::new(::core::env!("CARGO_PKG_NAME")))
                         .cross(value)
@@ -236,7 +256,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,
@@ -247,7 +267,15 @@ const _: () = {
                 args,
                 out,
                 error,
-                |plugin, (key,)| plugin.lookup(key),
+                |plugin, (key,)| {
+                    plugin
+                        .lookup(
+                            (&__tau::ffi::Crossing::<
+                                Option<String>,
+                            >::inward(::core::env!("CARGO_PKG_NAME")))
+                                .cross(key),
+                        )
+                },
                 |value: Result<Vec<u8>, String>| {
                     (&__tau::ffi::Crossing::<
                         Result<Vec<u8>, String>,
@@ -312,7 +340,7 @@ const _: () = {
         error: *mut __tau::std_types::RString,
     ) -> __tau::abi::CallStatus {
         #[allow(unused_imports)]
-        use __tau::ffi::{CrossAsIs as _, CrossStream as _};
+        use __tau::ffi::{CrossAsIs as _, CrossGuarded as _};
         unsafe {
             __tau::ffi::call_sync::<
                 Greeter,

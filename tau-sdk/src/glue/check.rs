@@ -59,3 +59,6 @@ impl<T: Send + 'static> Crossing for T {}
 
 pub const fn plugin_type<T: PluginType>() {}
 pub const fn crossing<T: Crossing>() {}
+
+/// The streams inside a result can be guarded (see [`super::crossing`]).
+pub const fn guarded<T: super::crossing::Guard>() {}

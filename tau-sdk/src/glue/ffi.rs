@@ -20,7 +20,7 @@ use super::abi::{
     AllocatorSlot, CallHandle, CallHandleVTable, CallStatus, FixedStr, PluginDescriptor, PluginHeader,
     CALL_CANCELLED, CALL_FAILED, CALL_OK, CALL_PANICKED, CALL_PENDING, PLUGIN_ABI_VERSION, PLUGIN_MAGIC,
 };
-pub use super::crossing::{CrossAsIs, CrossStream, Crossing};
+pub use super::crossing::{CrossAsIs, CrossGuarded, Crossing};
 use crate::ffi_waker;
 use crate::task::JoinHandle;
 

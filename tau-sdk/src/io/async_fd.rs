@@ -119,6 +119,8 @@ impl<T: AsRawFd> AsyncFd<T> {
             POLL_READY => guard(false),
             POLL_READY_CLOSED => guard(true),
             POLL_PENDING => Poll::Pending,
+            // Not ready yet, for a stream of an unloaded plugin giving out what it holds.
+            POLL_GONE if context::is_draining() => Poll::Pending,
             POLL_GONE => Poll::Ready(Err(gone_error())),
             _ => Poll::Ready(Err(off_thread_error())),
         }

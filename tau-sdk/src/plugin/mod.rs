@@ -59,8 +59,9 @@
 //!   macro installs a forwarding `#[global_allocator]`), so Rust values
 //!   cross as they are. Typed calls check each type's name, size, alignment
 //!   and build ([`abi::TypeIdentity`] says exactly what is compared). A
-//!   stream an export returns ends when the plugin is unloaded, and a panic
-//!   in it ends it too.
+//!   stream an export returns (also inside an `Option`, `Result`, `Vec` or
+//!   tuple: see [`Guard`]) gives out the items it holds and ends when the
+//!   plugin is unloaded, and a panic in it ends it too.
 //! - Because of the forwarding allocator, a crate with `#[tau::plugin]`
 //!   cannot be linked into a program that has a `#[global_allocator]` of its
 //!   own (its `rlib` in a test binary that sets one, say).
@@ -78,6 +79,7 @@
 pub use tau_abi::plugin as abi;
 mod text;
 
+pub use crate::__private::crossing::{Guard, Guarding};
 pub use text::TextValue;
 
 /// The rustc that built this SDK (`rustc -V`): a plugin must have been built

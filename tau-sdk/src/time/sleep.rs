@@ -21,7 +21,8 @@ use crate::task::JoinHandle;
 /// at its next poll: tokio panics there, but a panic in a plugin's code
 /// polled by the host cannot unwind into the host (another copy of std), so
 /// tau ends the wait instead. (A stream an export returns does not get that
-/// far: it ends when its plugin is unloaded.)
+/// far: once its plugin is unloaded it gives the items it already holds,
+/// with its sleeps pending meanwhile, then ends.)
 ///
 /// # Panics
 /// Outside of any runtime, like tokio's (see [`crate::runtime::Handle::current`]).
@@ -140,6 +141,9 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         if this.remote.is_some() {
+            if context::is_draining() && this.table.is_gone() {
+                return Poll::Pending;
+            }
             return this.poll_remote(cx);
         }
         let table = &this.table;
@@ -147,6 +151,9 @@ impl Future for Sleep {
             table.timer_poll(&mut this.key, this.deadline_ns, waker)
         });
         match status {
+            // Gone while the plugin's stream gives out what it holds: what
+            // waits here was not made yet.
+            POLL_GONE if context::is_draining() => Poll::Pending,
             // Gone: the timer can never fire; the wait ends (see `sleep`).
             POLL_READY | POLL_GONE => {
                 this.elapsed = true;

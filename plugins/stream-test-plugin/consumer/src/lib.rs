@@ -57,6 +57,12 @@ impl Consumer {
             .await
     }
 
+    /// `f(x)`: `f` is the caller's code, run by this plugin.
+    #[tau::export]
+    pub fn apply(&self, f: Box<dyn Fn(u32) -> u32 + Send + Sync>, x: u32) -> u32 {
+        f(x)
+    }
+
     /// The sum of `values` up to their end, or the first error.
     #[tau::export]
     pub async fn sum_until_error(

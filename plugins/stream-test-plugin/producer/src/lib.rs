@@ -3,8 +3,10 @@
 //! the host or another plugin (`stream-test-consumer`) to consume.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::Read;
 use std::os::unix::net::UnixStream;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -102,23 +104,90 @@ impl Producer {
         let guard = AbortOnDrop(task.abort_handle());
         stream::poll_fn(move |cx| {
             let _owned = &guard;
-            let mut feed = feed.lock().unwrap();
-            if feed.ended {
-                return Poll::Ready(None);
-            }
-            match feed.items.pop_front() {
-                Some(item) => {
-                    feed.ended = item.is_none();
-                    Poll::Ready(item)
-                }
-                None => {
-                    feed.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
+            Feed::poll_next(&feed, cx)
         })
         .boxed()
     }
+
+    /// `"queued-0"` to `"queued-{count - 1}"`, all queued before this
+    /// returns, on a feed that a task of this plugin holds open: it sends
+    /// nothing more, and not the end either.
+    #[tau::export]
+    pub fn queued(&self, count: u32) -> BoxStream<'static, String> {
+        let feed = Arc::new(Mutex::new(Feed::default()));
+        for i in 0..count {
+            Feed::push(&feed, Some(format!("queued-{i}")));
+        }
+        let open = Arc::clone(&feed);
+        tau::spawn(async move {
+            let _open = open;
+            std::future::pending::<()>().await
+        });
+        stream::poll_fn(move |cx| Feed::poll_next(&feed, cx)).boxed()
+    }
+
+    /// [`counting`], inside an `Ok`.
+    #[tau::export]
+    pub fn try_counting(&self, panic_at: u32) -> Result<BoxStream<'static, u32>, String> {
+        Ok(counting(panic_at))
+    }
+
+    /// [`counting`], inside a `Some`.
+    #[tau::export]
+    pub fn maybe_counting(&self, panic_at: u32) -> Option<BoxStream<'static, u32>> {
+        Some(counting(panic_at))
+    }
+
+    /// [`ticking`], inside an `Ok`.
+    #[tau::export]
+    pub fn try_ticking(&self) -> Result<BoxStream<'static, u64>, String> {
+        Ok(ticking())
+    }
+
+    /// [`ticking`], inside a `Some`.
+    #[tau::export]
+    pub fn maybe_ticking(&self) -> Option<BoxStream<'static, u64>> {
+        Some(ticking())
+    }
+
+    /// A closure adding `n`; it panics when given 0.
+    #[tau::export]
+    pub fn adder(&self, n: u32) -> Box<dyn Fn(u32) -> u32 + Send + Sync> {
+        Box::new(move |x| {
+            assert_ne!(x, 0, "adder got 0");
+            x + n
+        })
+    }
+
+    /// A future giving `value` after a 1 ms sleep on this plugin's timers;
+    /// it panics for 0.
+    #[tau::export]
+    pub fn later(&self, value: u32) -> Pin<Box<dyn Future<Output = u32> + Send>> {
+        Box::pin(async move {
+            tau::time::sleep(Duration::from_millis(1)).await;
+            assert_ne!(value, 0, "later got 0");
+            value
+        })
+    }
+}
+
+/// `0, 1, ..`: panics instead of yielding `panic_at`.
+fn counting(panic_at: u32) -> BoxStream<'static, u32> {
+    stream::iter(0..)
+        .map(move |number| {
+            assert_ne!(number, panic_at, "counting reached {panic_at}");
+            number
+        })
+        .boxed()
+}
+
+/// `0, 1, ..` forever, each after a 1 ms sleep on this plugin's timers.
+fn ticking() -> BoxStream<'static, u64> {
+    stream::unfold(0u64, |next| async move {
+        tau::time::sleep(Duration::from_millis(1)).await;
+        Some((next, next + 1))
+    })
+    .boxed()
 }
 
 /// Where `reads` is.
@@ -138,6 +207,24 @@ struct Feed {
 }
 
 impl Feed {
+    /// The next item, or `Pending` with the reader's waker kept.
+    fn poll_next(feed: &Mutex<Feed>, cx: &mut std::task::Context<'_>) -> Poll<Option<String>> {
+        let mut feed = feed.lock().unwrap();
+        if feed.ended {
+            return Poll::Ready(None);
+        }
+        match feed.items.pop_front() {
+            Some(item) => {
+                feed.ended = item.is_none();
+                Poll::Ready(item)
+            }
+            None => {
+                feed.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
     /// Queues `item` and wakes the reader (outside the lock).
     fn push(feed: &Mutex<Feed>, item: Option<String>) {
         let waker = {
