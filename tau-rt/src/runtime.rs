@@ -29,6 +29,7 @@ use crate::key::{Key, WakerWord};
 use crate::poller::Poller;
 use crate::reactor::{Reactor, ReadyPoll};
 use crate::remote::{RemoteOp, WakeFlags};
+use crate::running::{self, Running};
 use crate::scheduler::{Retired, Scheduler, TaskSlot};
 use crate::scope::{RuntimeScope, Scope, ScopePtr};
 use crate::timer::{TimerPoll, Timers};
@@ -336,7 +337,7 @@ impl Shared {
             unsafe { (job.drop)(job.data) };
             return id;
         }
-        self.blocking.spawn(job, id, scope.owner);
+        self.blocking.spawn(job, id, scope.owner, running::key_of(scope));
         id
     }
 
@@ -481,8 +482,11 @@ impl<'a> Driver<'a> {
     fn run_tasks(self, budget: usize) -> usize {
         let mut ran = 0;
         while ran < budget {
-            let Some((key, task)) = self.core().scheduler.next() else { break };
+            let Some((key, task, scope)) = self.core().scheduler.next() else { break };
             ran += 1;
+            // Until the task is retired: an unload from inside this poll
+            // defers the plugin's destruction until its future is dropped.
+            let _running = Running::enter(running::key_of(scope.get()));
             let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
             // SAFETY: the task is alive (the runtime holds its reference) and
             // `task_waker` outlives the call.

@@ -73,7 +73,7 @@ impl Scheduler {
 
     /// Takes the next scheduled task to poll; it is `running` until
     /// [`finish_poll`](Self::finish_poll).
-    pub(crate) fn next(&self) -> Option<(Key, RawTask)> {
+    pub(crate) fn next(&self) -> Option<(Key, RawTask, ScopePtr)> {
         let mut tasks = self.tasks.borrow_mut();
         loop {
             let index = self.run_queue.borrow_mut().pop_front()?;
@@ -83,7 +83,7 @@ impl Scheduler {
             }
             slot.scheduled = false;
             slot.running = true;
-            return Some((key, slot.task));
+            return Some((key, slot.task, slot.scope));
         }
     }
 
