@@ -243,6 +243,16 @@ fn bad_libraries_are_refused_before_their_code_runs() {
     // The compiler is compared from the header's inline data, before the
     // layout check (which calls into the library, and would fail too).
     assert!(error.to_string().ends_with(&expected), "{error}");
+    // Issue 25, item 12: the same tau-sdk version from other sources (a
+    // changed checkout) may lay out what crosses by value differently.
+    let error = host.load(library("forged-sdk-plugin")).unwrap_err();
+    assert!(matches!(error, LoadError::Incompatible { .. }), "{error:?}");
+    let version = tau::plugin::SDK_VERSION;
+    let expected = format!(
+        "built against tau-sdk {version} with sources hashed 0123456789abcdef, but this host's tau-sdk {version} has sources hashed {}: the same version, changed code; build the host and the plugin from the same tau-sdk; rebuild it with `tau build`",
+        tau::plugin::SDK_SOURCE_HASH
+    );
+    assert!(error.to_string().ends_with(&expected), "{error}");
     assert!(!marker.exists(), "no code of a refused plugin ran");
 
     // The symbol is checked before its bytes are read.

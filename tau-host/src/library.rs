@@ -6,7 +6,8 @@
 //! constructors: see below); it exports `TAU_PLUGIN`, a data object big
 //! enough for the header's fixed prefix; the prefix's magic and ABI version
 //! match; the symbol has the size of this host's header; the header's
-//! inline rustc, tau-sdk and runtime-ABI versions and panic strategy match.
+//! inline rustc, tau-sdk (version and source hash) and runtime-ABI versions
+//! and panic strategy match.
 //! Only then does the host touch the library: it installs its allocator in
 //! the header's slot, checks the descriptor's layout with `abi_stable`
 //! (which calls functions the library supplies), and later calls `create`.
@@ -316,6 +317,15 @@ fn check_versions(header: &PluginHeader) -> Result<(), String> {
             "built against tau-sdk {}, host uses tau-sdk {}",
             header.sdk_version.to_string_lossy(),
             tau::plugin::SDK_VERSION
+        ));
+    }
+    if !header.sdk_source_hash.is(tau::plugin::SDK_SOURCE_HASH) {
+        return Err(format!(
+            "built against tau-sdk {} with sources hashed {}, but this host's tau-sdk {} has sources hashed {}: the same version, changed code; build the host and the plugin from the same tau-sdk",
+            header.sdk_version.to_string_lossy(),
+            header.sdk_source_hash.to_string_lossy(),
+            tau::plugin::SDK_VERSION,
+            tau::plugin::SDK_SOURCE_HASH
         ));
     }
     if let Err(tau_abi::runtime::Incompatible::Version { found, expected }) =
