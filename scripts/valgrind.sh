@@ -47,5 +47,6 @@ run "unload" "$binary" --test-threads=1 --exact \
     aborting_a_call_while_another_thread_unloads_its_plugin \
     a_plugin_unloaded_from_its_own_call_is_destroyed_after_the_call_returns \
     a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns \
-    a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns
+    a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns \
+    a_plugin_unloaded_from_the_drop_of_its_aborted_call_is_destroyed_after_the_drop
 exit $status

@@ -242,8 +242,13 @@ struct FromInside {
 /// Issue 25, item 5: a host that keeps its `Host` in a mutex hands
 /// `callback-plugin` a callback that unloads it, and the plugin calls it
 /// from its own code (`start` picks which: its call's task, a task it
-/// spawned, a blocking job) while this thread drives the runtime.
+/// spawned, a blocking job, the drop of its call's future) while this
+/// thread drives the runtime.
+///
+/// With `abort_when_waiting`, this thread aborts the call once the plugin
+/// says "waiting".
 fn unload_from_inside(
+    abort_when_waiting: bool,
     start: impl FnOnce(&Plugin, Log, Callback) -> Option<PluginCall<String>>,
 ) -> FromInside {
     let host = Arc::new(Mutex::new(host()));
@@ -255,12 +260,17 @@ fn unload_from_inside(
     let events = Arc::new(Mutex::new(Vec::new()));
     let (dropped_tx, dropped) = oneshot::channel::<()>();
     let dropped_tx = Mutex::new(Some(dropped_tx));
+    let (waiting_tx, waiting) = oneshot::channel::<()>();
+    let waiting_tx = Mutex::new(Some(waiting_tx));
     let log: Log = {
         let events = Arc::clone(&events);
         Arc::new(move |event: String| {
-            let last = event == "instance dropped";
+            let (last, started) = (event == "instance dropped", event == "waiting");
             events.lock().unwrap().push(event);
             if let Some(tx) = dropped_tx.lock().unwrap().take_if(|_| last) {
+                let _ = tx.send(());
+            }
+            if let Some(tx) = waiting_tx.lock().unwrap().take_if(|_| started) {
                 let _ = tx.send(());
             }
         })
@@ -271,6 +281,11 @@ fn unload_from_inside(
         Box::new(move || *unloaded.lock().unwrap() = Some(host.lock().unwrap().unload(id)))
     };
     let call = start(host.lock().unwrap().plugin(id).unwrap(), log, callback);
+    if let Some(call) = call.as_ref().filter(|_| abort_when_waiting) {
+        let waiting = handle.block_on(async { tau::time::timeout(Duration::from_secs(20), waiting).await });
+        assert!(matches!(waiting, Ok(Ok(()))), "the call did not start: {:?}", events.lock().unwrap());
+        call.abort();
+    }
     let outcome = handle.block_on(async { tau::time::timeout(Duration::from_secs(20), dropped).await });
     assert!(matches!(outcome, Ok(Ok(()))), "the instance was not dropped: {:?}", events.lock().unwrap());
     let call = call.map(|call| {
@@ -292,7 +307,7 @@ fn unload_from_inside(
 /// the call went on with a freed instance).
 #[test]
 fn a_plugin_unloaded_from_its_own_call_is_destroyed_after_the_call_returns() {
-    let inside = unload_from_inside(|plugin, log, callback| {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
         Some(plugin.spawn_call::<String, _>("call_back", (log, callback)).unwrap())
     });
     assert_eq!(inside.events, ["callback returned", "on_unload", "instance dropped"]);
@@ -305,7 +320,7 @@ fn a_plugin_unloaded_from_its_own_call_is_destroyed_after_the_call_returns() {
 
 #[test]
 fn a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns() {
-    let inside = unload_from_inside(|plugin, log, callback| {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
         plugin.call::<(), _>("call_back_in_task", (log, callback)).unwrap();
         None
     });
@@ -318,7 +333,7 @@ fn a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns() {
 /// Also: the unload does not wait for the blocking job it is called from.
 #[test]
 fn a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns() {
-    let inside = unload_from_inside(|plugin, log, callback| {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
         plugin.call::<(), _>("call_back_in_blocking_job", (log, callback)).unwrap();
         None
     });
@@ -326,4 +341,17 @@ fn a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_return
     let unloaded = inside.unloaded.unwrap();
     assert!(unloaded.deferred, "{unloaded:?}");
     assert_eq!(unloaded.blocking_jobs_running, 0);
+}
+
+/// The drop of an aborted call's future is the plugin's code too (and may
+/// use the instance): the unload it makes waits until the drop returned.
+#[test]
+fn a_plugin_unloaded_from_the_drop_of_its_aborted_call_is_destroyed_after_the_drop() {
+    let inside = unload_from_inside(true, |plugin, log, callback| {
+        Some(plugin.spawn_call::<String, _>("call_back_when_dropped", (log, callback)).unwrap())
+    });
+    assert_eq!(inside.events, ["waiting", "callback returned", "on_unload", "instance dropped"]);
+    let unloaded = inside.unloaded.unwrap();
+    assert!(unloaded.deferred, "{unloaded:?}");
+    assert!(inside.call.unwrap().unwrap_err().is_cancelled());
 }

@@ -191,8 +191,8 @@ impl Host {
     /// plugin is gone either way.
     ///
     /// Called from the plugin's own code (a host service or callback that
-    /// one of its tasks or blocking jobs called, on this thread, with the
-    /// `Host` behind a mutex), the unload returns at once with
+    /// one of its tasks, the drop of one, or one of its blocking jobs
+    /// called, on this thread, with the `Host` behind a mutex), the unload returns at once with
     /// [`Unloaded::deferred`] set: the plugin is gone from the host and its
     /// scope revoked, but waiting for its blocking jobs, `on_unload` and
     /// the drop of its instance happen on this thread once that code has

@@ -1,5 +1,6 @@
 //! Whose code is on this thread's stack: the scopes whose task is being
-//! polled or whose blocking job runs here, innermost last.
+//! polled or cancelled (its future dropped), or whose blocking job runs
+//! here, innermost last.
 //!
 //! A host may unload a plugin from code that the plugin's own code called
 //! (a host service, a callback): its task's poll is then on the stack, and
@@ -15,7 +16,7 @@ use std::marker::PhantomData;
 
 use crate::scope::{RuntimeScope, Scope};
 
-/// Work deferred by [`RuntimeScope::after_return`].
+/// Work deferred by [`RunningHere::after_return`].
 pub type AfterReturn = Box<dyn FnOnce() + Send>;
 
 thread_local! {
@@ -70,9 +71,9 @@ impl Drop for Running {
 
 impl RuntimeScope {
     /// Whether code of this scope's owner is running on this thread, below
-    /// the caller (one of its tasks is being polled, or one of its
-    /// blocking jobs runs here): if so, where to defer work until it has
-    /// returned.
+    /// the caller (one of its tasks is being polled or its future dropped,
+    /// or one of its blocking jobs runs here): if so, where to defer work
+    /// until it has returned.
     pub fn running_here(&self) -> Option<RunningHere> {
         let scope = key_of(&self.scope);
         let running = RUNNING.with_borrow(|running| running.contains(&scope));

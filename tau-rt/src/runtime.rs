@@ -732,8 +732,12 @@ impl<'a> Driver<'a> {
 /// is the scope the task was counted in by `spawn`, if any.
 pub(crate) unsafe fn end_task(task: RawTask, counted_in: Option<ScopePtr>, completed: bool) {
     if !completed {
+        // Dropping the future runs the owner's code: an unload from inside
+        // it waits until the drop returned.
+        let running = counted_in.map(|scope| Running::enter(running::key_of(scope.get())));
         // SAFETY: the caller holds the task's reference; it is not complete.
         unsafe { ((*task.vtable).cancel)(task.data) };
+        drop(running);
     }
     if let Some(scope) = counted_in {
         scope.get().task_ended();

@@ -25,6 +25,18 @@ impl Callbacks {
     }
 }
 
+struct CallBackOnDrop<'a> {
+    plugin: &'a Callbacks,
+    callback: Callback,
+}
+
+impl Drop for CallBackOnDrop<'_> {
+    fn drop(&mut self) {
+        (self.callback)();
+        self.plugin.say("callback returned");
+    }
+}
+
 impl Drop for Callbacks {
     fn drop(&mut self) {
         if let Some(log) = self.log.get_mut().unwrap().take() {
@@ -71,6 +83,17 @@ impl Callbacks {
             callback();
             log("callback returned".to_string());
         }));
+    }
+
+    /// Says "waiting" and waits forever; when the call is aborted, the drop
+    /// of its future calls `callback`, then reads the instance.
+    #[tau::export]
+    pub async fn call_back_when_dropped(&self, log: Log, callback: Callback) -> String {
+        *self.log.lock().unwrap() = Some(log);
+        let _on_drop = CallBackOnDrop { plugin: self, callback };
+        self.say("waiting");
+        std::future::pending::<()>().await;
+        unreachable!()
     }
 
     /// Does nothing (the host checks that the plugin answers).
