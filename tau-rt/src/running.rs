@@ -19,11 +19,17 @@ use crate::scope::{RuntimeScope, Scope};
 /// Work deferred by [`RunningHere::after_return`].
 pub type AfterReturn = Box<dyn FnOnce() + Send>;
 
-thread_local! {
+/// This thread's frames. One thread-local, touched once on entering and
+/// once on leaving: every task poll goes through here.
+struct Frames {
     /// The scopes (by address) whose code runs on this thread, innermost last.
-    static RUNNING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    running: Vec<usize>,
     /// Work to run when the scope's last frame on this thread returns.
-    static DEFERRED: RefCell<Vec<(usize, AfterReturn)>> = const { RefCell::new(Vec::new()) };
+    deferred: Vec<(usize, AfterReturn)>,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { running: Vec::new(), deferred: Vec::new() }) };
 }
 
 /// Marks `scope`'s code as running on this thread until dropped; dropping
@@ -40,26 +46,27 @@ pub(crate) fn key_of(scope: &Scope) -> usize {
 
 impl Running {
     pub(crate) fn enter(scope: usize) -> Running {
-        RUNNING.with_borrow_mut(|running| running.push(scope));
+        FRAMES.with_borrow_mut(|frames| frames.running.push(scope));
         Running { scope }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let outermost = RUNNING.with_borrow_mut(|running| {
-            let popped = running.pop();
+        let outermost_with_work = FRAMES.with_borrow_mut(|frames| {
+            let popped = frames.running.pop();
             debug_assert_eq!(popped, Some(self.scope), "frames are strictly nested");
-            !running.contains(&self.scope)
+            !frames.deferred.is_empty() && !frames.running.contains(&self.scope)
         });
-        if !outermost {
+        if !outermost_with_work {
             return;
         }
-        // A deferred job may defer more (it runs other code): take until none is left.
+        // Run outside the borrow; a job may defer more (it runs other
+        // code): take until none is left.
         loop {
-            let job = DEFERRED.with_borrow_mut(|deferred| {
-                let at = deferred.iter().position(|(scope, _)| *scope == self.scope)?;
-                Some(deferred.remove(at).1)
+            let job = FRAMES.with_borrow_mut(|frames| {
+                let at = frames.deferred.iter().position(|(scope, _)| *scope == self.scope)?;
+                Some(frames.deferred.remove(at).1)
             });
             match job {
                 Some(job) => job(),
@@ -76,7 +83,7 @@ impl RuntimeScope {
     /// until it has returned.
     pub fn running_here(&self) -> Option<RunningHere> {
         let scope = key_of(&self.scope);
-        let running = RUNNING.with_borrow(|running| running.contains(&scope));
+        let running = FRAMES.with_borrow(|frames| frames.running.contains(&scope));
         running.then_some(RunningHere { scope, thread: PhantomData })
     }
 }
@@ -94,6 +101,36 @@ impl RunningHere {
     /// returned: after the task's poll and, if it was cancelled meanwhile,
     /// the drop of its future; after the blocking job and its accounting.
     pub fn after_return(self, job: AfterReturn) {
-        DEFERRED.with_borrow_mut(|deferred| deferred.push((self.scope, job)));
+        FRAMES.with_borrow_mut(|frames| frames.deferred.push((self.scope, job)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn deferred_work_runs_when_the_outermost_frame_of_its_scope_returns() {
+        let runtime = crate::Runtime::new().unwrap();
+        let (scope, other) = (runtime.scope(1), runtime.scope(2));
+        assert!(scope.running_here().is_none());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let outer = Running::enter(key_of(&scope.scope));
+        let between = Running::enter(key_of(&other.scope));
+        let inner = Running::enter(key_of(&scope.scope));
+        let counter = Arc::clone(&ran);
+        scope.running_here().expect("its code is on the stack").after_return(Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        assert!(other.running_here().is_some());
+        drop(inner);
+        drop(between);
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "an outer frame of the scope is still running");
+        drop(outer);
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert!(scope.running_here().is_none() && other.running_here().is_none());
     }
 }
