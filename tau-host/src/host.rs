@@ -57,8 +57,8 @@ pub struct Unloaded {
     /// (they keep running: the plugin's code stays mapped); 0 if `deferred`.
     pub blocking_jobs_running: usize,
     /// True if the unload was called from the plugin's own code (a host
-    /// service or callback that its task or blocking job called, on this
-    /// thread): see [`Host::unload`].
+    /// service or callback that its task, the drop of one, or its blocking
+    /// job called, on this thread): see [`Host::unload`].
     pub deferred: bool,
 }
 
@@ -192,21 +192,21 @@ impl Host {
     ///
     /// Called from the plugin's own code (a host service or callback that
     /// one of its tasks, the drop of one, or one of its blocking jobs
-    /// called, on this thread, with the `Host` behind a mutex), the unload returns at once with
-    /// [`Unloaded::deferred`] set: the plugin is gone from the host and its
-    /// scope revoked, but waiting for its blocking jobs, `on_unload` and
-    /// the drop of its instance happen on this thread once that code has
-    /// returned (its task's poll, and the drop of the task), since its
-    /// code may still use the instance. A failing `on_unload` is then
-    /// printed on stderr.
+    /// called on this thread, the `Host` kept behind a mutex), the unload
+    /// returns at once with [`Unloaded::deferred`] set: the plugin is gone
+    /// from the host and its scope revoked, but the wait for its blocking
+    /// jobs, `on_unload` and the drop of its instance happen on this thread
+    /// once that code has returned (the task's poll and, if cancelled, its
+    /// drop), since that code may still use the instance. A failing
+    /// `on_unload` is then printed on stderr.
     pub fn unload(&mut self, id: PluginId) -> Result<Unloaded, UnloadError> {
         let plugin = self.plugins.remove(&id).ok_or(UnloadError::NotLoaded(id.0))?;
         let tasks_cancelled = plugin.scope.revoke();
         let grace = self.blocking_grace;
         if let Some(here) = plugin.scope.running_here() {
-            // Called from the plugin's own code (a callback its task or
-            // blocking job made): destroying the instance now would free
-            // it under that code. Revoked already, it is destroyed once
+            // Called from the plugin's own code (a callback its task, a
+            // task's drop or its blocking job made): destroying the
+            // instance now would free it under that code. Revoked already, it is destroyed once
             // that code has returned; nobody is left to take an error then.
             let name = plugin.name().to_string();
             here.after_return(Box::new(move || {

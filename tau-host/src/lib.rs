@@ -34,9 +34,8 @@
 //!   is a data object the size of a tau header (on Linux, the loader says);
 //!   tau's magic and descriptor ABI version; the header's inline rustc,
 //!   tau-sdk (version and source hash) and runtime-ABI versions and panic
-//!   strategy; then the
-//!   descriptor's layout (`abi_stable`, which calls into the library). A
-//!   mismatch is an error naming what differs. `dlopen` runs the library's
+//!   strategy; then the descriptor's layout (`abi_stable`, which calls
+//!   into the library). A mismatch is an error naming what differs. `dlopen` runs the library's
 //!   static constructors before any check: this guards against accidents,
 //!   not against a malicious library.
 //! - Plugins allocate with the host's global allocator (installed in the

@@ -2,8 +2,8 @@
 //! before any of its code runs.
 //!
 //! Order: the path is a regular file (checked before it is opened: opening
-//! a FIFO waits for a writer); it opens as a shared library (which runs its static
-//! constructors: see below); it exports `TAU_PLUGIN`, a data object big
+//! a FIFO waits for a writer); it opens as a shared library (which runs its
+//! static constructors: see below); it exports `TAU_PLUGIN`, a data object big
 //! enough for the header's fixed prefix; the prefix's magic and ABI version
 //! match; the symbol has the size of this host's header; the header's
 //! inline rustc, tau-sdk (version and source hash) and runtime-ABI versions
