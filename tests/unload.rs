@@ -330,7 +330,8 @@ fn a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns() {
     assert_eq!(unloaded.tasks_cancelled, 1, "the task that called back");
 }
 
-/// Also: the unload does not wait for the blocking job it is called from.
+/// (Before, the unload also waited its whole grace period for the very job
+/// it was called from, then destroyed the plugin under it.)
 #[test]
 fn a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns() {
     let inside = unload_from_inside(false, |plugin, log, callback| {
