@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::abi::BlockingJob;
-use crate::running::Running;
+use crate::running;
 
 const MAX_THREADS: usize = 512;
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -171,15 +171,13 @@ impl Inner {
                 drop(state);
                 // Until the job is counted finished: what an unload from
                 // inside it deferred then no longer waits for it.
-                let running = Running::enter(scope);
-                // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
-                unsafe { (job.run)(job.data, id) };
-                state = self.state.lock().unwrap();
-                if state.finished(owner) {
-                    self.owner_idle.notify_all();
-                }
-                drop(state);
-                drop(running);
+                running::run_as(scope, || {
+                    // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
+                    unsafe { (job.run)(job.data, id) };
+                    if self.state.lock().unwrap().finished(owner) {
+                        self.owner_idle.notify_all();
+                    }
+                });
                 state = self.state.lock().unwrap();
                 continue;
             }

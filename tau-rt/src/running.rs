@@ -11,7 +11,7 @@
 //! of the scope's code on this thread has returned (and, for a task, its
 //! future has been dropped).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 
 use crate::scope::{RuntimeScope, Scope};
@@ -19,23 +19,26 @@ use crate::scope::{RuntimeScope, Scope};
 /// Work deferred by [`RunningHere::after_return`].
 pub type AfterReturn = Box<dyn FnOnce() + Send>;
 
-/// This thread's frames. One thread-local, touched once on entering and
-/// once on leaving: every task poll goes through here.
+/// One frame of a scope's code, on the native stack of [`run_as`]; frames
+/// are linked innermost first. Every task poll enters one, so entering and
+/// leaving touch two `Cell`s and nothing else.
+struct Frame {
+    scope: usize,
+    outer: *const Frame,
+}
+
 struct Frames {
-    /// The scopes (by address) whose code runs on this thread, innermost last.
-    running: Vec<usize>,
-    /// Work to run when the scope's last frame on this thread returns.
-    deferred: Vec<(usize, AfterReturn)>,
+    /// The innermost frame, null if none: every linked frame is alive (a
+    /// frame is unlinked before its `run_as` returns, or unwinds).
+    top: Cell<*const Frame>,
+    /// Whether `deferred` may hold work: checked as each frame is left.
+    any_deferred: Cell<bool>,
 }
 
 thread_local! {
-    static FRAMES: RefCell<Frames> = const { RefCell::new(Frames { running: Vec::new(), deferred: Vec::new() }) };
-}
-
-/// Marks `scope`'s code as running on this thread until dropped; dropping
-/// the outermost one runs what was deferred for the scope meanwhile.
-pub(crate) struct Running {
-    scope: usize,
+    static FRAMES: Frames = const { Frames { top: Cell::new(std::ptr::null()), any_deferred: Cell::new(false) } };
+    /// Work to run when the scope's last frame on this thread returns.
+    static DEFERRED: RefCell<Vec<(usize, AfterReturn)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What identifies a scope here: its address (unique while it lives, and
@@ -44,36 +47,62 @@ pub(crate) fn key_of(scope: &Scope) -> usize {
     scope as *const Scope as usize
 }
 
-impl Running {
-    pub(crate) fn enter(scope: usize) -> Running {
-        FRAMES.with_borrow_mut(|frames| frames.running.push(scope));
-        Running { scope }
+/// Runs `body` as code of `scope` (a key from [`key_of`]): while it runs,
+/// the scope is [running here](RuntimeScope::running_here); work deferred
+/// meanwhile runs when the outermost such frame on this thread is left.
+pub(crate) fn run_as<R>(scope: usize, body: impl FnOnce() -> R) -> R {
+    let frame = Frame { scope, outer: FRAMES.with(|frames| frames.top.get()) };
+    FRAMES.with(|frames| frames.top.set(&frame));
+    let _leave = Leave { frame: &frame };
+    body()
+}
+
+/// Unlinks its frame when dropped (also when `body` unwinds).
+struct Leave<'a> {
+    frame: &'a Frame,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let deferred = FRAMES.with(|frames| {
+            frames.top.set(self.frame.outer);
+            frames.any_deferred.get()
+        });
+        if deferred && !is_running(self.frame.scope) {
+            run_deferred(self.frame.scope);
+        }
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let outermost_with_work = FRAMES.with_borrow_mut(|frames| {
-            let popped = frames.running.pop();
-            debug_assert_eq!(popped, Some(self.scope), "frames are strictly nested");
-            !frames.deferred.is_empty() && !frames.running.contains(&self.scope)
+/// Runs the work deferred for `scope`, outside any borrow: a job may defer
+/// more (it runs other code), so take until none is left.
+#[cold]
+fn run_deferred(scope: usize) {
+    loop {
+        let job = DEFERRED.with_borrow_mut(|deferred| {
+            let at = deferred.iter().position(|(of, _)| *of == scope);
+            let job = at.map(|at| deferred.remove(at).1);
+            FRAMES.with(|frames| frames.any_deferred.set(!deferred.is_empty()));
+            job
         });
-        if !outermost_with_work {
-            return;
-        }
-        // Run outside the borrow; a job may defer more (it runs other
-        // code): take until none is left.
-        loop {
-            let job = FRAMES.with_borrow_mut(|frames| {
-                let at = frames.deferred.iter().position(|(scope, _)| *scope == self.scope)?;
-                Some(frames.deferred.remove(at).1)
-            });
-            match job {
-                Some(job) => job(),
-                None => break,
-            }
+        match job {
+            Some(job) => job(),
+            None => break,
         }
     }
+}
+
+fn is_running(scope: usize) -> bool {
+    let mut frame = FRAMES.with(|frames| frames.top.get());
+    while !frame.is_null() {
+        // SAFETY: linked frames are alive (see `Frames::top`).
+        let linked = unsafe { &*frame };
+        if linked.scope == scope {
+            return true;
+        }
+        frame = linked.outer;
+    }
+    false
 }
 
 impl RuntimeScope {
@@ -83,8 +112,7 @@ impl RuntimeScope {
     /// until it has returned.
     pub fn running_here(&self) -> Option<RunningHere> {
         let scope = key_of(&self.scope);
-        let running = FRAMES.with_borrow(|frames| frames.running.contains(&scope));
-        running.then_some(RunningHere { scope, thread: PhantomData })
+        is_running(scope).then_some(RunningHere { scope, thread: PhantomData })
     }
 }
 
@@ -101,7 +129,8 @@ impl RunningHere {
     /// returned: after the task's poll and, if it was cancelled meanwhile,
     /// the drop of its future; after the blocking job and its accounting.
     pub fn after_return(self, job: AfterReturn) {
-        FRAMES.with_borrow_mut(|frames| frames.deferred.push((self.scope, job)));
+        DEFERRED.with_borrow_mut(|deferred| deferred.push((self.scope, job)));
+        FRAMES.with(|frames| frames.any_deferred.set(true));
     }
 }
 
@@ -118,18 +147,20 @@ mod tests {
         let (scope, other) = (runtime.scope(1), runtime.scope(2));
         assert!(scope.running_here().is_none());
         let ran = Arc::new(AtomicUsize::new(0));
-        let outer = Running::enter(key_of(&scope.scope));
-        let between = Running::enter(key_of(&other.scope));
-        let inner = Running::enter(key_of(&scope.scope));
-        let counter = Arc::clone(&ran);
-        scope.running_here().expect("its code is on the stack").after_return(Box::new(move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }));
-        assert!(other.running_here().is_some());
-        drop(inner);
-        drop(between);
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "an outer frame of the scope is still running");
-        drop(outer);
+        let (outer, inner) = (key_of(&scope.scope), key_of(&other.scope));
+        run_as(outer, || {
+            run_as(inner, || {
+                run_as(outer, || {
+                    let counter = Arc::clone(&ran);
+                    let here = scope.running_here().expect("its code is on the stack");
+                    here.after_return(Box::new(move || {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }));
+                    assert!(other.running_here().is_some());
+                });
+            });
+            assert_eq!(ran.load(Ordering::SeqCst), 0, "an outer frame of the scope is still running");
+        });
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         assert!(scope.running_here().is_none() && other.running_here().is_none());
     }

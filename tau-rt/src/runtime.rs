@@ -29,7 +29,7 @@ use crate::key::{Key, WakerWord};
 use crate::poller::Poller;
 use crate::reactor::{Reactor, ReadyPoll};
 use crate::remote::{RemoteOp, WakeFlags};
-use crate::running::{self, Running};
+use crate::running;
 use crate::scheduler::{Retired, Scheduler, TaskSlot};
 use crate::scope::{RuntimeScope, Scope, ScopePtr};
 use crate::timer::{TimerPoll, Timers};
@@ -486,16 +486,17 @@ impl<'a> Driver<'a> {
             ran += 1;
             // Until the task is retired: an unload from inside this poll
             // defers the plugin's destruction until its future is dropped.
-            let _running = Running::enter(running::key_of(scope.get()));
-            let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
-            // SAFETY: the task is alive (the runtime holds its reference) and
-            // `task_waker` outlives the call.
-            let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
-            match self.core().scheduler.finish_poll(key, status == POLL_READY) {
-                Some(Retired::Completed(slot)) => self.retire(slot, true),
-                Some(Retired::Aborted(slot)) => self.retire(slot, false),
-                None => {}
-            }
+            running::run_as(running::key_of(scope.get()), || {
+                let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
+                // SAFETY: the task is alive (the runtime holds its reference) and
+                // `task_waker` outlives the call.
+                let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
+                match self.core().scheduler.finish_poll(key, status == POLL_READY) {
+                    Some(Retired::Completed(slot)) => self.retire(slot, true),
+                    Some(Retired::Aborted(slot)) => self.retire(slot, false),
+                    None => {}
+                }
+            });
         }
         ran
     }
@@ -734,10 +735,12 @@ pub(crate) unsafe fn end_task(task: RawTask, counted_in: Option<ScopePtr>, compl
     if !completed {
         // Dropping the future runs the owner's code: an unload from inside
         // it waits until the drop returned.
-        let running = counted_in.map(|scope| Running::enter(running::key_of(scope.get())));
         // SAFETY: the caller holds the task's reference; it is not complete.
-        unsafe { ((*task.vtable).cancel)(task.data) };
-        drop(running);
+        let cancel = || unsafe { ((*task.vtable).cancel)(task.data) };
+        match counted_in {
+            Some(scope) => running::run_as(running::key_of(scope.get()), cancel),
+            None => cancel(),
+        }
     }
     if let Some(scope) = counted_in {
         scope.get().task_ended();
