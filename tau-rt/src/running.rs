@@ -1,6 +1,6 @@
 //! Whose code is on this thread's stack: the scopes whose task is being
 //! polled or cancelled (its future dropped), or whose blocking job runs
-//! here, innermost last.
+//! here.
 //!
 //! A host may unload a plugin from code that the plugin's own code called
 //! (a host service, a callback): its task's poll is then on the stack, and
