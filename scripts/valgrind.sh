@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs tau's runtime test binaries, and the end-to-end tests of unloading a
-# plugin while its stream lives and while another thread drives, under
-# valgrind: no definite leaks, no invalid reads or writes.
+# plugin while its stream lives, while another thread drives and from its
+# own code, under valgrind: no definite leaks, no invalid reads or writes.
 # Usage: bash scripts/valgrind.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,5 +48,9 @@ run "unload" "$binary" --test-threads=1 --exact \
     a_stream_kept_past_its_plugins_unload_is_woken_and_ends \
     unload_metrics_and_drop_work_while_another_thread_drives \
     a_plugin_looping_on_its_timer_is_unloaded_while_another_thread_drives \
-    aborting_a_call_while_another_thread_unloads_its_plugin
+    aborting_a_call_while_another_thread_unloads_its_plugin \
+    a_plugin_unloaded_from_its_own_call_is_destroyed_after_the_call_returns \
+    a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns \
+    a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns \
+    a_plugin_unloaded_from_the_drop_of_its_aborted_call_is_destroyed_after_the_drop
 exit $status

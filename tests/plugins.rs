@@ -4,6 +4,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 use common::{host, library};
 use tau::sync::oneshot;
@@ -242,6 +243,16 @@ fn bad_libraries_are_refused_before_their_code_runs() {
     // The compiler is compared from the header's inline data, before the
     // layout check (which calls into the library, and would fail too).
     assert!(error.to_string().ends_with(&expected), "{error}");
+    // Issue 25, item 12: the same tau-sdk version from other sources (a
+    // changed checkout) may lay out what crosses by value differently.
+    let error = host.load(library("forged-sdk-plugin")).unwrap_err();
+    assert!(matches!(error, LoadError::Incompatible { .. }), "{error:?}");
+    let version = tau::plugin::SDK_VERSION;
+    let expected = format!(
+        "built against tau-sdk {version} with sources hashed 0123456789abcdef, but this host's tau-sdk {version} has sources hashed {}: the same version, changed code; build the host and the plugin from the same tau-sdk; rebuild it with `tau build`",
+        tau::plugin::SDK_SOURCE_HASH
+    );
+    assert!(error.to_string().ends_with(&expected), "{error}");
     assert!(!marker.exists(), "no code of a refused plugin ran");
 
     // The symbol is checked before its bytes are read.
@@ -263,6 +274,94 @@ fn bad_libraries_are_refused_before_their_code_runs() {
 
     // The host and its plugin are fine.
     assert_eq!(host.plugin(good).unwrap().call::<i64, _>("add", (2i64, 2i64)), Ok(4));
+}
+
+/// Issue 25, item 12: a FIFO given as a plugin is refused before it is
+/// opened (opening it for reading waited for a writer forever), as is
+/// anything else that is not a regular file or a crate directory.
+#[test]
+fn a_path_that_is_not_a_regular_file_is_refused_before_it_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("libfifo.so");
+    let fifo_c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0, "{}", std::io::Error::last_os_error());
+    let (done, loaded) = std::sync::mpsc::channel();
+    let fifo_path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut host = host();
+        let fifo = host.load(&fifo).map(drop);
+        let device = host.load("/dev/null").map(drop);
+        let _ = done.send((fifo, device));
+    });
+    let Ok((fifo, device)) = loaded.recv_timeout(Duration::from_secs(30)) else {
+        // Let the stuck `open` go (it holds the dynamic loader's lock), then fail.
+        let _writer = std::fs::OpenOptions::new().write(true).open(&fifo_path);
+        panic!("loading a FIFO did not return within 30 s: it was opened");
+    };
+    let error = fifo.unwrap_err();
+    assert!(matches!(error, LoadError::NotAFile { .. }), "{error:?}");
+    assert!(
+        error.to_string().ends_with(
+            "libfifo.so: not a regular file (a FIFO); give the path of a plugin library or of a plugin crate directory"
+        ),
+        "{error}"
+    );
+    let error = device.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "/dev/null: not a regular file (a character device); give the path of a plugin library or of a plugin crate directory"
+    );
+}
+
+/// Issue 25, item 12: private copies are named by process id and a
+/// counter. What a crashed process with the same id left at the path of
+/// this process's next copy (a file, a directory) is skipped, never
+/// replaced, and the load succeeds (before, it failed: "File exists").
+/// Runs in a child process of this test binary, whose copy counter starts
+/// at 0, with a copy directory of its own.
+#[test]
+fn a_leftover_at_the_next_private_copys_path_does_not_break_loading() {
+    const CHILD: &str = "TAU_TEST_LEFTOVER_COPY_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        return load_past_leftover_copies();
+    }
+    let library = library("example-plugin"); // built here: the child only loads it
+    let copies = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(copies.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_leftover_at_the_next_private_copys_path_does_not_break_loading", "--nocapture"])
+        .env(CHILD, &library)
+        .env("TAU_COPY_DIR", copies.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the child ran the test:\n{stdout}");
+}
+
+fn load_past_leftover_copies() {
+    let library = std::path::PathBuf::from(std::env::var_os("TAU_TEST_LEFTOVER_COPY_CHILD").unwrap());
+    let copies = std::path::PathBuf::from(std::env::var_os("TAU_COPY_DIR").unwrap());
+    let name = library.file_name().unwrap().to_str().unwrap();
+    let pid = std::process::id();
+    // Left over by a process that had this id: at the first copy's path a
+    // directory, at the second's a file.
+    let (first, second) = (copies.join(format!("{pid}-0-{name}")), copies.join(format!("{pid}-1-{name}")));
+    std::fs::create_dir(&first).unwrap();
+    std::fs::write(&second, "left over").unwrap();
+    let mut host = host();
+    let id = host.load(&library).unwrap(); // mapped under its own name
+    host.unload(id).unwrap();
+    for _ in 0..2 {
+        // A private copy each time.
+        let id = host.load(&library).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(host.plugin(id).unwrap().call::<i64, _>("add", (2i64, 3i64)), Ok(5));
+        host.unload(id).unwrap();
+    }
+    assert!(first.is_dir());
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), "left over");
 }
 
 #[test]

@@ -7,13 +7,13 @@
 mod common;
 
 use std::os::unix::net::UnixStream;
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use common::{host, library};
 use tau::stream::{BoxStream, StreamExt};
 use tau::sync::oneshot;
-use tau_host::{CallError, Host, PluginId};
+use tau_host::{CallError, Host, Plugin, PluginCall, PluginId, UnloadError, Unloaded};
 
 fn load(host: &mut Host, name: &str) -> PluginId {
     host.load(library(name)).unwrap_or_else(|error| panic!("loading {name}: {error}"))
@@ -304,4 +304,134 @@ fn a_host_task_driven_by_a_plugins_block_on_spawns_where_it_belongs() {
     assert!(came, "the host's task finished within the limit");
     assert!(task.is_finished(), "the plugin's block_on ran the host's task and its child");
     assert_eq!(host.block_on(task).unwrap(), 42);
+}
+
+/// A host service the plugin calls (its callback) and where it reports.
+type Log = Arc<dyn Fn(String) + Send + Sync>;
+type Callback = Box<dyn Fn() + Send + Sync>;
+
+/// What `callback-plugin` reported, what the unload its callback made
+/// returned, and the result of its call, if `start` made an async one.
+struct FromInside {
+    events: Vec<String>,
+    unloaded: Result<Unloaded, UnloadError>,
+    call: Option<Result<String, CallError>>,
+}
+
+/// Issue 25, item 5: a host that keeps its `Host` in a mutex hands
+/// `callback-plugin` a callback that unloads it, and the plugin calls it
+/// from its own code (`start` picks which: its call's task, a task it
+/// spawned, a blocking job, the drop of its call's future) while this
+/// thread drives the runtime.
+///
+/// With `abort_when_waiting`, this thread aborts the call once the plugin
+/// says "waiting".
+fn unload_from_inside(
+    abort_when_waiting: bool,
+    start: impl FnOnce(&Plugin, Log, Callback) -> Option<PluginCall<String>>,
+) -> FromInside {
+    let host = Arc::new(Mutex::new(host()));
+    let (id, handle) = {
+        let mut host = host.lock().unwrap();
+        host.set_blocking_grace(Duration::from_secs(2));
+        (load(&mut host, "callback-plugin"), host.handle().clone())
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let (dropped_tx, dropped) = oneshot::channel::<()>();
+    let dropped_tx = Mutex::new(Some(dropped_tx));
+    let (waiting_tx, waiting) = oneshot::channel::<()>();
+    let waiting_tx = Mutex::new(Some(waiting_tx));
+    let log: Log = {
+        let events = Arc::clone(&events);
+        Arc::new(move |event: String| {
+            let (last, started) = (event == "instance dropped", event == "waiting");
+            events.lock().unwrap().push(event);
+            if let Some(tx) = dropped_tx.lock().unwrap().take_if(|_| last) {
+                let _ = tx.send(());
+            }
+            if let Some(tx) = waiting_tx.lock().unwrap().take_if(|_| started) {
+                let _ = tx.send(());
+            }
+        })
+    };
+    let unloaded = Arc::new(Mutex::new(None));
+    let callback: Callback = {
+        let (host, unloaded) = (Arc::clone(&host), Arc::clone(&unloaded));
+        Box::new(move || *unloaded.lock().unwrap() = Some(host.lock().unwrap().unload(id)))
+    };
+    let call = start(host.lock().unwrap().plugin(id).unwrap(), log, callback);
+    if let Some(call) = call.as_ref().filter(|_| abort_when_waiting) {
+        let waiting = handle.block_on(async { tau::time::timeout(Duration::from_secs(20), waiting).await });
+        assert!(matches!(waiting, Ok(Ok(()))), "the call did not start: {:?}", events.lock().unwrap());
+        call.abort();
+    }
+    let outcome = handle.block_on(async { tau::time::timeout(Duration::from_secs(20), dropped).await });
+    assert!(matches!(outcome, Ok(Ok(()))), "the instance was not dropped: {:?}", events.lock().unwrap());
+    let call = call.map(|call| {
+        handle
+            .block_on(async { tau::time::timeout(Duration::from_secs(20), call).await })
+            .expect("the call ended")
+    });
+    assert!(host.lock().unwrap().plugin(id).is_none());
+    // The host goes on: the same library loads again.
+    let again = load(&mut host.lock().unwrap(), "callback-plugin");
+    assert_eq!(host.lock().unwrap().plugin(again).unwrap().call::<(), _>("ping", ()), Ok(()));
+    let unloaded = unloaded.lock().unwrap().take().expect("the callback ran");
+    let events = std::mem::take(&mut *events.lock().unwrap());
+    FromInside { events, unloaded, call }
+}
+
+/// The unload returns at once; `on_unload` and the drop of the instance
+/// wait until the call's poll has returned (before, they ran under it, and
+/// the call went on with a freed instance).
+#[test]
+fn a_plugin_unloaded_from_its_own_call_is_destroyed_after_the_call_returns() {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
+        Some(plugin.spawn_call::<String, _>("call_back", (log, callback)).unwrap())
+    });
+    assert_eq!(inside.events, ["callback returned", "on_unload", "instance dropped"]);
+    let unloaded = inside.unloaded.unwrap();
+    assert!(unloaded.deferred, "{unloaded:?}");
+    assert_eq!(unloaded.tasks_cancelled, 1, "the call's own task");
+    // It completed in the poll that unloaded its plugin: its value stands.
+    assert_eq!(inside.call, Some(Ok("callbacks".to_string())));
+}
+
+#[test]
+fn a_plugin_unloaded_from_its_own_task_is_destroyed_after_the_poll_returns() {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
+        plugin.call::<(), _>("call_back_in_task", (log, callback)).unwrap();
+        None
+    });
+    assert_eq!(inside.events, ["callback returned", "on_unload", "instance dropped"]);
+    let unloaded = inside.unloaded.unwrap();
+    assert!(unloaded.deferred, "{unloaded:?}");
+    assert_eq!(unloaded.tasks_cancelled, 1, "the task that called back");
+}
+
+/// (Before, the unload also waited its whole grace period for the very job
+/// it was called from, then destroyed the plugin under it.)
+#[test]
+fn a_plugin_unloaded_from_its_own_blocking_job_is_destroyed_after_the_job_returns() {
+    let inside = unload_from_inside(false, |plugin, log, callback| {
+        plugin.call::<(), _>("call_back_in_blocking_job", (log, callback)).unwrap();
+        None
+    });
+    assert_eq!(inside.events, ["callback returned", "on_unload", "instance dropped"]);
+    let unloaded = inside.unloaded.unwrap();
+    assert!(unloaded.deferred, "{unloaded:?}");
+    assert_eq!(unloaded.blocking_jobs_running, 0);
+}
+
+/// The drop of an aborted call's future is the plugin's code too (and may
+/// use the instance): the unload it makes waits until the drop returned.
+#[test]
+fn a_plugin_unloaded_from_the_drop_of_its_aborted_call_is_destroyed_after_the_drop() {
+    let inside = unload_from_inside(true, |plugin, log, callback| {
+        Some(plugin.spawn_call::<String, _>("call_back_when_dropped", (log, callback)).unwrap())
+    });
+    assert_eq!(inside.events, ["waiting", "callback returned", "on_unload", "instance dropped"]);
+    let unloaded = inside.unloaded.unwrap();
+    assert!(unloaded.deferred, "{unloaded:?}");
+    assert!(inside.call.unwrap().unwrap_err().is_cancelled());
 }

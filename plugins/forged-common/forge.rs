@@ -3,7 +3,7 @@
 // refuse it before running any of its code: `create` records that it ran
 // in the file named by `TAU_FORGED_MARKER`.
 macro_rules! forged_plugin {
-    (name: $name:expr, abi_version: $abi_version:expr, rustc_version: $rustc_version:expr $(, layout: $layout:expr)? $(,)?) => {
+    (name: $name:expr, abi_version: $abi_version:expr, rustc_version: $rustc_version:expr $(, sdk_source_hash: $hash:expr)? $(, layout: $layout:expr)? $(,)?) => {
         use std::ffi::c_void;
 
         use tau::__private::abi_stable::std_types::{RSlice, RStr, RString};
@@ -36,6 +36,7 @@ macro_rules! forged_plugin {
             let mut header = tau::__private::ffi::header(&DESCRIPTOR, &tau::__private::ALLOCATOR, true);
             header.abi_version = $abi_version;
             header.rustc_version = FixedStr::new($rustc_version);
+            $(header.sdk_source_hash = FixedStr::new($hash);)?
             $(header.layout = $layout;)?
             header
         };

@@ -107,7 +107,7 @@ pub const PLUGIN_MAGIC: [u8; 8] = *b"TAU-PLUG";
 
 /// Version of the descriptor ABI (the header, the descriptor and the calling
 /// convention of its entry points). Bumped on any change.
-pub const PLUGIN_ABI_VERSION: u32 = 2;
+pub const PLUGIN_ABI_VERSION: u32 = 3;
 
 /// Bytes of the header a host may read before it knows the ABI version:
 /// the magic and the version.
@@ -186,6 +186,8 @@ pub struct PluginHeader {
     pub rustc_version: FixedStr<128>,
     /// The version of tau-sdk it was built against.
     pub sdk_version: FixedStr<32>,
+    /// The hash of the sources of that tau-sdk (`tau::plugin::SDK_SOURCE_HASH`).
+    pub sdk_source_hash: FixedStr<32>,
     /// Where the host installs its allocator, before anything else.
     pub allocator: &'static AllocatorSlot,
     /// `abi_stable`'s layout of [`PluginDescriptor`] as the plugin sees it.

@@ -13,6 +13,16 @@ pub enum LoadError {
         /// The path given.
         path: PathBuf,
     },
+    /// The path is neither a regular file nor a directory (a FIFO, a
+    /// socket, a device): refused before it is opened, which for a FIFO
+    /// would wait for a writer.
+    #[error("{}: not a regular file ({kind}); give the path of a plugin library or of a plugin crate directory", .path.display())]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is: "a FIFO", "a socket", "a character device"...
+        kind: &'static str,
+    },
     /// The file could not be opened as a shared library.
     #[error("{}: not a loadable shared library ({reason}); give a plugin built with `tau build`", .path.display())]
     Open {

@@ -54,8 +54,12 @@ pub struct Unloaded {
     /// The plugin's tasks that were still alive and were cancelled.
     pub tasks_cancelled: usize,
     /// Blocking jobs of the plugin still running after the grace period
-    /// (they keep running: the plugin's code stays mapped).
+    /// (they keep running: the plugin's code stays mapped); 0 if `deferred`.
     pub blocking_jobs_running: usize,
+    /// True if the unload was called from the plugin's own code (a host
+    /// service or callback that its task, the drop of one, or its blocking
+    /// job called, on this thread): see [`Host::unload`].
+    pub deferred: bool,
 }
 
 impl Host {
@@ -185,20 +189,35 @@ impl Host {
     ///
     /// An `on_unload` that fails or panics is reported as an error, but the
     /// plugin is gone either way.
+    ///
+    /// Called from the plugin's own code (a host service or callback that
+    /// one of its tasks, the drop of one, or one of its blocking jobs
+    /// called on this thread, the `Host` kept behind a mutex), the unload
+    /// returns at once with [`Unloaded::deferred`] set: the plugin is gone
+    /// from the host and its scope revoked, but the wait for its blocking
+    /// jobs, `on_unload` and the drop of its instance happen on this thread
+    /// once that code has returned (the task's poll and, if cancelled, its
+    /// drop), since that code may still use the instance. A failing
+    /// `on_unload` is then printed on stderr.
     pub fn unload(&mut self, id: PluginId) -> Result<Unloaded, UnloadError> {
         let plugin = self.plugins.remove(&id).ok_or(UnloadError::NotLoaded(id.0))?;
         let tasks_cancelled = plugin.scope.revoke();
-        let blocking_jobs_running = plugin.scope.cancel_blocking(self.blocking_grace);
-        let mut error = RString::new();
-        let name = plugin.name().to_string();
-        // SAFETY: the instance came from `create` and is destroyed once; none
-        // of the plugin's tasks is left to use it, and its scope refuses new ones.
-        let status = unsafe { (plugin.library.descriptor().destroy)(plugin.instance, &mut error) };
-        drop(plugin.scope);
-        if status != CALL_OK {
-            return Err(UnloadError::Hook { name, message: error.into_string() });
+        let grace = self.blocking_grace;
+        if let Some(here) = plugin.scope.running_here() {
+            // Called from the plugin's own code (a callback its task, a
+            // task's drop or its blocking job made): destroying the
+            // instance now would free it under that code. Revoked already, it is destroyed once
+            // that code has returned; nobody is left to take an error then.
+            let name = plugin.name().to_string();
+            here.after_return(Box::new(move || {
+                if let Err(error) = destroy(plugin, grace) {
+                    eprintln!("tau: unloading plugin `{name}` (deferred until its code returned): {error}");
+                }
+            }));
+            return Ok(Unloaded { tasks_cancelled, blocking_jobs_running: 0, deferred: true });
         }
-        Ok(Unloaded { tasks_cancelled, blocking_jobs_running })
+        let blocking_jobs_running = destroy(plugin, grace)?;
+        Ok(Unloaded { tasks_cancelled, blocking_jobs_running, deferred: false })
     }
 
     /// Unloads every plugin, newest first; returns the errors of those whose
@@ -207,6 +226,24 @@ impl Host {
         let ids: Vec<PluginId> = self.plugins.keys().rev().copied().collect();
         ids.into_iter().filter_map(|id| self.unload(id).err()).collect()
     }
+}
+
+/// The rest of an unload, after the revoke: waits for the plugin's running
+/// blocking jobs (up to `grace`), runs its `on_unload` and drops the
+/// instance. Returns how many blocking jobs are still running.
+fn destroy(plugin: Plugin, grace: Duration) -> Result<usize, UnloadError> {
+    let blocking_jobs_running = plugin.scope.cancel_blocking(grace);
+    let mut error = RString::new();
+    let name = plugin.name().to_string();
+    // SAFETY: the instance came from `create` and is destroyed once; none
+    // of the plugin's tasks is left to use it, its scope refuses new ones,
+    // and none of its code is running on this thread (see `Host::unload`).
+    let status = unsafe { (plugin.library.descriptor().destroy)(plugin.instance, &mut error) };
+    drop(plugin.scope);
+    if status != CALL_OK {
+        return Err(UnloadError::Hook { name, message: error.into_string() });
+    }
+    Ok(blocking_jobs_running)
 }
 
 impl Drop for Host {

@@ -28,12 +28,14 @@
 //! ```
 //!
 //! What the host guarantees:
+//! - A path that is not a regular file (a FIFO, a device) is refused
+//!   before it is opened.
 //! - A library is checked before any of its functions runs: `TAU_PLUGIN`
 //!   is a data object the size of a tau header (on Linux, the loader says);
 //!   tau's magic and descriptor ABI version; the header's inline rustc,
-//!   tau-sdk and runtime-ABI versions and panic strategy; then the
-//!   descriptor's layout (`abi_stable`, which calls into the library). A
-//!   mismatch is an error naming what differs. `dlopen` runs the library's
+//!   tau-sdk (version and source hash) and runtime-ABI versions and panic
+//!   strategy; then the descriptor's layout (`abi_stable`, which calls
+//!   into the library). A mismatch is an error naming what differs. `dlopen` runs the library's
 //!   static constructors before any check: this guards against accidents,
 //!   not against a malicious library.
 //! - Plugins allocate with the host's global allocator (installed in the

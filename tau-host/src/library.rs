@@ -1,11 +1,13 @@
 //! Opening a plugin library and validating its header and descriptor
 //! before any of its code runs.
 //!
-//! Order: the file opens as a shared library (which runs its static
-//! constructors: see below); it exports `TAU_PLUGIN`, a data object big
+//! Order: the path is a regular file (checked before it is opened: opening
+//! a FIFO waits for a writer); it opens as a shared library (which runs its
+//! static constructors: see below); it exports `TAU_PLUGIN`, a data object big
 //! enough for the header's fixed prefix; the prefix's magic and ABI version
 //! match; the symbol has the size of this host's header; the header's
-//! inline rustc, tau-sdk and runtime-ABI versions and panic strategy match.
+//! inline rustc, tau-sdk (version and source hash) and runtime-ABI versions
+//! and panic strategy match.
 //! Only then does the host touch the library: it installs its allocator in
 //! the header's slot, checks the descriptor's layout with `abi_stable`
 //! (which calls functions the library supplies), and later calls `create`.
@@ -123,8 +125,12 @@ impl Library {
 /// validates it.
 pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     let path = path.to_path_buf();
-    if !path.exists() {
+    let Ok(metadata) = std::fs::metadata(&path) else {
         return Err(LoadError::NotFound { path });
+    };
+    // Before anything opens it: opening a FIFO waits for a writer.
+    if !metadata.is_file() {
+        return Err(LoadError::NotAFile { path, kind: kind_of(&metadata.file_type()) });
     }
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
     let first = mapped().claim(&canonical);
@@ -137,6 +143,30 @@ pub(crate) fn open(path: &Path) -> Result<Arc<Library>, LoadError> {
     })?;
     let descriptor = validate(&library, &path)?;
     Ok(Arc::new(Library { _library: library, path, descriptor }))
+}
+
+/// What a file that is not a regular one is, for the error.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        return "a directory";
+    }
+    "not a file"
 }
 
 fn mapped() -> std::sync::MutexGuard<'static, Mapped> {
@@ -170,14 +200,40 @@ fn dlopen(path: &Path) -> Result<libloading::Library, String> {
 /// Loads a private copy of `path`, made in a directory only this user can
 /// write (so nobody can swap the file between the copy and the `dlopen`),
 /// and removed again once mapped.
+///
+/// Copies are named `<pid>-<n>-<file name>`, `n` counting this process's
+/// copies. Something already at that name is not ours: a leftover of a
+/// process that had this pid and died before removing its copy (or is
+/// someone else's). It is skipped for the next name, never replaced.
 fn dlopen_copy(path: &Path) -> Result<libloading::Library, String> {
     static COPIES: AtomicU64 = AtomicU64::new(0);
+    /// Names skipped before giving up: a crash leaves a few copies at most.
+    const SKIPS: usize = 1000;
     let dir =
         crate::private_dir::copies_dir().map_err(|error| format!("cannot make a private copy: {error}"))?;
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let copy = dir.join(format!("{}-{}-{name}", std::process::id(), COPIES.fetch_add(1, Ordering::Relaxed)));
-    crate::private_dir::copy_new(path, &copy)
-        .map_err(|error| format!("copying it to {}: {error}", copy.display()))?;
+    let mut skipped = 0;
+    let copy = loop {
+        let copy =
+            dir.join(format!("{}-{}-{name}", std::process::id(), COPIES.fetch_add(1, Ordering::Relaxed)));
+        match crate::private_dir::copy_new(path, &copy) {
+            Ok(()) => break copy,
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && skipped < SKIPS => {
+                skipped += 1
+            }
+            Err(error) => {
+                let advice = if error.kind() == std::io::ErrorKind::AlreadyExists {
+                    format!(
+                        " ({SKIPS} names before it were taken too: remove what is left over in {})",
+                        dir.display()
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(format!("copying it to {}: {error}{advice}", copy.display()));
+            }
+        }
+    };
     let loaded = dlopen(&copy);
     // The mapping outlives the file.
     let _ = std::fs::remove_file(&copy);
@@ -261,6 +317,15 @@ fn check_versions(header: &PluginHeader) -> Result<(), String> {
             "built against tau-sdk {}, host uses tau-sdk {}",
             header.sdk_version.to_string_lossy(),
             tau::plugin::SDK_VERSION
+        ));
+    }
+    if !header.sdk_source_hash.is(tau::plugin::SDK_SOURCE_HASH) {
+        return Err(format!(
+            "built against tau-sdk {} with sources hashed {}, but this host's tau-sdk {} has sources hashed {}: the same version, changed code; build the host and the plugin from the same tau-sdk",
+            header.sdk_version.to_string_lossy(),
+            header.sdk_source_hash.to_string_lossy(),
+            tau::plugin::SDK_VERSION,
+            tau::plugin::SDK_SOURCE_HASH
         ));
     }
     if let Err(tau_abi::runtime::Incompatible::Version { found, expected }) =

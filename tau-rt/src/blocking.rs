@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::abi::BlockingJob;
+use crate::running;
 
 const MAX_THREADS: usize = 512;
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -30,6 +31,9 @@ struct Queued {
     job: BlockingJob,
     id: u64,
     owner: u32,
+    /// The scope it came through (`running::key_of`): marked as running
+    /// while the job runs.
+    scope: usize,
 }
 
 struct State {
@@ -74,7 +78,7 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn(&self, job: BlockingJob, id: u64, owner: u32) {
+    pub(crate) fn spawn(&self, job: BlockingJob, id: u64, owner: u32, scope: usize) {
         let mut state = self.inner.state.lock().unwrap();
         if state.shutdown {
             drop(state);
@@ -82,7 +86,7 @@ impl BlockingPool {
             unsafe { (job.drop)(job.data) };
             return;
         }
-        state.queue.push_back(Queued { job, id, owner });
+        state.queue.push_back(Queued { job, id, owner, scope });
         *state.in_flight.entry(owner).or_default() += 1;
         if state.idle > 0 {
             state.idle -= 1;
@@ -163,14 +167,18 @@ impl Inner {
     fn worker(&self) {
         let mut state = self.state.lock().unwrap();
         loop {
-            if let Some(Queued { job, id, owner }) = state.queue.pop_front() {
+            if let Some(Queued { job, id, owner, scope }) = state.queue.pop_front() {
                 drop(state);
-                // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
-                unsafe { (job.run)(job.data, id) };
+                // Until the job is counted finished: what an unload from
+                // inside it deferred then no longer waits for it.
+                running::run_as(scope, || {
+                    // SAFETY: the job is owned by the pool; `run` consumes it and never unwinds.
+                    unsafe { (job.run)(job.data, id) };
+                    if self.state.lock().unwrap().finished(owner) {
+                        self.owner_idle.notify_all();
+                    }
+                });
                 state = self.state.lock().unwrap();
-                if state.finished(owner) {
-                    self.owner_idle.notify_all();
-                }
                 continue;
             }
             if state.shutdown {

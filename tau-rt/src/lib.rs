@@ -29,6 +29,7 @@ mod key;
 mod poller;
 mod reactor;
 mod remote;
+mod running;
 mod runtime;
 mod scheduler;
 mod scope;
@@ -42,6 +43,7 @@ mod waker;
 
 pub use alloc::GLOBAL_ALLOCATOR;
 pub use clock::{now_ns, NEVER};
+pub use running::{AfterReturn, RunningHere};
 pub use runtime::{Runtime, RUNTIME_OWNER};
 pub use scope::RuntimeScope;
 pub use table::gone_table;

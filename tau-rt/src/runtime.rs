@@ -31,6 +31,7 @@ use crate::key::{Key, WakerWord};
 use crate::poller::Poller;
 use crate::reactor::{Reactor, ReadyPoll};
 use crate::remote::{RemoteOp, WakeFlags};
+use crate::running;
 use crate::scheduler::{Retired, Scheduler, TaskSlot};
 use crate::scope::{RuntimeScope, Scope, ScopePtr};
 use crate::timer::{TimerPoll, Timers};
@@ -341,7 +342,7 @@ impl Shared {
             unsafe { (job.drop)(job.data) };
             return id;
         }
-        self.blocking.spawn(job, id, scope.owner);
+        self.blocking.spawn(job, id, scope.owner, running::key_of(scope));
         id
     }
 
@@ -501,17 +502,21 @@ impl<'a> Driver<'a> {
         while ran < budget {
             let Some((key, task, scope)) = self.core().scheduler.next() else { break };
             ran += 1;
-            let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
-            self.core().current.enter(scope);
-            // SAFETY: the task is alive (the runtime holds its reference) and
-            // `task_waker` outlives the call.
-            let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
-            self.core().current.exit();
-            match self.core().scheduler.finish_poll(key, status == POLL_READY) {
-                Some(Retired::Completed(slot)) => self.retire(slot, true),
-                Some(Retired::Aborted(slot)) => self.retire(slot, false),
-                None => {}
-            }
+            // Until the task is retired: an unload from inside this poll
+            // defers the plugin's destruction until its future is dropped.
+            running::run_as(running::key_of(scope.get()), || {
+                let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
+                self.core().current.enter(scope);
+                // SAFETY: the task is alive (the runtime holds its reference) and
+                // `task_waker` outlives the call.
+                let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
+                self.core().current.exit();
+                match self.core().scheduler.finish_poll(key, status == POLL_READY) {
+                    Some(Retired::Completed(slot)) => self.retire(slot, true),
+                    Some(Retired::Aborted(slot)) => self.retire(slot, false),
+                    None => {}
+                }
+            });
         }
         ran
     }
@@ -794,8 +799,14 @@ impl<'a> Driver<'a> {
 /// is the scope the task was counted in by `spawn`, if any.
 pub(crate) unsafe fn end_task(task: RawTask, counted_in: Option<ScopePtr>, completed: bool) {
     if !completed {
+        // Dropping the future runs the owner's code: an unload from inside
+        // it waits until the drop returned.
         // SAFETY: the caller holds the task's reference; it is not complete.
-        unsafe { ((*task.vtable).cancel)(task.data) };
+        let cancel = || unsafe { ((*task.vtable).cancel)(task.data) };
+        match counted_in {
+            Some(scope) => running::run_as(running::key_of(scope.get()), cancel),
+            None => cancel(),
+        }
     }
     if let Some(scope) = counted_in {
         scope.get().task_ended();

@@ -143,7 +143,7 @@ impl Scope {
 /// handed to the host, a `Sleep`, a task's handle) keep it alive past the
 /// owner's unload and see it revoked.
 pub struct RuntimeScope {
-    scope: Arc<Scope>,
+    pub(crate) scope: Arc<Scope>,
 }
 
 impl RuntimeScope {

@@ -87,6 +87,7 @@ pub const fn header(
         panic_unwind,
         rustc_version: FixedStr::new(crate::plugin::RUSTC_VERSION),
         sdk_version: FixedStr::new(crate::plugin::SDK_VERSION),
+        sdk_source_hash: FixedStr::new(crate::plugin::SDK_SOURCE_HASH),
         allocator,
         layout: <PluginDescriptor as abi_stable::StableAbi>::LAYOUT,
         descriptor,

@@ -88,3 +88,8 @@ pub const RUSTC_VERSION: &str = env!("TAU_RUSTC_VERSION");
 
 /// This SDK's version: a plugin must have been built against the host's.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A hash of this SDK's sources (its `src/`, `Cargo.toml` and `build.rs`),
+/// 16 hex digits: a plugin must have been built against the very sources
+/// of the host's SDK, not only its version.
+pub const SDK_SOURCE_HASH: &str = env!("TAU_SDK_SOURCE_HASH");
