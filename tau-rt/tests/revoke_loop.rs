@@ -40,7 +40,7 @@ struct Turns {
 }
 
 impl Turns {
-    /// `loop { sleep(deadline).await }` on `table`, in one poll: turns until
+    /// `loop { sleep_until(deadline).await }` on `table`, in one poll: turns until
     /// a poll says pending (the task yields) or `SPIN_LIMIT`.
     ///
     /// # Safety
@@ -108,7 +108,7 @@ fn a_task_looping_on_its_timer_lets_a_revoke_from_another_thread_run() {
     unsafe extern "C" fn poll(task: *const c_void, waker: *const FfiWaker) -> PollStatus {
         // SAFETY: `task` is the test's `Looper`, alive for the whole test.
         let task = unsafe { &*(task as *const Looper) };
-        task.turns.polls.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(task.turns.polls.fetch_add(1, Ordering::SeqCst), 0, "polled once, then cancelled");
         let scope = Arc::clone(&task.scope);
         *task.revoker.lock().unwrap() = Some(std::thread::spawn(move || scope.revoke()));
         // Until the revoke is queued for this driver (or, before, marked).
@@ -121,7 +121,7 @@ fn a_task_looping_on_its_timer_lets_a_revoke_from_another_thread_run() {
         }
         let table = task.scope.table();
         // SAFETY: the scope keeps its table alive; `waker` is this poll's.
-        unsafe { task.turns.sleep_loop(table, waker, now(table) + 1_000_000) }
+        unsafe { task.turns.sleep_loop(table, waker, now(table) + 60_000_000_000) }
     }
     static LOOPER: TaskVTable =
         TaskVTable { poll, cancel: count_cancel, release: count_release, bind: no_bind };
@@ -166,7 +166,7 @@ fn a_task_of_a_revoked_scope_is_answered_pending_and_others_see_it_gone() {
         assert_eq!(task.scope.revoke(), 1, "this running task is cancelled");
         let table = task.scope.table();
         // SAFETY: the scope keeps its table alive; `waker` is this poll's.
-        unsafe { task.turns.sleep_loop(table, waker, now(table) + 1_000_000) }
+        unsafe { task.turns.sleep_loop(table, waker, now(table) + 60_000_000_000) }
     }
     static SELF_REVOKING: TaskVTable =
         TaskVTable { poll, cancel: count_cancel, release: count_release, bind: no_bind };
@@ -185,7 +185,8 @@ fn a_task_of_a_revoked_scope_is_answered_pending_and_others_see_it_gone() {
         }
         let mut key = 0;
         // SAFETY: the scope keeps its table alive; `park` outlives the call.
-        others_saw = Some(unsafe { (table.timer_poll)(table.rt, &mut key, now(table) + 1_000_000, &park) });
+        others_saw =
+            Some(unsafe { (table.timer_poll)(table.rt, &mut key, now(table) + 60_000_000_000, &park) });
         true
     });
     assert!(!task.turns.spun.load(Ordering::SeqCst), "the cancelled task's sleeps ended at once: it looped");
