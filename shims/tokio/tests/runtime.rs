@@ -263,3 +263,57 @@ fn a_runtime_built_without_a_driver_refuses_what_needs_it_with_tokios_message() 
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     });
 }
+
+/// The file of the panic `run` raises on this thread, as tokio's tests
+/// (`task_panic.rs`) read it.
+fn panic_file(run: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> {
+    use std::sync::Mutex;
+    static ONE_HOOK_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_HOOK_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let file = Arc::new(Mutex::new(None));
+    let this_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    let seen = file.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == this_thread {
+            *seen.lock().unwrap() = info.location().map(|location| location.file().to_string());
+        }
+    }));
+    let result = std::panic::catch_unwind(run);
+    std::panic::set_hook(previous);
+    result.err()?;
+    let file = file.lock().unwrap().take();
+    file
+}
+
+#[test]
+fn panics_outside_a_runtime_name_the_callers_location() {
+    // tokio-util's `SyncIoBridge::new` calls `Handle::current`; its
+    // `FutureExt::timeout` calls `time::timeout`.
+    assert_eq!(panic_file(|| drop(Handle::current())).as_deref(), Some(file!()));
+    let pending = std::future::pending::<()>;
+    assert_eq!(
+        panic_file(move || drop(tokio::time::timeout(Duration::from_millis(10), pending()))).as_deref(),
+        Some(file!())
+    );
+    assert_eq!(
+        panic_file(move || {
+            drop(tokio::time::timeout_at(tokio::time::Instant::now(), pending()));
+        })
+        .as_deref(),
+        Some(file!())
+    );
+}
+
+#[test]
+fn a_local_sets_block_on_inside_a_runtime_panics_at_the_callers_location() {
+    // tokio's `local_set_block_on_panic_caller`.
+    let file = panic_file(|| {
+        let runtime = Builder::new_current_thread().enable_all().build().unwrap();
+        let local = tokio::task::LocalSet::new();
+        runtime.block_on(async {
+            local.block_on(&runtime, std::future::pending::<()>());
+        });
+    });
+    assert_eq!(file.as_deref(), Some(file!()));
+}

@@ -78,7 +78,11 @@ impl Handle {
     /// Outside of any runtime, with tokio's message.
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|error| panic!("{error}"))
+        // A `match`, not a closure: the panic's location is the caller's.
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(error) => panic!("{error}"),
+        }
     }
 
     /// The current runtime, or an error outside of any.
