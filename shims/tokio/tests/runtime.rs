@@ -264,6 +264,39 @@ fn a_runtime_built_without_a_driver_refuses_what_needs_it_with_tokios_message() 
     });
 }
 
+#[test]
+fn a_sleep_of_a_multi_thread_runtime_fires_while_another_runtime_polls_it() {
+    // tokio-util's `tokio_context_with_another_runtime`: rt1's thread polls a
+    // sleep of rt2, which nobody blocks on; rt2's worker fires its timer.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt1 = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+        let rt2 = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let handle = rt2.handle().clone();
+        let mut sleep = None;
+        rt1.block_on(std::future::poll_fn(move |cx| {
+            let _entered = handle.enter();
+            let sleep = sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(2))));
+            std::future::Future::poll(sleep.as_mut(), cx)
+        }));
+        done.send(()).unwrap();
+    });
+    finished.recv_timeout(Duration::from_secs(30)).expect("rt2's sleep never fired: nothing drove rt2");
+}
+
+#[test]
+fn a_multi_thread_runtime_runs_its_tasks_while_nobody_blocks_on_it() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let (sent, received) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        sent.send(7).unwrap();
+    });
+    assert_eq!(received.recv_timeout(Duration::from_secs(30)), Ok(7), "the task never ran");
+    // Blocking on it again takes the driver role back, and dropping it ends its worker.
+    assert_eq!(runtime.block_on(async { tokio::spawn(async { 8 }).await.unwrap() }), 8);
+}
+
 /// The file of the panic `run` raises on this thread, as tokio's tests
 /// (`task_panic.rs`) read it.
 fn panic_file(run: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> {
