@@ -297,6 +297,39 @@ fn a_multi_thread_runtime_runs_its_tasks_while_nobody_blocks_on_it() {
     assert_eq!(runtime.block_on(async { tokio::spawn(async { 8 }).await.unwrap() }), 8);
 }
 
+#[test]
+fn block_on_in_a_task_on_the_worker_panics_rather_than_waiting_for_the_worker() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let handle = runtime.handle().clone();
+    let (sent, received) = std::sync::mpsc::channel();
+    // Nobody blocks on the runtime: its worker runs the task.
+    runtime.spawn(async move {
+        let nested = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle.block_on(async {})));
+        sent.send(nested.map_err(message)).unwrap();
+    });
+    let Ok(nested) = received.recv_timeout(Duration::from_secs(30)) else {
+        // Dropping it would wait for the stuck worker.
+        std::mem::forget(runtime);
+        panic!("block_on in the worker's task hung");
+    };
+    let error = nested.expect_err("block_on inside a task must panic");
+    assert!(error.starts_with("Cannot start a runtime from within a runtime"), "{error}");
+}
+
+#[test]
+fn a_multi_thread_runtime_dropped_in_its_own_task_panics_there_and_leaves_its_worker() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let handle = runtime.handle().clone();
+    let (sent, received) = std::sync::mpsc::channel();
+    handle.spawn(async move {
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(runtime)));
+        sent.send(dropped.map_err(message)).unwrap();
+    });
+    let dropped = received.recv_timeout(Duration::from_secs(30)).expect("the drop in the worker's task hung");
+    let error = dropped.expect_err("dropping the runtime inside its task must panic");
+    assert!(error.starts_with("Cannot drop a runtime in a context where blocking is not allowed"), "{error}");
+}
+
 /// The file of the panic `run` raises on this thread, as tokio's tests
 /// (`task_panic.rs`) read it.
 fn panic_file(run: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> {
