@@ -856,9 +856,6 @@ KNOWN = {
         "behaviour: a new `UnixDatagram::pair()` is not send-ready on its first poll (tokio's starts out writable)",
     "uds_stream::pair_starts_writable":
         "behaviour: a new `UnixStream::pair()` is not write-ready on its first poll (tokio's starts out writable)",
-    "time_rt::timer_with_threaded_runtime":
-        "tau limit: no worker threads: a task given to `Runtime::spawn` runs only while some thread is in "
-        "`block_on`, and this test blocks on a std channel instead",
     "tcp_accept::accept_many":
         "behaviour: a connection wakes only some of the 50 tasks waiting in `accept()` (tokio wakes every waiter)",
     "signal_drop_recv::drop_then_get_a_signal":
@@ -910,9 +907,6 @@ KNOWN = {
         "behaviour: `AsyncFd::ready(Interest::ERROR)` returns with readable set (tokio: only the error readiness)",
     "task_join_set::join_set_coop":
         "behaviour: `JoinSet::join_next` does not consume the coop budget (tokio's yields after 128 ready tasks)",
-    "tokio-util/context::tokio_context_with_another_runtime":
-        "behaviour: `rt1.block_on(rt2.wrap(sleep(..)))` (tokio-util's `RuntimeExt::wrap`, rt1 without a timer) "
-        "never completes",
     "time_timeout::deadline_now_elapses":
         "behaviour: clock paused, `timeout_at(Instant::now(), ..)` (polled by tokio-test's mock task) is still "
         "pending after `time::advance(1ms)`",

@@ -62,6 +62,7 @@ pub use tau_macros::{export, main, plugin, test};
 /// ```
 /// assert_eq!(tau::block_on(async { 40 + 2 }), 42);
 /// ```
+#[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     runtime::block_on(&context::current_or_embedded(), future)
 }

@@ -263,3 +263,123 @@ fn a_runtime_built_without_a_driver_refuses_what_needs_it_with_tokios_message() 
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     });
 }
+
+#[test]
+fn a_sleep_of_a_multi_thread_runtime_fires_while_another_runtime_polls_it() {
+    // tokio-util's `tokio_context_with_another_runtime`: rt1's thread polls a
+    // sleep of rt2, which nobody blocks on; rt2's worker fires its timer.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt1 = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+        let rt2 = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let handle = rt2.handle().clone();
+        let mut sleep = None;
+        rt1.block_on(std::future::poll_fn(move |cx| {
+            let _entered = handle.enter();
+            let sleep = sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(2))));
+            std::future::Future::poll(sleep.as_mut(), cx)
+        }));
+        done.send(()).unwrap();
+    });
+    finished.recv_timeout(Duration::from_secs(30)).expect("rt2's sleep never fired: nothing drove rt2");
+}
+
+#[test]
+fn a_multi_thread_runtime_runs_its_tasks_while_nobody_blocks_on_it() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let (sent, received) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        sent.send(7).unwrap();
+    });
+    assert_eq!(received.recv_timeout(Duration::from_secs(30)), Ok(7), "the task never ran");
+    // Blocking on it again takes the driver role back, and dropping it ends its worker.
+    assert_eq!(runtime.block_on(async { tokio::spawn(async { 8 }).await.unwrap() }), 8);
+}
+
+#[test]
+fn block_on_in_a_task_on_the_worker_panics_rather_than_waiting_for_the_worker() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let handle = runtime.handle().clone();
+    let (sent, received) = std::sync::mpsc::channel();
+    // Nobody blocks on the runtime: its worker runs the task.
+    runtime.spawn(async move {
+        let nested = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle.block_on(async {})));
+        sent.send(nested.map_err(message)).unwrap();
+    });
+    let Ok(nested) = received.recv_timeout(Duration::from_secs(30)) else {
+        // Dropping it would wait for the stuck worker.
+        std::mem::forget(runtime);
+        panic!("block_on in the worker's task hung");
+    };
+    let error = nested.expect_err("block_on inside a task must panic");
+    assert!(error.starts_with("Cannot start a runtime from within a runtime"), "{error}");
+}
+
+#[test]
+fn a_multi_thread_runtime_dropped_in_its_own_task_panics_there_and_leaves_its_worker() {
+    let runtime = Builder::new_multi_thread().enable_all().build().unwrap();
+    let handle = runtime.handle().clone();
+    let (sent, received) = std::sync::mpsc::channel();
+    handle.spawn(async move {
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(runtime)));
+        sent.send(dropped.map_err(message)).unwrap();
+    });
+    let dropped = received.recv_timeout(Duration::from_secs(30)).expect("the drop in the worker's task hung");
+    let error = dropped.expect_err("dropping the runtime inside its task must panic");
+    assert!(error.starts_with("Cannot drop a runtime in a context where blocking is not allowed"), "{error}");
+}
+
+/// The file of the panic `run` raises on this thread, as tokio's tests
+/// (`task_panic.rs`) read it.
+fn panic_file(run: impl FnOnce() + std::panic::UnwindSafe) -> Option<String> {
+    use std::sync::Mutex;
+    static ONE_HOOK_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_HOOK_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let file = Arc::new(Mutex::new(None));
+    let this_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    let seen = file.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == this_thread {
+            *seen.lock().unwrap() = info.location().map(|location| location.file().to_string());
+        }
+    }));
+    let result = std::panic::catch_unwind(run);
+    std::panic::set_hook(previous);
+    result.err()?;
+    let file = file.lock().unwrap().take();
+    file
+}
+
+#[test]
+fn panics_outside_a_runtime_name_the_callers_location() {
+    // tokio-util's `SyncIoBridge::new` calls `Handle::current`; its
+    // `FutureExt::timeout` calls `time::timeout`.
+    assert_eq!(panic_file(|| drop(Handle::current())).as_deref(), Some(file!()));
+    let pending = std::future::pending::<()>;
+    assert_eq!(
+        panic_file(move || drop(tokio::time::timeout(Duration::from_millis(10), pending()))).as_deref(),
+        Some(file!())
+    );
+    assert_eq!(
+        panic_file(move || {
+            drop(tokio::time::timeout_at(tokio::time::Instant::now(), pending()));
+        })
+        .as_deref(),
+        Some(file!())
+    );
+}
+
+#[test]
+fn a_local_sets_block_on_inside_a_runtime_panics_at_the_callers_location() {
+    // tokio's `local_set_block_on_panic_caller`.
+    let file = panic_file(|| {
+        let runtime = Builder::new_current_thread().enable_all().build().unwrap();
+        let local = tokio::task::LocalSet::new();
+        runtime.block_on(async {
+            local.block_on(&runtime, std::future::pending::<()>());
+        });
+    });
+    assert_eq!(file.as_deref(), Some(file!()));
+}

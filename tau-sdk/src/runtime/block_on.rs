@@ -52,6 +52,7 @@ unsafe extern "C" fn poll_main<F: Future>(data: *mut c_void, waker: *const FfiWa
     }
 }
 
+#[track_caller]
 pub(crate) fn block_on<F: Future>(table: &TableRef, future: F) -> F::Output {
     let _entered = context::enter_scoped(table);
     let mut main = Main { future: pin!(future), output: None, panic: None };

@@ -48,6 +48,7 @@ impl Runtime {
     /// (the thread is already driving a runtime); when `future` panics.
     /// Dropping the runtime on the thread that drives it (inside a task or
     /// this `block_on`) panics too, as tokio's does.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
@@ -151,6 +152,7 @@ impl Handle {
     /// # Panics
     /// When this thread is already driving a runtime (inside a task or another
     /// `block_on`): that would deadlock.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         block_on(&self.table, future)
     }

@@ -23,11 +23,13 @@ use super::{sleep, sleep_until, Instant, Sleep};
 ///     assert_eq!(fast, Ok(7));
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout { value: future.into_future(), delay: sleep(duration) }
 }
 
 /// Runs `future` until `deadline`; see [`timeout`].
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout { value: future.into_future(), delay: sleep_until(deadline) }
 }

@@ -13,7 +13,8 @@ type Callback = Arc<dyn Fn() + Send + Sync>;
 /// Every option tokio has is accepted. Options about threads
 /// (`worker_threads`, `thread_name`, the `on_thread_*` hooks, `max_blocking_threads`…)
 /// are recorded and, where tau has no such thread, have no effect: tau runs
-/// every task on its one executor thread and sizes its blocking pool itself.
+/// every task on one executor thread at a time (a multi-thread runtime's
+/// one worker, or the thread in `block_on`) and sizes its blocking pool itself.
 /// `on_thread_start`/`on_thread_stop` run once around [`Runtime::block_on`]'s
 /// thread, which is the one that drives.
 ///
@@ -59,8 +60,8 @@ impl Builder {
         Builder::with_flavor(RuntimeFlavor::CurrentThread)
     }
 
-    /// A builder for a multi-thread runtime: it runs on tau's one executor
-    /// thread too (see the [module docs](super)).
+    /// A builder for a multi-thread runtime: one worker thread drives it
+    /// while nobody blocks on it (see the [module docs](super)).
     pub fn new_multi_thread() -> Builder {
         Builder::with_flavor(RuntimeFlavor::MultiThread)
     }

@@ -20,6 +20,8 @@ pub struct Handle {
     pub(crate) inner: tau::runtime::Handle,
     pub(crate) flavor: RuntimeFlavor,
     pub(crate) name: Option<std::sync::Arc<str>>,
+    /// The worker that drives the runtime while nobody blocks on it.
+    pub(crate) worker: Option<std::sync::Arc<super::worker::Shared>>,
 }
 
 /// The flavour of a runtime, as tokio's.
@@ -78,7 +80,11 @@ impl Handle {
     /// Outside of any runtime, with tokio's message.
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|error| panic!("{error}"))
+        // A `match`, not a closure: the panic's location is the caller's.
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(error) => panic!("{error}"),
+        }
     }
 
     /// The current runtime, or an error outside of any.
@@ -86,9 +92,11 @@ impl Handle {
         tau::runtime::Handle::try_current()
             .map(|inner| {
                 let built = super::built(super::Id::new(inner.id()));
-                let (flavor, name) =
-                    built.map_or((RuntimeFlavor::CurrentThread, None), |built| (built.flavor, built.name));
-                Handle { inner, flavor, name }
+                let (flavor, name, worker) = built
+                    .map_or((RuntimeFlavor::CurrentThread, None, None), |built| {
+                        (built.flavor, built.name, built.worker)
+                    });
+                Handle { inner, flavor, name, worker }
             })
             .map_err(|_| TryCurrentError { _private: () })
     }
@@ -114,13 +122,14 @@ impl Handle {
     }
 
     /// Runs `future` to completion on this thread, driving the runtime if
-    /// no other thread does.
+    /// no other thread blocks on it (a multi-thread runtime's worker lets go).
     ///
     /// # Panics
     /// On the runtime's own thread (inside a task or another `block_on`),
     /// with tokio's "Cannot start a runtime from within a runtime" message.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _worker_lets_go = self.worker.as_ref().map(|worker| worker.blocking());
         self.inner.block_on(future)
     }
 

@@ -1,11 +1,14 @@
 //! The runtime, as `tokio::runtime`: in a plugin it is the host's one
 //! runtime; elsewhere (a plugin's own `cargo test`, a program) each
 //! [`Runtime`] is a fresh tau runtime driven by the thread that calls
-//! [`Runtime::block_on`].
+//! [`Runtime::block_on`]. A multi-thread one of one's own also has one
+//! worker thread, which drives it while nobody blocks on it, as tokio's
+//! workers do: its tasks and timers progress between `block_on`s, and a
+//! sleep of it polled by another runtime's thread fires.
 //!
-//! Both flavours run on tau's single executor thread. A multi-thread
-//! runtime is accepted (its worker count is ignored) so that code written
-//! for one runs unchanged; what only real worker threads can do —
+//! Both flavours run their tasks on one executor thread at a time. A
+//! multi-thread runtime is accepted (its worker count is ignored) so that
+//! code written for one runs unchanged; what only real worker threads can do —
 //! [`task::block_in_place`](crate::task::block_in_place) — panics with a
 //! message that names the alternative. [`Handle::runtime_flavor`] reports
 //! the flavour the runtime was built with.
@@ -27,6 +30,7 @@ pub use runtime::{LocalRuntime, Runtime, RuntimeMetrics};
 
 mod id;
 pub use id::Id;
+mod worker;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,6 +44,8 @@ pub(crate) struct Built {
     /// Built with `enable_io` / `enable_time`.
     pub(crate) io: bool,
     pub(crate) time: bool,
+    /// A multi-thread runtime's worker (see [`worker`]).
+    pub(crate) worker: Option<Arc<worker::Shared>>,
 }
 
 static BUILT: Mutex<Option<HashMap<Id, Built>>> = Mutex::new(None);

@@ -14,13 +14,15 @@ use crate::task::JoinHandle;
 /// its tasks, timers and sockets are the plugin's, on the host's one
 /// executor, and dropping it changes nothing for them (the plugin's unload
 /// ends them). Elsewhere it owns a fresh tau runtime, which dropping shuts
-/// down: its tasks are cancelled, as tokio's.
+/// down: its worker (if multi-thread) stops, its tasks are cancelled, as tokio's.
 ///
 /// # Panics
 /// Dropping or `block_on` on the runtime's own thread — inside a task —
 /// panics with tokio's messages: that thread cannot block.
 pub struct Runtime {
     handle: Handle,
+    /// Stopped before `owner` shuts the runtime down.
+    worker: Option<super::worker::Worker>,
     owner: Option<tau::runtime::Runtime>,
     on_thread_stop: Option<Arc<dyn Fn() + Send + Sync>>,
 }
@@ -52,12 +54,26 @@ impl Runtime {
             start();
         }
         let name: Option<std::sync::Arc<str>> = builder.name.as_deref().map(Into::into);
+        // As tokio's workers: a multi-thread runtime of one's own is driven
+        // while nobody blocks on it. The host's runtime has its own driver.
+        let worker = match (&owner, flavor) {
+            (Some(_), RuntimeFlavor::MultiThread) => Some(super::worker::Worker::start(inner.clone())?),
+            _ => None,
+        };
+        let shared = worker.as_ref().map(|worker| worker.shared().clone());
         if owner.is_some() {
-            let built = super::Built { flavor, name: name.clone(), io: builder.io, time: builder.time };
+            let built = super::Built {
+                flavor,
+                name: name.clone(),
+                io: builder.io,
+                time: builder.time,
+                worker: shared.clone(),
+            };
             super::remember(super::Id::new(inner.id()), Some(built));
         }
         Ok(Runtime {
-            handle: Handle { inner, flavor, name },
+            handle: Handle { inner, flavor, name, worker: shared },
+            worker,
             owner,
             on_thread_stop: builder.on_thread_stop.clone(),
         })
@@ -113,12 +129,14 @@ impl Runtime {
     /// them, so `_timeout` is an upper bound that is never waited out).
     pub fn shutdown_timeout(mut self, _timeout: Duration) {
         // Allowed anywhere, as tokio's: it does not wait for blocking jobs.
+        drop(self.worker.take());
         drop(self.owner.take());
     }
 
     /// Shuts the runtime down without waiting for blocking jobs; allowed
     /// inside a task, as tokio's.
     pub fn shutdown_background(mut self) {
+        drop(self.worker.take());
         drop(self.owner.take());
     }
 }
@@ -134,6 +152,7 @@ impl Drop for Runtime {
             // Inside a task or a block_on of another runtime: shutting this
             // one down would block the thread that drives, as tokio says.
             // Its tasks are left, undriven, rather than dropped from here.
+            drop(self.worker.take());
             std::mem::forget(self.owner.take());
             panic!(
                 "Cannot drop a runtime in a context where blocking is not allowed. This happens \
@@ -141,7 +160,9 @@ impl Drop for Runtime {
             );
         }
         super::remember(self.handle.id(), None);
-        // Shut down first (the owner's drop), then the stop hook, as tokio.
+        // Shut down first (the worker, then the owner's drop), then the
+        // stop hook, as tokio.
+        drop(self.worker.take());
         drop(self.owner.take());
         if let Some(stop) = self.on_thread_stop.take() {
             stop();
