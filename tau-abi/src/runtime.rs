@@ -364,8 +364,9 @@ pub struct RuntimeTable {
     /// for a key not subscribed. From any thread.
     pub signal_poll:
         unsafe extern "C" fn(rt: *const RtContext, key: u64, waker: *const FfiWaker) -> PollStatus,
-    /// Ends a subscription, dropping its waker; a signal's last one puts
-    /// back the action the host's handler replaced. From any thread.
+    /// Ends a subscription, dropping its waker. The action the host's
+    /// handler replaced is put back once a signal has no subscription and
+    /// every scope that subscribed to it is revoked or dropped. Any thread.
     pub signal_unsubscribe: unsafe extern "C" fn(rt: *const RtContext, key: u64),
 
     /// Subscribes to the terminal `fd` refers to. The host owns each

@@ -39,6 +39,14 @@ pub(crate) struct Scope {
     idle_waiters: Mutex<Vec<FfiWaker>>,
 }
 
+impl Drop for Scope {
+    fn drop(&mut self) {
+        // Its address may be a new scope's next: as an owner of signal
+        // subscriptions it is gone (a revoke said so already).
+        crate::signal::forget_owner(self as *const Scope as usize);
+    }
+}
+
 impl Scope {
     pub(crate) fn new(shared: Arc<Shared>, owner: u32) -> Arc<Scope> {
         Arc::new_cyclic(|weak| Scope {
@@ -195,6 +203,9 @@ impl RuntimeScope {
         // themselves): the owner's terminal subscriptions end, and the
         // terminal's mode follows the wishes of those left.
         crate::tty::release_scope(Arc::as_ptr(&self.scope) as usize);
+        // The owner subscribes to no signal again: once its subscriptions
+        // are dropped, a signal's previous action may come back.
+        crate::signal::forget_owner(Arc::as_ptr(&self.scope) as usize);
         cancelled
     }
 

@@ -16,11 +16,15 @@
 //!   saw: deliveries between two polls coalesce into one, as in tokio.
 //!
 //! The handler is installed with a signal's first subscriber (a failed
-//! install fails that subscription and is tried again by the next) and the
-//! action it replaced is put back when the last one leaves: with no
-//! subscriber, SIGTERM ends the process again and a host's handler is its
-//! own again. While subscribed, a signal's default action no longer
-//! happens, as with tokio.
+//! install fails that subscription and is tried again by the next). As in
+//! tokio, it then stays while the code that subscribed may subscribe
+//! again: a signal between dropping one `Signal` and making the next is
+//! not fatal, and the next sees it. Here that code is an owner (a scope: a
+//! plugin, or the host's runtime), so the action the handler replaced is
+//! put back once no subscription is left and every owner that subscribed
+//! is gone (a plugin unloaded, a runtime dropped): after a plugin's
+//! unload, SIGTERM ends the process again and a host's handler is its own
+//! again. While installed, a signal's default action no longer happens.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
@@ -57,8 +61,11 @@ static SUBSCRIBERS: OnceLock<Mutex<Subscribers>> = OnceLock::new();
 struct Subscribers {
     next_key: u64,
     by_key: HashMap<u64, Subscriber>,
-    /// Subscribers per signal; tau's handler is installed while nonzero.
+    /// Subscribers per signal.
     counts: HashMap<i32, usize>,
+    /// Per signal, the owners (scopes) that subscribed and are not gone:
+    /// tau's handler stays installed while this or `counts` is not empty.
+    owners: HashMap<i32, HashSet<usize>>,
     /// Signals whose handler someone else replaced tau's with: theirs from
     /// then on. tau's is neither put back over theirs nor installed again
     /// (theirs may chain to tau's, and tau's would chain back: a loop).
@@ -73,24 +80,54 @@ struct Subscriber {
 }
 
 impl Subscribers {
-    /// Counts a subscriber of `signal`; the first installs tau's handler.
-    fn acquire(&mut self, signal: i32) -> Result<(), i32> {
-        let count = self.counts.entry(signal).or_default();
-        if *count == 0 && !self.displaced.contains(&signal) {
+    fn is_installed(&self, signal: i32) -> bool {
+        self.counts.get(&signal).is_some_and(|count| *count > 0)
+            || self.owners.get(&signal).is_some_and(|owners| !owners.is_empty())
+    }
+
+    /// Counts a subscriber of `signal` for `owner`; the first installs
+    /// tau's handler.
+    fn acquire(&mut self, signal: i32, owner: usize) -> Result<(), i32> {
+        if !self.is_installed(signal) && !self.displaced.contains(&signal) {
             install(signal)?;
         }
-        *count += 1;
+        *self.counts.entry(signal).or_default() += 1;
+        self.owners.entry(signal).or_default().insert(owner);
         Ok(())
     }
 
-    /// Counts a subscriber of `signal` gone; the last puts back the action
-    /// tau's handler replaced.
+    /// Counts a subscriber of `signal` gone.
     fn release(&mut self, signal: i32) {
-        let count = self.counts.entry(signal).or_default();
-        *count -= 1;
-        if *count == 0 && !self.displaced.contains(&signal) && !restore(signal) {
+        *self.counts.entry(signal).or_default() -= 1;
+        self.restore_if_unused(signal);
+    }
+
+    /// `owner` is gone: it will not subscribe again.
+    fn forget_owner(&mut self, owner: usize) {
+        let signals: Vec<i32> = self
+            .owners
+            .iter_mut()
+            .filter_map(|(signal, owners)| owners.remove(&owner).then_some(*signal))
+            .collect();
+        for signal in signals {
+            self.restore_if_unused(signal);
+        }
+    }
+
+    /// Puts back the action tau's handler replaced once nothing uses it.
+    fn restore_if_unused(&mut self, signal: i32) {
+        if !self.is_installed(signal) && !self.displaced.contains(&signal) && !restore(signal) {
             self.displaced.insert(signal);
         }
+    }
+}
+
+/// An owner of subscriptions (a scope) is gone: once no subscription and
+/// no other live owner is left for a signal, its previous action is back.
+pub(crate) fn forget_owner(owner: usize) {
+    // Nothing to do, and no dispatcher to start, if nobody ever subscribed.
+    if let Some(subscribers) = SUBSCRIBERS.get() {
+        subscribers.lock().unwrap_or_else(|poison| poison.into_inner()).forget_owner(owner);
     }
 }
 
@@ -109,7 +146,7 @@ fn lock() -> std::sync::MutexGuard<'static, Subscribers> {
 /// number out of range or a forbidden signal; the OS error if the pipe, the
 /// thread or the handler could not be set up). A delivery the dispatcher
 /// has not passed on yet counts for the new subscription.
-pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
+pub(crate) fn subscribe(signal: i32, owner: usize) -> Result<u64, i32> {
     if !(1..=MAX_SIGNAL as i32).contains(&signal) || FORBIDDEN.contains(&signal) {
         return Err(libc::EINVAL);
     }
@@ -117,7 +154,7 @@ pub(crate) fn subscribe(signal: i32) -> Result<u64, i32> {
     if WRITE_FD.load(Ordering::Acquire) < 0 {
         return Err(libc::EMFILE);
     }
-    subscribers.acquire(signal)?;
+    subscribers.acquire(signal, owner)?;
     subscribers.next_key += 1;
     let key = subscribers.next_key;
     let seen = DISPATCHED[signal as usize].load(Ordering::Acquire);
@@ -152,8 +189,7 @@ pub(crate) fn poll(key: u64, waker: &FfiWaker) -> Option<bool> {
     ready
 }
 
-/// Ends a subscription; its waker is dropped. The signal's last subscriber
-/// puts back the action tau's handler replaced.
+/// Ends a subscription; its waker is dropped.
 pub(crate) fn unsubscribe(key: u64) {
     let removed = {
         let mut subscribers = lock();
@@ -364,14 +400,14 @@ mod tests {
     #[test]
     fn forbidden_and_out_of_range_signals_are_refused() {
         for signal in [0, -1, 65, libc::SIGKILL, libc::SIGSEGV, libc::SIGSTOP] {
-            assert_eq!(subscribe(signal), Err(libc::EINVAL), "signal {signal}");
+            assert_eq!(subscribe(signal, 1), Err(libc::EINVAL), "signal {signal}");
         }
     }
 
     #[test]
     fn a_raised_signal_reaches_every_subscriber_once() {
-        let first = subscribe(libc::SIGUSR2).unwrap();
-        let second = subscribe(libc::SIGUSR2).unwrap();
+        let first = subscribe(libc::SIGUSR2, 1).unwrap();
+        let second = subscribe(libc::SIGUSR2, 2).unwrap();
         let waker = noop_waker();
         assert_eq!(poll(first, &waker), Some(false));
         // SAFETY: raising a signal we handle.
@@ -382,5 +418,7 @@ mod tests {
         unsubscribe(first);
         assert_eq!(poll(first, &waker), None);
         unsubscribe(second);
+        forget_owner(1);
+        forget_owner(2);
     }
 }

@@ -376,7 +376,7 @@ unsafe extern "C" fn signal_subscribe(rt: *const RtContext, signal: i32, key: *m
     if unsafe { Scope::from_rt(rt) }.is_gone() {
         return ERR_GONE;
     }
-    match crate::signal::subscribe(signal) {
+    match crate::signal::subscribe(signal, rt as usize) {
         Ok(subscribed) => {
             // SAFETY: `key` is a valid out-pointer (table contract).
             unsafe { *key = subscribed };

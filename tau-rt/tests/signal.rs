@@ -123,7 +123,8 @@ extern "C" fn siginfo_host_handler(signal: libc::c_int, info: *mut libc::siginfo
 #[test]
 fn a_host_handler_is_chained_to_and_put_back_after_the_last_subscriber() {
     let runtime = Runtime::new().unwrap();
-    let table = runtime.table();
+    let plugin = runtime.scope(1);
+    let table = plugin.table();
     let waker = tau_park_waker();
 
     let plain = plain_host_handler as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -134,7 +135,12 @@ fn a_host_handler_is_chained_to_and_put_back_after_the_last_subscriber() {
     assert_eq!(poll(table, key, &waker), POLL_READY, "the subscriber sees the signal");
     assert!(PLAIN_SEEN.swap(false, Ordering::SeqCst), "the host's plain handler sees it too");
     unsubscribe(table, key);
+    assert_ne!(disposition(libc::SIGUSR1), plain, "kept while the plugin may subscribe again");
+    plugin.revoke();
     assert_eq!(disposition(libc::SIGUSR1), plain, "the host's handler is back");
+
+    let plugin = runtime.scope(2);
+    let table = plugin.table();
 
     let siginfo = siginfo_host_handler as SiginfoHandler as libc::sighandler_t;
     install_host_handler(libc::SIGUSR2, siginfo, libc::SA_SIGINFO);
@@ -147,18 +153,21 @@ fn a_host_handler_is_chained_to_and_put_back_after_the_last_subscriber() {
         "the host's SA_SIGINFO handler sees it with its siginfo"
     );
     unsubscribe(table, key);
+    drop(plugin); // a scope dropped is gone too
     assert_eq!(disposition(libc::SIGUSR2), siginfo, "the host's handler is back");
 }
 
 #[test]
 fn an_ignored_signal_is_ignored_again_after_the_last_subscriber() {
     let runtime = Runtime::new().unwrap();
-    let table = runtime.table();
+    let plugin = runtime.scope(1);
+    let table = plugin.table();
     install_host_handler(libc::SIGHUP, libc::SIG_IGN, 0);
     let key = subscribe(table, libc::SIGHUP).unwrap();
     raise(libc::SIGHUP);
     assert_eq!(poll(table, key, &tau_park_waker()), POLL_READY);
     unsubscribe(table, key);
+    plugin.revoke();
     assert_eq!(disposition(libc::SIGHUP), libc::SIG_IGN);
 }
 
@@ -207,12 +216,13 @@ fn a_host_handler_installed_over_taus_stays_and_is_not_chained_to_in_a_loop() {
 }
 
 #[test]
-fn sigterm_and_sigint_end_the_process_again_after_the_last_subscriber() {
-    const TEST: &str = "sigterm_and_sigint_end_the_process_again_after_the_last_subscriber";
+fn sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_gone() {
+    const TEST: &str = "sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_gone";
     if let Ok(mode) = std::env::var(CHILD) {
         let signal: i32 = mode.parse().unwrap();
         let runtime = Runtime::new().unwrap();
-        let table = runtime.table();
+        let plugin = runtime.scope(1);
+        let table = plugin.table();
         let first = subscribe(table, signal).unwrap();
         let second = subscribe(table, signal).unwrap();
         // Subscribed, the signal is delivered instead of ending the process.
@@ -222,6 +232,13 @@ fn sigterm_and_sigint_end_the_process_again_after_the_last_subscriber() {
         raise(signal);
         assert_eq!(poll(table, second, &tau_park_waker()), POLL_READY, "one subscriber left");
         unsubscribe(table, second);
+        // As tokio's: no subscription left, but the plugin may subscribe
+        // again; the signal is kept for the next subscription.
+        raise(signal);
+        let third = subscribe(table, signal).unwrap();
+        assert_eq!(poll(table, third, &tau_park_waker()), POLL_READY, "kept for the next subscription");
+        unsubscribe(table, third);
+        plugin.revoke(); // the plugin is unloaded: nothing of it will subscribe again
         raise(signal);
         eprintln!("still alive after raise({signal}) with no subscriber left");
         std::process::exit(0);

@@ -16,12 +16,10 @@ use std::io;
 /// Completes at the next `SIGINT` (Ctrl-C) delivered after the call, as
 /// `tokio::signal::ctrl_c`.
 ///
-/// While it waits, `SIGINT` no longer ends the process, as with tokio; unlike
-/// tokio, once the last subscription to it is gone, the action before it is
-/// back (the default, or the host's own handler). To handle Ctrl-C more than
-/// once, keep one `unix::signal(SignalKind::interrupt())` and `recv` it
-/// in a loop: between two `ctrl_c()` calls, with no other subscription, a
-/// Ctrl-C ends the process.
+/// From the first call on, `SIGINT` no longer ends the process, as with
+/// tokio, while the plugin (or the host's runtime) that called it is there:
+/// once no subscription is left and that plugin is unloaded, the action
+/// before it is back (the default, or the host's own handler).
 ///
 /// # Errors
 /// If the signal cannot be subscribed to (the runtime is gone).

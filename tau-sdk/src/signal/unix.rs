@@ -121,7 +121,8 @@ impl std::fmt::Debug for Signal {
 /// The first subscription to a signal in the process installs the host's
 /// handler for it, replacing the default action (as tokio) and chaining to a
 /// handler the host had installed; unlike tokio, the action before it is put
-/// back once the last subscription is dropped.
+/// back once no subscription is left and the plugin that subscribed is
+/// unloaded (or, for the host's own code, its runtime dropped).
 ///
 /// # Errors
 /// For a signal that cannot be handled (`SIGKILL`, `SIGSTOP`, `SIGSEGV`,
