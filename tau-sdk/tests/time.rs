@@ -305,6 +305,34 @@ async fn a_foreign_waker_whose_clone_reenters_the_timer_queue() {
     INNER.with(|inner| inner.borrow_mut().take());
 }
 
+/// A task waiting on `sleep` (shared, to be reset from outside); returns
+/// once the task has polled it, with the task's handle, which yields how
+/// long after `from` the sleep ended.
+async fn wait_in_a_task(
+    sleep: &std::sync::Arc<std::sync::Mutex<std::pin::Pin<Box<time::Sleep>>>>,
+    from: Instant,
+) -> tau::task::JoinHandle<Duration> {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let polled = std::sync::Arc::new(AtomicBool::new(false));
+    let waiter = {
+        let (sleep, polled) = (std::sync::Arc::clone(sleep), std::sync::Arc::clone(&polled));
+        tau::spawn(async move {
+            std::future::poll_fn(|cx| {
+                polled.store(true, Ordering::SeqCst);
+                sleep.lock().unwrap().as_mut().poll(cx)
+            })
+            .await;
+            from.elapsed()
+        })
+    };
+    while !polled.load(Ordering::SeqCst) {
+        tau::task::yield_now().await;
+    }
+    waiter
+}
+
 /// Issue 25, item 3: a `Sleep` polled once (its timer registered with the
 /// task's waker) and then reset to an earlier deadline without being
 /// polled again, as tokio-util's `DelayQueue` does with its one `Sleep`:
@@ -313,50 +341,20 @@ async fn a_foreign_waker_whose_clone_reenters_the_timer_queue() {
 /// paused clock jumped to 200 ms, and a `DelayQueue` fired its entries late.
 #[tau::test]
 async fn a_sleep_reset_earlier_after_it_was_polled_wakes_its_task_at_the_new_deadline() {
-    use std::future::Future;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
     time::pause();
     let start = Instant::now();
     let sleep = Arc::new(Mutex::new(Box::pin(time::sleep(Duration::from_millis(200)))));
-    let polled = Arc::new(AtomicBool::new(false));
-    let waiter = {
-        let (sleep, polled) = (Arc::clone(&sleep), Arc::clone(&polled));
-        tau::spawn(async move {
-            std::future::poll_fn(|cx| {
-                polled.store(true, Ordering::SeqCst);
-                sleep.lock().unwrap().as_mut().poll(cx)
-            })
-            .await;
-            start.elapsed()
-        })
-    };
-    while !polled.load(Ordering::SeqCst) {
-        tau::task::yield_now().await;
-    }
+    let waiter = wait_in_a_task(&sleep, start).await;
     sleep.lock().unwrap().as_mut().reset(start + Duration::from_millis(50));
     sleep.lock().unwrap().as_mut().reset(start + Duration::from_millis(40));
     assert_eq!(waiter.await.unwrap(), Duration::from_millis(40));
 
     // Reset to a deadline already past: the task wakes at once.
-    let sleep = Arc::new(Mutex::new(Box::pin(time::sleep(Duration::from_secs(3600)))));
-    polled.store(false, Ordering::SeqCst);
     let now = Instant::now();
-    let waiter = {
-        let (sleep, polled) = (Arc::clone(&sleep), Arc::clone(&polled));
-        tau::spawn(async move {
-            std::future::poll_fn(|cx| {
-                polled.store(true, Ordering::SeqCst);
-                sleep.lock().unwrap().as_mut().poll(cx)
-            })
-            .await;
-            now.elapsed()
-        })
-    };
-    while !polled.load(Ordering::SeqCst) {
-        tau::task::yield_now().await;
-    }
+    let sleep = Arc::new(Mutex::new(Box::pin(time::sleep(Duration::from_secs(3600)))));
+    let waiter = wait_in_a_task(&sleep, now).await;
     sleep.lock().unwrap().as_mut().reset(now);
     assert_eq!(waiter.await.unwrap(), Duration::ZERO);
 }
