@@ -822,9 +822,6 @@ RUN_CAUSES = [
     (r"test did not panic as expected", "behaviour: tokio panics here, the shim does not"),
     (r"overflow when adding duration to instant",
      "shim gap: a huge duration overflows `Instant + Duration` (tokio saturates to its far future)"),
-    (r"yield_defers_until_park is failing consistently",
-     "behaviour: a `yield_now()`/budget yield is polled again before the reactor is (tau polls I/O every 8 busy "
-     "ticks); tokio defers a yield's wake until it has polled the driver"),
     (r"passed when run alone", "flaky or order-dependent"),
     (r"not (?:yet )?implemented|unimplemented|not supported (?:by|on|in) (?:tau|the shim)|unsupported",
      "shim gap: not implemented"),
@@ -870,9 +867,6 @@ KNOWN = {
     "time_pause::interval":
         "behaviour: clock paused, an `interval_at(start, 300ms)` polled by tokio-test's mock task is pending where "
         "tokio's is ready, around `time::advance`",
-    "task_join_set::try_join_next":
-        "behaviour: `JoinSet::try_join_next` spends the coop budget (returns None after 127 of 1000 finished "
-        "tasks); tokio's does not",
     "task_blocking::can_shutdown_now_in_runtime":
         "behaviour: `Runtime::shutdown_background()` inside another runtime's `block_on` panics \"Cannot drop a "
         "runtime...\"; tokio allows it",

@@ -570,6 +570,9 @@ impl<'a> Driver<'a> {
         let mut busy_ticks = 0u32;
         self.core().main_woken.set(true);
         loop {
+            // The main future woken in its own poll yielded: like a task's
+            // (see `scheduler`), it runs again after the reactor's turn.
+            let mut main_yielded = false;
             if self.core().main_woken.replace(false) {
                 // SAFETY: `future` is borrowed for the whole block_on call.
                 if unsafe { (future.poll)(future.data, &*main_waker) } == POLL_READY {
@@ -577,6 +580,7 @@ impl<'a> Driver<'a> {
                     self.publish_metrics();
                     return;
                 }
+                main_yielded = self.core().main_woken.replace(false);
             }
             self.run_tasks(TASKS_PER_TICK);
             self.drain_remote();
@@ -585,8 +589,11 @@ impl<'a> Driver<'a> {
             self.core().timers.borrow_mut().fire_due(now, &mut wakers);
             wake_all(wakers.drain(..));
 
+            let yielded = main_yielded || self.core().scheduler.has_deferred();
             let has_work = self.core().main_woken.get() || self.core().scheduler.has_scheduled();
-            let timeout = if has_work {
+            let timeout = if yielded {
+                Some(Duration::ZERO)
+            } else if has_work {
                 busy_ticks += 1;
                 if busy_ticks < TICKS_PER_REACTOR_POLL {
                     continue;
@@ -639,6 +646,12 @@ impl<'a> Driver<'a> {
                 );
             }
             wake_all(wakers.drain(..));
+            if yielded {
+                self.core().scheduler.release_deferred();
+                if main_yielded {
+                    self.core().main_woken.set(true);
+                }
+            }
         }
     }
 

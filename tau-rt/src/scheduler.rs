@@ -8,6 +8,14 @@
 //!   removed (its future is in use): an abort only sets `abort_requested`,
 //!   and the task is cancelled when its poll returns.
 //!
+//! A task woken while it runs woke itself: it yields (`yield_now`, a spent
+//! coop budget). Its index waits in `deferred`, not the run queue, until
+//! the driver has looked at the reactor ([`release_deferred`]), as tokio
+//! defers a yield's wake until its driver is polled: a task that yields in
+//! a loop waiting for IO sees that IO after one yield, not after hundreds.
+//!
+//! [`release_deferred`]: Scheduler::release_deferred
+//!
 //! The scheduler only moves slots; what finishing a task means (its
 //! `cancel` and `release`, its scope's count) is the runtime's, done
 //! outside the scheduler's borrows because it runs plugin code.
@@ -40,6 +48,9 @@ pub(crate) enum Retired {
 pub(crate) struct Scheduler {
     tasks: RefCell<Slab<TaskSlot>>,
     run_queue: RefCell<VecDeque<u32>>,
+    /// Scheduled tasks that woke themselves in their poll: queued after
+    /// the next reactor turn.
+    deferred: RefCell<Vec<u32>>,
 }
 
 impl Scheduler {
@@ -62,13 +73,28 @@ impl Scheduler {
         if let Some((_, slot)) = tasks.get_mut_short(index, short_generation) {
             if !slot.scheduled {
                 slot.scheduled = true;
-                self.run_queue.borrow_mut().push_back(index);
+                if slot.running {
+                    self.deferred.borrow_mut().push(index);
+                } else {
+                    self.run_queue.borrow_mut().push_back(index);
+                }
             }
         }
     }
 
     pub(crate) fn has_scheduled(&self) -> bool {
         !self.run_queue.borrow().is_empty()
+    }
+
+    /// Whether a task yielded and waits for the reactor to be looked at.
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deferred.borrow().is_empty()
+    }
+
+    /// Queues the tasks that yielded: the driver has looked at the reactor.
+    pub(crate) fn release_deferred(&self) {
+        let mut deferred = self.deferred.borrow_mut();
+        self.run_queue.borrow_mut().extend(deferred.drain(..));
     }
 
     /// Takes the next scheduled task to poll; it is `running` until
@@ -131,5 +157,6 @@ impl Scheduler {
     /// Empties the run queue (shutdown).
     pub(crate) fn clear_queue(&self) {
         self.run_queue.borrow_mut().clear();
+        self.deferred.borrow_mut().clear();
     }
 }

@@ -33,6 +33,26 @@ async fn empty_set_join_next_is_none() {
 }
 
 #[tau::test]
+async fn try_join_next_gets_every_finished_task_whatever_the_budget() {
+    // `try_join_next` cannot yield, so, as tokio's, it spends no budget:
+    // before, a loop over 1000 finished tasks got 127 and then None.
+    let mut set = JoinSet::new();
+    for value in 0..1000 {
+        set.spawn(async move { value });
+    }
+    let last = set.spawn(async { 1000 });
+    yield_until(100, || last.is_finished()).await;
+    let mut joined = Vec::new();
+    while let Some(result) = set.try_join_next() {
+        joined.push(result.unwrap());
+    }
+    assert_eq!(joined.len(), 1001, "try_join_next stopped early");
+    joined.sort_unstable();
+    assert_eq!(joined, (0..=1000).collect::<Vec<_>>());
+    assert!(set.is_empty());
+}
+
+#[tau::test]
 async fn abort_all_gives_a_mix_of_completed_and_cancelled() {
     let drops = DropCounter::new();
     let mut set = JoinSet::new();

@@ -64,6 +64,12 @@ fn set(budget: Budget) -> BudgetGuard {
     BudgetGuard { previous: BUDGET.with(|cell| cell.replace(budget)) }
 }
 
+/// No budget until the guard drops: for a synchronous check that cannot
+/// yield (`JoinSet::try_join_next`), as [`unconstrained`] for a future.
+pub(crate) fn suspend() -> BudgetGuard {
+    set(Budget(None))
+}
+
 /// A full budget for one poll of a task (or of `block_on`'s future).
 pub(crate) fn start_poll() -> BudgetGuard {
     set(Budget(Some(INITIAL)))
@@ -171,7 +177,7 @@ impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _unconstrained = set(Budget(None));
+        let _unconstrained = suspend();
         self.project().inner.poll(cx)
     }
 }

@@ -143,6 +143,9 @@ impl<T> JoinSet<T> {
 
     /// Like [`try_join_next`](Self::try_join_next), with the task's id.
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        // It cannot be made to yield, so it spends no budget (as tokio's):
+        // a loop over finished tasks gets every one of them.
+        let _unconstrained = super::coop::suspend();
         match self.poll_ready_entries(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(result) => result,
             Poll::Pending => None,
