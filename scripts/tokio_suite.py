@@ -879,15 +879,6 @@ KNOWN = {
     "macros_test::test_macro_should_handle_the_name_if_provided":
         "shim gap: the runtime's name (`#[tokio::test(name = ..)]`, `Builder::name`) is not kept: "
         "`Handle::name()` is None",
-    "rt_common::current_thread_scheduler::panic_in_task":
-        "behaviour: a task's future that panics in `poll` is not dropped while the panic unwinds "
-        "(`Drop` asserts `thread::panicking()`)",
-    "rt_common::threaded_scheduler_1_thread::panic_in_task":
-        "behaviour: a task's future that panics in `poll` is not dropped while the panic unwinds "
-        "(`Drop` asserts `thread::panicking()`)",
-    "rt_common::threaded_scheduler_4_threads::panic_in_task":
-        "behaviour: a task's future that panics in `poll` is not dropped while the panic unwinds "
-        "(`Drop` asserts `thread::panicking()`)",
     "io_async_fd::try_io_readable":
         "behaviour: a freshly registered `AsyncFd` is taken as readable: `try_io` calls its closure (tokio waits "
         "for the driver's event)",

@@ -203,6 +203,50 @@ async fn panicking_task_gives_is_panic_with_payload() {
     assert_eq!(tau::spawn(async { 1 }).await.unwrap(), 1);
 }
 
+/// A future whose poll panics with `message`; its Drop reports whether a
+/// panic was unwinding then, and panics too if `panic_in_drop`.
+struct Boom {
+    message: &'static str,
+    report: Option<tau::sync::oneshot::Sender<bool>>,
+    panic_in_drop: bool,
+}
+
+impl std::future::Future for Boom {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::panic::panic_any(self.message)
+    }
+}
+
+impl Drop for Boom {
+    fn drop(&mut self) {
+        let _ = self.report.take().unwrap().send(std::thread::panicking());
+        if self.panic_in_drop {
+            panic!("in drop");
+        }
+    }
+}
+
+#[tau::test]
+async fn a_task_whose_poll_panics_is_dropped_while_the_panic_unwinds() {
+    // As tokio's (rt_common's panic_in_task): its Drop sees
+    // `thread::panicking()`. Before, it was dropped after the unwinding.
+    let (report, dropped) = tau::sync::oneshot::channel();
+    let handle = tau::spawn(Boom { message: "boom", report: Some(report), panic_in_drop: false });
+    assert!(handle.await.unwrap_err().is_panic());
+    assert_eq!(dropped.await, Ok(true), "dropped while panicking");
+
+    // A Drop that panics too, while the poll's panic unwinds: contained;
+    // the task reports the poll's panic, and the runtime keeps going.
+    let (report, dropped) = tau::sync::oneshot::channel();
+    let handle = tau::spawn(Boom { message: "first", report: Some(report), panic_in_drop: true });
+    let payload = handle.await.unwrap_err().into_panic();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"first"));
+    assert_eq!(dropped.await, Ok(true));
+    assert_eq!(tau::spawn(async { 1 }).await.unwrap(), 1);
+}
+
 #[tau::test]
 async fn cancelled_error_is_not_a_panic() {
     let handle = tau::spawn(std::future::pending::<()>());

@@ -334,7 +334,14 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
         let _task = current::enter(cell.id());
         let _budget = super::coop::start_poll();
         let mut cx = Context::from_waker(waker);
-        catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        catch_unwind(AssertUnwindSafe(|| {
+            // A future whose poll panics is dropped while the panic unwinds
+            // (its Drop sees `thread::panicking()`), as tokio's.
+            let drop_on_unwind = DropBodyOnUnwind(cell);
+            let polled = future.poll(&mut cx);
+            std::mem::forget(drop_on_unwind);
+            polled
+        }))
     });
     let result = match polled {
         Ok(Poll::Pending) => {
@@ -356,6 +363,19 @@ unsafe extern "C" fn poll_task<F: Future>(task: *const c_void, waker: *const Ffi
     // SAFETY: the future is gone and the task was not complete.
     unsafe { cell.complete(result) };
     POLL_READY
+}
+
+/// Drops a task's future if its poll unwinds: see `poll_task`.
+struct DropBodyOnUnwind<'a, Body, T>(&'a Cell<Body, T>);
+
+impl<Body, T> Drop for DropBodyOnUnwind<'_, Body, T> {
+    fn drop(&mut self) {
+        // SAFETY: only armed inside `poll_task`, on the driver thread before
+        // COMPLETE, and dropped only by the unwinding of the future's poll,
+        // which no longer uses the future. A panic of the future's own Drop
+        // is caught inside (the poll's panic is the one the JoinError keeps).
+        let _ = unsafe { self.0.drop_body() };
+    }
 }
 
 unsafe extern "C" fn cancel_task<F: Future>(task: *const c_void) {
