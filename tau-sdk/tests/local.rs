@@ -167,3 +167,56 @@ fn a_join_set_takes_local_tasks() {
     });
     assert_eq!(sum, 10);
 }
+
+#[test]
+fn a_set_in_a_thread_local_is_dropped_at_thread_exit_without_aborting() {
+    // tokio's task_local_set::localset_in_thread_local: the set, dropped
+    // with the thread's other thread-locals, may find tau's own already
+    // gone; before, that aborted the process.
+    thread_local! {
+        static LOCAL_SET: LocalSet = LocalSet::new();
+    }
+    let runtime = Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    let (done, wait) = oneshot::channel::<()>();
+    let left_pending = Arc::new(AtomicBool::new(false));
+    let flag = DropFlag(left_pending.clone());
+    let thread = std::thread::spawn(move || {
+        LOCAL_SET.with(|local| {
+            handle.block_on(local.run_until(async move {
+                spawn_local(async {}).await.unwrap();
+                // Still in the set at thread exit: dropped there.
+                spawn_local(async move {
+                    let _flag = flag;
+                    std::future::pending::<()>().await
+                });
+                drop(done);
+            }))
+        });
+    });
+    thread.join().unwrap();
+    assert!(runtime.block_on(wait).is_err());
+    assert!(left_pending.load(Ordering::SeqCst), "the task left in the set was dropped with it");
+}
+
+#[test]
+fn a_runtime_and_a_set_in_a_thread_local_are_dropped_at_thread_exit_without_aborting() {
+    // tokio's task_local_set::store_local_set_in_thread_local_with_runtime.
+    struct RuntimeAndSet {
+        runtime: Runtime,
+        local: LocalSet,
+    }
+    thread_local! {
+        static CURRENT: RuntimeAndSet = RuntimeAndSet { runtime: Runtime::new().unwrap(), local: LocalSet::new() };
+    }
+    let ran = std::thread::spawn(|| {
+        CURRENT.with(|current| {
+            current
+                .runtime
+                .block_on(current.local.run_until(async { spawn_local(async { 7 }).await.unwrap() }))
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(ran, 7);
+}

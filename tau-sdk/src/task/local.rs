@@ -103,7 +103,9 @@ pub struct LocalEnterGuard {
 
 impl Drop for LocalEnterGuard {
     fn drop(&mut self) {
-        CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
+        // At thread exit CURRENT may be gone before a set kept in another
+        // thread-local: nothing is left to restore then.
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = self.previous.take());
     }
 }
 
@@ -247,7 +249,11 @@ impl Drop for LocalSet {
     /// Cancels the tasks still in the set (their futures are dropped here,
     /// on the set's thread), as tokio.
     fn drop(&mut self) {
-        let _entered = self.enter();
+        // A set kept in a thread-local may be dropped at thread exit after
+        // CURRENT: its tasks are then dropped without it entered.
+        let _entered = CURRENT
+            .try_with(|current| current.borrow_mut().replace(self.shared.clone()))
+            .map(|previous| LocalEnterGuard { previous, _not_send: PhantomData });
         let tasks: Vec<LocalTask> = self.shared.tasks.borrow_mut().drain().map(|(_, task)| task).collect();
         // Each `LocalRef` cancels its task as it drops.
         drop(tasks);
