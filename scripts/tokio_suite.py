@@ -837,10 +837,6 @@ RUN_CAUSES = [
 # Failing tests whose message alone does not say why, with what the test
 # checks (from reading it): used only when no rule above matched.
 KNOWN = {
-    "rt_handle::interleave_enter_same_rt":
-        "behaviour: `EnterGuard`s dropped out of order do not panic (tokio panics)",
-    "rt_handle::interleave_enter_different_rt":
-        "behaviour: `EnterGuard`s dropped out of order do not panic (tokio panics)",
     "task_blocking::useful_panic_message_when_dropping_rt_in_rt":
         "behaviour: tokio panics (\"Cannot drop a runtime in a context where blocking is not allowed\") when a "
         "runtime is dropped inside `block_on`; the shim does not",

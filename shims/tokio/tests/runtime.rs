@@ -383,3 +383,27 @@ fn a_local_sets_block_on_inside_a_runtime_panics_at_the_callers_location() {
     });
     assert_eq!(file.as_deref(), Some(file!()));
 }
+
+#[test]
+fn enter_guards_dropped_out_of_order_panic_and_leave_the_thread_usable() {
+    // As tokio's (rt_handle's interleave_enter_*): before, nothing panicked.
+    let first = Builder::new_current_thread().enable_all().build().unwrap();
+    let second = Builder::new_current_thread().enable_all().build().unwrap();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let enter_first = first.enter();
+        let _enter_second = second.enter();
+        drop(enter_first);
+    }))
+    .unwrap_err();
+    assert!(message(panic).contains("dropped out of order"));
+    // Which runtime is current now is unspecified, as in tokio; entering
+    // again in order works, and puts back what it found.
+    let before = Handle::try_current().ok().map(|handle| handle.id());
+    let outer = second.enter();
+    let inner = first.enter();
+    assert_eq!(Handle::current().id(), first.handle().id());
+    drop(inner);
+    assert_eq!(Handle::current().id(), second.handle().id());
+    drop(outer);
+    assert_eq!(Handle::try_current().ok().map(|handle| handle.id()), before);
+}

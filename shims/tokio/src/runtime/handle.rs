@@ -61,9 +61,50 @@ impl TryCurrentError {
 }
 
 /// Makes a runtime current on this thread until dropped, as tokio's.
+///
+/// # Panics
+/// Dropped out of order (another guard entered after it on this thread is
+/// still alive), as tokio's. Which runtime is current after guards dropped
+/// out of order is unspecified (one of those the guards entered, or the
+/// one before), as in tokio; entering again works.
 #[must_use = "the runtime stops being current when this is dropped"]
 pub struct EnterGuard<'a> {
-    _inner: tau::runtime::EnterGuard<'a>,
+    inner: Option<tau::runtime::EnterGuard<'a>>,
+    /// How many guards this thread held once this one was made.
+    depth: usize,
+}
+
+thread_local! {
+    /// How many `EnterGuard`s this thread holds.
+    static ENTER_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl<'a> EnterGuard<'a> {
+    fn new(inner: tau::runtime::EnterGuard<'a>) -> EnterGuard<'a> {
+        let depth = ENTER_DEPTH.with(|depth| {
+            depth.set(depth.get() + 1);
+            depth.get()
+        });
+        EnterGuard { inner: Some(inner), depth }
+    }
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        let in_order = ENTER_DEPTH.with(|depth| {
+            let in_order = depth.get() == self.depth;
+            depth.set(depth.get() - 1);
+            in_order
+        });
+        // tau's guard puts back what it replaced in any order.
+        drop(self.inner.take());
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard`s dropped out of order: the guards `Handle::enter()` returns must be dropped \
+                 in the reverse of the order they were made"
+            );
+        }
+    }
 }
 
 impl fmt::Debug for EnterGuard<'_> {
@@ -135,7 +176,7 @@ impl Handle {
 
     /// Makes this runtime current on this thread until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _inner: self.inner.enter() }
+        EnterGuard::new(self.inner.enter())
     }
 
     /// The flavour this runtime was built with (`CurrentThread` for the
