@@ -220,6 +220,9 @@ fn sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_g
     const TEST: &str = "sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_gone";
     if let Ok(mode) = std::env::var(CHILD) {
         let signal: i32 = mode.parse().unwrap();
+        // The default action to begin with, whatever this process inherited
+        // (a shell's background job starts with SIGINT ignored).
+        install_host_handler(signal, libc::SIG_DFL, 0);
         let runtime = Runtime::new().unwrap();
         let plugin = runtime.scope(1);
         let table = plugin.table();
@@ -251,6 +254,27 @@ fn sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_g
             "signal {signal}: the child ended with {status}, not killed by it"
         );
     }
+}
+
+#[test]
+fn a_signal_ignored_before_a_plugin_subscribed_is_ignored_again_once_it_is_gone() {
+    const TEST: &str = "a_signal_ignored_before_a_plugin_subscribed_is_ignored_again_once_it_is_gone";
+    if std::env::var(CHILD).is_ok() {
+        install_host_handler(libc::SIGINT, libc::SIG_IGN, 0);
+        let runtime = Runtime::new().unwrap();
+        let plugin = runtime.scope(1);
+        let table = plugin.table();
+        let key = subscribe(table, libc::SIGINT).unwrap();
+        raise(libc::SIGINT);
+        assert_eq!(poll(table, key, &tau_park_waker()), POLL_READY, "subscribed, it is delivered");
+        unsubscribe(table, key);
+        plugin.revoke();
+        assert_eq!(disposition(libc::SIGINT), libc::SIG_IGN, "what was there before is back");
+        raise(libc::SIGINT);
+        std::process::exit(0);
+    }
+    let status = run_child(TEST, "ignored");
+    assert!(status.success(), "the child ended with {status}");
 }
 
 /// A foreign waker whose clone and drop call back into signals, as a waker
