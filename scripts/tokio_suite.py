@@ -875,11 +875,6 @@ KNOWN = {
     "macros_test::test_macro_should_handle_the_name_if_provided":
         "shim gap: the runtime's name (`#[tokio::test(name = ..)]`, `Builder::name`) is not kept: "
         "`Handle::name()` is None",
-    "io_async_fd::try_io_readable":
-        "behaviour: a freshly registered `AsyncFd` is taken as readable: `try_io` calls its closure (tokio waits "
-        "for the driver's event)",
-    "io_async_fd::try_io_writable":
-        "behaviour: `try_io` calls its closure again after the writable readiness was cleared",
     "io_async_fd::poll_fns":
         "behaviour: an `AsyncFd` poll_*_ready waker is woken when tokio's is not",
     "io_async_fd::await_error_readiness_invalid_address":

@@ -599,3 +599,62 @@ async fn an_accepted_stream_is_ready_until_a_read_finds_nothing() {
     let polled = poll_fn(|cx| std::task::Poll::Ready(server.poll_read_ready(cx))).await;
     assert!(polled.is_pending(), "still readable after a read found nothing");
 }
+
+#[tokio::test]
+async fn try_read_calls_nothing_until_the_reactor_saw_the_stream_readable() {
+    // As tokio's (io_async_fd's try_io_readable/try_io_writable): `try_io`
+    // runs its closure only on a readiness the reactor reported, and a
+    // `WouldBlock` from it clears that readiness. Before, every `try_io`
+    // ran its closure.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = tokio::io::unix::AsyncFd::new(ours).unwrap();
+    tokio::task::yield_now().await; // the reactor looks once
+    let mut called = false;
+    let _ = fd.try_io(Interest::READABLE, |_| {
+        called = true;
+        Ok(())
+    });
+    assert!(!called, "nothing was written: not readable");
+
+    io::Write::write_all(&mut &theirs, b"x").unwrap();
+    drop(fd.readable().await.unwrap()); // now the reactor has seen it
+    let mut read = [0u8; 1];
+    assert_eq!(fd.try_io(Interest::READABLE, |stream| io::Read::read(&mut &*stream, &mut read)).unwrap(), 1);
+    let drained = fd.try_io(Interest::READABLE, |stream| io::Read::read(&mut &*stream, &mut read));
+    assert_eq!(drained.unwrap_err().kind(), io::ErrorKind::WouldBlock, "drained: the read said so");
+    let mut called = false;
+    let _ = fd.try_io(Interest::READABLE, |_| {
+        called = true;
+        Ok(())
+    });
+    assert!(!called, "the WouldBlock cleared the readiness");
+}
+
+#[tokio::test]
+async fn a_try_io_while_a_task_waits_on_readable_does_not_lose_its_wake() {
+    // `try_io` asks the reactor without a waker of its own; the task that
+    // waits must still be woken when the data comes.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = std::sync::Arc::new(tokio::io::unix::AsyncFd::new(ours).unwrap());
+    let waiter = tokio::spawn({
+        let fd = fd.clone();
+        async move {
+            let mut guard = fd.readable().await.unwrap();
+            guard.clear_ready();
+        }
+    });
+    tokio::task::yield_now().await; // the waiter is waiting now
+    assert!(!waiter.is_finished());
+    assert_eq!(
+        fd.try_io(Interest::READABLE, |_| Ok(())).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock,
+        "not readable yet"
+    );
+    io::Write::write_all(&mut &theirs, b"x").unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+        .await
+        .expect("the waiting task was never woken")
+        .unwrap();
+}

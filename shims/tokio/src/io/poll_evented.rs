@@ -91,6 +91,20 @@ impl Direction {
         drop(waiters);
         poll(&mut Context::from_waker(&self.fan_out))
     }
+
+    /// Polls `poll` for no one (a `try_io` looking whether the direction is
+    /// ready): the reactor gets the fan-out waker, and the task whose waker
+    /// it held directly is queued to be woken by it, so nobody's wake is lost.
+    fn peek<T>(&self, mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        let mut waiters = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        if let Some(direct) = waiters.direct.take() {
+            if !waiters.fanned.iter().any(|queued| queued.will_wake(&direct)) {
+                waiters.fanned.push(direct);
+            }
+        }
+        drop(waiters);
+        poll(&mut Context::from_waker(&self.fan_out))
+    }
 }
 
 impl Registration {
@@ -125,11 +139,19 @@ impl Registration {
     /// is closed for good, once ready. The reactor is asked even while the
     /// readiness is assumed, for it alone knows a closed direction; once it
     /// answers ready, the assumption has served.
-    fn poll_direction(&self, cx: &mut Context<'_>, bit: u8, may_assume: bool) -> Poll<io::Result<bool>> {
-        let polled = self.directions[usize::from(bit == 2)].poll(cx.waker(), |cx| {
+    ///
+    /// `caller` is the waker to wake once ready; `None` looks without
+    /// waiting (see [`Direction::peek`]).
+    fn poll_direction(&self, caller: Option<&Waker>, bit: u8, may_assume: bool) -> Poll<io::Result<bool>> {
+        let direction = &self.directions[usize::from(bit == 2)];
+        let poll = |cx: &mut Context<'_>| {
             let polled = if bit == 1 { self.fd.poll_read_ready(cx) } else { self.fd.poll_write_ready(cx) };
             polled.map_ok(|guard| guard.is_closed())
-        });
+        };
+        let polled = match caller {
+            Some(caller) => direction.poll(caller, poll),
+            None => direction.peek(poll),
+        };
         match polled {
             Poll::Ready(Ok(closed)) => {
                 self.assumed.fetch_and(!bit, std::sync::atomic::Ordering::AcqRel);
@@ -144,6 +166,12 @@ impl Registration {
     /// ready), with `READ_CLOSED`/`WRITE_CLOSED` where the reactor saw the
     /// direction closed for good.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        self.poll_ready_for(Some(cx.waker()), interest)
+    }
+
+    /// As [`poll_ready`](Self::poll_ready), for `caller` (`None`: looking
+    /// without waiting).
+    fn poll_ready_for(&self, caller: Option<&Waker>, interest: Interest) -> Poll<io::Result<Ready>> {
         let mut found = Ready::EMPTY;
         let directions = [
             (1, interest.waits_readable(), interest.is_readable(), Ready::READABLE, Ready::READ_CLOSED),
@@ -153,7 +181,7 @@ impl Registration {
             if !wanted {
                 continue;
             }
-            match self.poll_direction(cx, bit, may_assume) {
+            match self.poll_direction(caller, bit, may_assume) {
                 Poll::Ready(Ok(false)) => found |= ready,
                 Poll::Ready(Ok(true)) => found |= ready | closed,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
@@ -211,11 +239,20 @@ impl Registration {
         }
     }
 
-    /// Runs `f` now; on `WouldBlock` clears `interest`'s readiness.
+    /// Runs `f` if `interest` is ready now, as tokio's: else it is
+    /// `WouldBlock` without calling `f`. On `f`'s `WouldBlock` the readiness
+    /// it ran on is cleared.
     pub(crate) fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let ready = match self.poll_ready_for(None, interest) {
+            Poll::Ready(Ok(ready)) => ready,
+            // The reactor cannot say (its runtime is gone, as tokio's shut
+            // down driver, or this is not its thread): `f` finds out.
+            Poll::Ready(Err(_)) => direction_ready(interest),
+            Poll::Pending => return Err(io::ErrorKind::WouldBlock.into()),
+        };
         let result = f();
         if matches!(&result, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
-            self.clear(direction_ready(interest));
+            self.clear(ready);
         }
         result
     }
@@ -228,18 +265,6 @@ impl Registration {
     ) -> io::Result<R> {
         poll_fn(|cx| self.poll_io(cx, interest, &mut f)).await
     }
-}
-
-/// The readiness `interest`'s directions stand for.
-pub(crate) fn direction_ready(interest: Interest) -> Ready {
-    let mut ready = Ready::EMPTY;
-    if interest.waits_readable() {
-        ready |= Ready::READABLE;
-    }
-    if interest.is_writable() {
-        ready |= Ready::WRITABLE;
-    }
-    ready
 }
 
 /// A nonblocking std IO object registered with the reactor; the socket
@@ -363,4 +388,16 @@ impl<E: std::os::fd::AsRawFd> Drop for PollEvented<E> {
         // fields is what matters, and this impl keeps it from changing by
         // accident (a `Drop` type cannot be destructured).
     }
+}
+
+/// The readiness `interest`'s directions stand for.
+fn direction_ready(interest: Interest) -> Ready {
+    let mut ready = Ready::EMPTY;
+    if interest.waits_readable() {
+        ready |= Ready::READABLE;
+    }
+    if interest.is_writable() {
+        ready |= Ready::WRITABLE;
+    }
+    ready
 }
