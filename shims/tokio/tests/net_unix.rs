@@ -618,7 +618,7 @@ async fn try_read_calls_nothing_until_the_reactor_saw_the_stream_readable() {
     assert!(!called, "nothing was written: not readable");
 
     io::Write::write_all(&mut &theirs, b"x").unwrap();
-    drop(fd.readable().await.unwrap()); // now the reactor has seen it
+    let _ready = fd.readable().await.unwrap(); // now the reactor has seen it
     let mut read = [0u8; 1];
     assert_eq!(fd.try_io(Interest::READABLE, |stream| io::Read::read(&mut &*stream, &mut read)).unwrap(), 1);
     let drained = fd.try_io(Interest::READABLE, |stream| io::Read::read(&mut &*stream, &mut read));
