@@ -42,10 +42,13 @@ const MAX_SIGNAL: usize = 64;
 const FORBIDDEN: [i32; 5] = [libc::SIGILL, libc::SIGFPE, libc::SIGKILL, libc::SIGSEGV, libc::SIGSTOP];
 
 static DELIVERED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
-/// `DELIVERED` as of the dispatcher's last pass over a signal: a
-/// subscription counts from here, so a delivery still on its way to the
-/// subscribers when one subscribes reaches it too (as in tokio, where a
-/// signal is broadcast when the driver gets to it).
+/// `DELIVERED` as of the dispatcher's last pass over a signal that had
+/// subscribers: a subscription counts from here. So a delivery while the
+/// handler stays for an owner with no subscription left (between dropping
+/// one `Signal` and making the next), or still on its way to the
+/// subscribers, reaches the next subscription, whenever the dispatcher
+/// thread gets to it (tokio's `signal_drop_recv`). Set to `DELIVERED` when
+/// tau's handler is installed, so nothing from before counts.
 static DISPATCHED: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; MAX_SIGNAL + 1];
 /// Per signal, the action tau's handler replaced: chained to by the
 /// handler, put back after the last subscriber. Null until the first
@@ -90,6 +93,8 @@ impl Subscribers {
     fn acquire(&mut self, signal: i32, owner: usize) -> Result<(), i32> {
         if !self.is_installed(signal) && !self.displaced.contains(&signal) {
             install(signal)?;
+            DISPATCHED[signal as usize]
+                .store(DELIVERED[signal as usize].load(Ordering::Acquire), Ordering::Release);
         }
         *self.counts.entry(signal).or_default() += 1;
         self.owners.entry(signal).or_default().insert(owner);
@@ -375,8 +380,9 @@ fn dispatch(read_fd: RawFd) {
         {
             let mut subscribers = lock();
             for &signal in &buf[..read as usize] {
-                if let (Some(dispatched), Some(delivered)) =
-                    (DISPATCHED.get(signal as usize), DELIVERED.get(signal as usize))
+                let subscribed = subscribers.counts.get(&i32::from(signal)).is_some_and(|count| *count > 0);
+                if let (true, Some(dispatched), Some(delivered)) =
+                    (subscribed, DISPATCHED.get(signal as usize), DELIVERED.get(signal as usize))
                 {
                     dispatched.store(delivered.load(Ordering::Acquire), Ordering::Release);
                 }

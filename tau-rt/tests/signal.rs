@@ -238,6 +238,9 @@ fn sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_g
         // As tokio's: no subscription left, but the plugin may subscribe
         // again; the signal is kept for the next subscription.
         raise(signal);
+        // Whether or not the dispatcher thread passed it on before the next
+        // subscription (here it has time to; before, that lost it):
+        std::thread::sleep(std::time::Duration::from_millis(50));
         let third = subscribe(table, signal).unwrap();
         assert_eq!(poll(table, third, &tau_park_waker()), POLL_READY, "kept for the next subscription");
         unsubscribe(table, third);
@@ -274,6 +277,30 @@ fn a_signal_ignored_before_a_plugin_subscribed_is_ignored_again_once_it_is_gone(
         std::process::exit(0);
     }
     let status = run_child(TEST, "ignored");
+    assert!(status.success(), "the child ended with {status}");
+}
+
+#[test]
+fn a_signal_kept_for_a_gone_owner_is_not_seen_by_a_later_one() {
+    const TEST: &str = "a_signal_kept_for_a_gone_owner_is_not_seen_by_a_later_one";
+    if std::env::var(CHILD).is_ok() {
+        let runtime = Runtime::new().unwrap();
+        let first = runtime.scope(1);
+        let key = subscribe(first.table(), libc::SIGUSR2).unwrap();
+        unsubscribe(first.table(), key);
+        raise(libc::SIGUSR2); // kept, should `first` subscribe again
+        first.revoke(); // it never will: the action before is back
+        let second = runtime.scope(2);
+        let key = subscribe(second.table(), libc::SIGUSR2).unwrap();
+        assert_eq!(
+            poll(second.table(), key, &tau_park_waker()),
+            POLL_PENDING,
+            "nothing arrived since it subscribed"
+        );
+        unsubscribe(second.table(), key);
+        std::process::exit(0);
+    }
+    let status = run_child(TEST, "stale");
     assert!(status.success(), "the child ended with {status}");
 }
 
