@@ -335,6 +335,9 @@ pub struct RuntimeTable {
     /// Returns [`POLL_READY`] if `direction` is ready ([`POLL_READY_CLOSED`]
     /// if it is closed for good), else stores the waker ([`POLL_PENDING`]); [`POLL_GONE`] if the key is not registered (any
     /// more) or the scope was revoked; [`POLL_NOT_DRIVER`] off the driver thread.
+    /// A null `waker` only looks (what a `try_io` asks): nothing is stored,
+    /// the cooperative budget is neither checked nor spent, and
+    /// [`POLL_PENDING`] means "not ready now".
     pub io_poll_ready: unsafe extern "C" fn(
         rt: *const RtContext,
         key: u64,

@@ -782,6 +782,17 @@ impl<'a> Driver<'a> {
         }
     }
 
+    /// The readiness of `direction` now, storing nothing: `POLL_READY`,
+    /// `POLL_READY_CLOSED`, `POLL_PENDING` (not ready) or `POLL_GONE`.
+    pub(crate) fn io_peek_ready(self, key: Key, direction: u8) -> PollStatus {
+        match self.core().reactor.borrow_mut().poll_ready(key, direction, |_| true) {
+            ReadyPoll::Ready => POLL_READY,
+            ReadyPoll::ReadyClosed => POLL_READY_CLOSED,
+            ReadyPoll::Pending | ReadyPoll::NeedsWaker => POLL_PENDING,
+            ReadyPoll::Gone => POLL_GONE,
+        }
+    }
+
     pub(crate) fn io_clear_ready(self, key: Key, direction: u8) {
         if direction & CLEAR_DRAINED != 0 && !self.shared.poller.reports_half_close() {
             return; // see `CLEAR_DRAINED`: an end of stream could be lost

@@ -223,10 +223,15 @@ unsafe extern "C" fn io_poll_ready(
     direction: u8,
     waker: *const FfiWaker,
 ) -> PollStatus {
-    // SAFETY: table contract; `waker` is borrowed for the call.
-    let (scope, waker) = unsafe { (Scope::from_rt(rt), &*waker) };
+    // SAFETY: table contract.
+    let scope = unsafe { Scope::from_rt(rt) };
     match scope.shared.driver() {
+        // Only a look: no waker, no budget (see the table's docs).
+        Some(_) if scope.is_gone() && waker.is_null() => POLL_GONE,
+        Some(driver) if waker.is_null() => driver.io_peek_ready(Key::from_raw(key), direction),
         Some(driver) => {
+            // SAFETY: table contract: a non-null `waker` is borrowed for the call.
+            let waker = unsafe { &*waker };
             driver.poll_resource(scope, waker, || driver.io_poll_ready(Key::from_raw(key), direction, waker))
         }
         None => off_driver_poll_status(scope),

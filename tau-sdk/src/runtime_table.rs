@@ -129,6 +129,14 @@ impl TableRef {
         unsafe { (table.io_poll_ready)(table.rt, key, direction, waker) }
     }
 
+    /// The readiness of `direction` of the registration `key` now, storing
+    /// no waker and spending no budget.
+    pub(crate) fn io_peek_ready(&self, key: u64, direction: u8) -> PollStatus {
+        let table = self.get();
+        // SAFETY: see above; a null waker asks for a look only (table contract).
+        unsafe { (table.io_poll_ready)(table.rt, key, direction, std::ptr::null()) }
+    }
+
     /// Clears the readiness of `direction` of the registration `key`.
     pub(crate) fn io_clear_ready(&self, key: u64, direction: u8) {
         let table = self.get();

@@ -285,3 +285,24 @@ async fn a_hung_up_pipe_reads_as_closed_through_clears() {
     assert!(guard.is_closed(), "still closed after a clear");
     assert_eq!(fd.get_ref().read(&mut buf).unwrap(), 0, "the end of stream");
 }
+
+#[tau::test]
+async fn read_ready_now_spends_no_budget_and_leaves_a_waiting_tasks_waker() {
+    let (reader, mut writer) = pipe();
+    let fd = Arc::new(AsyncFd::with_interest(reader, Interest::READABLE).unwrap());
+    let waiter = tau::spawn({
+        let fd = fd.clone();
+        async move {
+            let _ready = fd.readable().await.unwrap();
+        }
+    });
+    tau::task::yield_now().await; // the waiter waits, its waker stored
+    assert!(fd.read_ready_now().is_pending(), "nothing written");
+    writer.write_all(b"x").unwrap();
+    waiter.await.unwrap(); // woken: the look above stored nothing over its waker
+
+    // A thousand looks in one poll: none is refused for a spent budget.
+    for _ in 0..1000 {
+        assert!(fd.read_ready_now().is_ready());
+    }
+}

@@ -658,3 +658,28 @@ async fn a_try_io_while_a_task_waits_on_readable_does_not_lose_its_wake() {
         .expect("the waiting task was never woken")
         .unwrap();
 }
+
+#[tokio::test]
+async fn try_read_in_a_task_is_not_limited_by_the_cooperative_budget() {
+    // tokio's try_* never spend budget; before, the 128th try_read in one
+    // poll said WouldBlock with 273 bytes still there.
+    let read = tokio::spawn(async {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        io::Write::write_all(&mut theirs.into_std().unwrap(), &[7; 400]).unwrap();
+        ours.readable().await.unwrap();
+        let mut read = 0;
+        let mut byte = [0u8; 1];
+        loop {
+            match ours.try_read(&mut byte) {
+                Ok(1) => read += 1,
+                Ok(_) => break,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) => panic!("try_read: {error}"),
+            }
+        }
+        read
+    })
+    .await
+    .unwrap();
+    assert_eq!(read, 400);
+}

@@ -407,3 +407,24 @@ fn enter_guards_dropped_out_of_order_panic_and_leave_the_thread_usable() {
     drop(outer);
     assert_eq!(Handle::try_current().ok().map(|handle| handle.id()), before);
 }
+
+#[test]
+fn enter_guards_count_on_correctly_after_a_caught_out_of_order_drop() {
+    // As tokio's: the guard dropped out of order leaves the count alone, so
+    // the guards still alive and the later ones are judged right. Before,
+    // an in-order drop after it panicked, and an out-of-order one did not.
+    let first = Builder::new_current_thread().build().unwrap();
+    let second = Builder::new_current_thread().build().unwrap();
+    let a = first.enter();
+    let b = second.enter();
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(a))).is_err());
+    let c = first.enter();
+    drop(c);
+    drop(b); // in order: no panic
+
+    let d = first.enter();
+    let e = second.enter();
+    let out_of_order = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
+    assert!(out_of_order.is_err(), "d dropped before e");
+    drop(e);
+}

@@ -5,7 +5,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use tau_rt::abi::{
-    ERR_GONE, ERR_NOT_DRIVER, INTEREST_READ, INTEREST_WRITE, POLL_GONE, POLL_PENDING, POLL_READY,
+    PollStatus, ERR_GONE, ERR_NOT_DRIVER, INTEREST_READ, INTEREST_WRITE, POLL_GONE, POLL_PENDING, POLL_READY,
     POLL_READY_CLOSED,
 };
 
@@ -114,6 +114,11 @@ impl<T: AsRawFd> AsyncFd<T> {
         let status = ffi_waker::with_ffi_waker(cx.waker(), |waker| {
             self.table.io_poll_ready(self.key, direction, waker)
         });
+        self.ready_from(status, direction)
+    }
+
+    /// What the reactor's answer `status` for `direction` means.
+    fn ready_from(&self, status: PollStatus, direction: u8) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
         let guard = |closed| Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, direction, closed }));
         match status {
             POLL_READY => guard(false),
@@ -141,6 +146,31 @@ impl<T: AsRawFd> AsyncFd<T> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         self.poll_ready(cx, INTEREST_WRITE)
+    }
+
+    /// The read readiness known now, without waiting: a guard as
+    /// [`poll_read_ready`](Self::poll_read_ready) gives, or `Pending` if the
+    /// reactor has not reported the fd readable. No waker is stored and no
+    /// cooperative budget is spent, so a `try_read` built on it never stops
+    /// early or steals a waiting task's wake (tokio's `try_io`).
+    ///
+    /// ```
+    /// # tau::block_on(async {
+    /// let (ours, _theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// ours.set_nonblocking(true).unwrap();
+    /// let fd = tau::io::AsyncFd::new(ours).unwrap();
+    /// tau::task::yield_now().await; // the reactor looks once
+    /// assert!(fd.read_ready_now().is_pending(), "nothing was written");
+    /// # });
+    /// ```
+    pub fn read_ready_now(&self) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
+        self.ready_from(self.table.io_peek_ready(self.key, INTEREST_READ), INTEREST_READ)
+    }
+
+    /// The write readiness known now, without waiting: see
+    /// [`read_ready_now`](Self::read_ready_now).
+    pub fn write_ready_now(&self) -> Poll<io::Result<AsyncFdReadyGuard<'_, T>>> {
+        self.ready_from(self.table.io_peek_ready(self.key, INTEREST_WRITE), INTEREST_WRITE)
     }
 
     /// Waits until the fd is readable.

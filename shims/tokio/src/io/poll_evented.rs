@@ -91,20 +91,6 @@ impl Direction {
         drop(waiters);
         poll(&mut Context::from_waker(&self.fan_out))
     }
-
-    /// Polls `poll` for no one (a `try_io` looking whether the direction is
-    /// ready): the reactor gets the fan-out waker, and the task whose waker
-    /// it held directly is queued to be woken by it, so nobody's wake is lost.
-    fn peek<T>(&self, mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>) -> Poll<io::Result<T>> {
-        let mut waiters = self.waiting.0.lock().unwrap_or_else(|poison| poison.into_inner());
-        if let Some(direct) = waiters.direct.take() {
-            if !waiters.fanned.iter().any(|queued| queued.will_wake(&direct)) {
-                waiters.fanned.push(direct);
-            }
-        }
-        drop(waiters);
-        poll(&mut Context::from_waker(&self.fan_out))
-    }
 }
 
 impl Registration {
@@ -140,17 +126,19 @@ impl Registration {
     /// readiness is assumed, for it alone knows a closed direction; once it
     /// answers ready, the assumption has served.
     ///
-    /// `caller` is the waker to wake once ready; `None` looks without
-    /// waiting (see [`Direction::peek`]).
+    /// `caller` is the waker to wake once ready; `None` only looks: no
+    /// waker is stored and no budget spent (tau's `read_ready_now`).
     fn poll_direction(&self, caller: Option<&Waker>, bit: u8, may_assume: bool) -> Poll<io::Result<bool>> {
-        let direction = &self.directions[usize::from(bit == 2)];
-        let poll = |cx: &mut Context<'_>| {
-            let polled = if bit == 1 { self.fd.poll_read_ready(cx) } else { self.fd.poll_write_ready(cx) };
-            polled.map_ok(|guard| guard.is_closed())
-        };
         let polled = match caller {
-            Some(caller) => direction.poll(caller, poll),
-            None => direction.peek(poll),
+            Some(caller) => self.directions[usize::from(bit == 2)].poll(caller, |cx| {
+                let polled =
+                    if bit == 1 { self.fd.poll_read_ready(cx) } else { self.fd.poll_write_ready(cx) };
+                polled.map_ok(|guard| guard.is_closed())
+            }),
+            None => {
+                let polled = if bit == 1 { self.fd.read_ready_now() } else { self.fd.write_ready_now() };
+                polled.map_ok(|guard| guard.is_closed())
+            }
         };
         match polled {
             Poll::Ready(Ok(closed)) => {

@@ -91,9 +91,13 @@ impl<'a> EnterGuard<'a> {
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
+        // Out of order, the count is left as it is (as tokio's): the guards
+        // still alive keep their depths, and later ones count on from them.
         let in_order = ENTER_DEPTH.with(|depth| {
             let in_order = depth.get() == self.depth;
-            depth.set(depth.get() - 1);
+            if in_order {
+                depth.set(depth.get() - 1);
+            }
             in_order
         });
         // tau's guard puts back what it replaced in any order.
