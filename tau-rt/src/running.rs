@@ -19,12 +19,12 @@ use crate::scope::{RuntimeScope, Scope};
 /// Work deferred by [`RunningHere::after_return`].
 pub type AfterReturn = Box<dyn FnOnce() + Send>;
 
-/// One frame of a scope's code, on the native stack of [`run_as`]; frames
-/// are linked innermost first. Every task poll enters one, so entering and
-/// leaving touch two `Cell`s and nothing else.
-struct Frame {
+/// One frame of a scope's code, on the native stack of its caller (see
+/// [`Frame::enter`]); frames are linked innermost first. Every task poll
+/// enters one, so entering and leaving touch two `Cell`s and nothing else.
+pub(crate) struct Frame {
     scope: usize,
-    outer: *const Frame,
+    outer: Cell<*const Frame>,
 }
 
 struct Frames {
@@ -51,21 +51,41 @@ pub(crate) fn key_of(scope: &Scope) -> usize {
 /// the scope is [running here](RuntimeScope::running_here); work deferred
 /// meanwhile runs when the outermost such frame on this thread is left.
 pub(crate) fn run_as<R>(scope: usize, body: impl FnOnce() -> R) -> R {
-    let frame = Frame { scope, outer: FRAMES.with(|frames| frames.top.get()) };
-    FRAMES.with(|frames| frames.top.set(&frame));
-    let _leave = Leave { frame: &frame };
+    let frame = Frame::new(scope);
+    let _entered = frame.enter();
     body()
 }
 
-/// Unlinks its frame when dropped (also when `body` unwinds).
-struct Leave<'a> {
+impl Frame {
+    /// A frame for code of `scope` (a key from [`key_of`]), not entered yet.
+    #[inline]
+    pub(crate) fn new(scope: usize) -> Frame {
+        Frame { scope, outer: Cell::new(std::ptr::null()) }
+    }
+
+    /// Links this frame on top until the returned guard drops: code run
+    /// meanwhile is the scope's (what [`run_as`] does around a closure,
+    /// for a loop that keeps its code straight).
+    #[inline]
+    pub(crate) fn enter(&self) -> Leave<'_> {
+        FRAMES.with(|frames| {
+            self.outer.set(frames.top.get());
+            frames.top.set(self);
+        });
+        Leave { frame: self }
+    }
+}
+
+/// Unlinks its frame when dropped (also when the code unwinds).
+pub(crate) struct Leave<'a> {
     frame: &'a Frame,
 }
 
 impl Drop for Leave<'_> {
+    #[inline]
     fn drop(&mut self) {
         let deferred = FRAMES.with(|frames| {
-            frames.top.set(self.frame.outer);
+            frames.top.set(self.frame.outer.get());
             frames.any_deferred.get()
         });
         if deferred && !is_running(self.frame.scope) {
@@ -100,7 +120,7 @@ fn is_running(scope: usize) -> bool {
         if linked.scope == scope {
             return true;
         }
-        frame = linked.outer;
+        frame = linked.outer.get();
     }
     false
 }

@@ -504,19 +504,19 @@ impl<'a> Driver<'a> {
             ran += 1;
             // Until the task is retired: an unload from inside this poll
             // defers the plugin's destruction until its future is dropped.
-            running::run_as(running::key_of(scope.get()), || {
-                let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
-                self.core().current.enter(scope);
-                // SAFETY: the task is alive (the runtime holds its reference) and
-                // `task_waker` outlives the call.
-                let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
-                self.core().current.exit();
-                match self.core().scheduler.finish_poll(key, status == POLL_READY) {
-                    Some(Retired::Completed(slot)) => self.retire(slot, true),
-                    Some(Retired::Aborted(slot)) => self.retire(slot, false),
-                    None => {}
-                }
-            });
+            let frame = running::Frame::new(running::key_of(scope.get()));
+            let _entered = frame.enter();
+            let task_waker = ManuallyDrop::new(waker::task_waker(WakerWord::new(self.shared.slot, key)));
+            self.core().current.enter(scope);
+            // SAFETY: the task is alive (the runtime holds its reference) and
+            // `task_waker` outlives the call.
+            let status = unsafe { ((*task.vtable).poll)(task.data, &*task_waker) };
+            self.core().current.exit();
+            match self.core().scheduler.finish_poll(key, status == POLL_READY) {
+                Some(Retired::Completed(slot)) => self.retire(slot, true),
+                Some(Retired::Aborted(slot)) => self.retire(slot, false),
+                None => {}
+            }
         }
         ran
     }
