@@ -32,7 +32,8 @@
 //! The plugin is built with `tau_host::Builder` (release, quiet) into
 //! `$TAU_CACHE_DIR`, else `<workspace>/target/tau-cache`. Without `--bench`
 //! (`cargo test --benches`) sizes are divided by 1,000: a smoke test, not a
-//! measurement. Figures are printed, never asserted.
+//! measurement. Figures are printed, never asserted. `BENCH_ONLY=b` runs
+//! only (b), once at full size, for `perf` or callgrind.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -359,6 +360,13 @@ fn main() {
 
     let mut host = Host::new().expect("a runtime");
     let id = host.load(&library).expect("load");
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("b") {
+        // Only the async round trips, once each at full size: for perf or callgrind.
+        let round_trip = round_trip_round(&host, id, ROUND_TRIPS);
+        let in_flight = in_flight_round(&host, id, IN_FLIGHT);
+        eprintln!("(b) round trip {round_trip:.2} µs, in flight {:.2} M calls/s", in_flight / 1e6);
+        return;
+    }
     let sync = bench_sync(&host, id, &sizes);
     let run_async = bench_async(&host, id, &sizes);
     let churned = bench_churn(&host, id, &sizes);
