@@ -73,6 +73,33 @@ fn raise(signal: i32) {
     assert_eq!(unsafe { libc::raise(signal) }, 0);
 }
 
+/// Set, and waited on by [`wait_notified`], when [`notify_waker`] is woken.
+static NOTIFIED: (std::sync::Mutex<bool>, std::sync::Condvar) =
+    (std::sync::Mutex::new(false), std::sync::Condvar::new());
+
+/// A waker that sets `NOTIFIED`.
+fn notify_waker() -> FfiWaker {
+    unsafe extern "C" fn clone(data: *const c_void) -> FfiWaker {
+        FfiWaker { data, vtable: &NOTIFY }
+    }
+    unsafe extern "C" fn wake(_: *const c_void) {
+        *NOTIFIED.0.lock().unwrap() = true;
+        NOTIFIED.1.notify_all();
+    }
+    unsafe extern "C" fn drop(_: *const c_void) {}
+    static NOTIFY: FfiWakerVTable = FfiWakerVTable { clone, wake, wake_by_ref: wake, drop };
+    FfiWaker { data: std::ptr::null(), vtable: &NOTIFY }
+}
+
+/// Waits until a [`notify_waker`] was woken, and takes the notice.
+fn wait_notified() {
+    let notified = NOTIFIED.0.lock().unwrap();
+    let (mut notified, _) =
+        NOTIFIED.1.wait_timeout_while(notified, CHILD_TIMEOUT, |notified| !*notified).unwrap();
+    assert!(*notified, "never woken");
+    *notified = false;
+}
+
 /// The handler currently installed for `signal`.
 fn disposition(signal: i32) -> libc::sighandler_t {
     // SAFETY: a zeroed sigaction is a valid out-parameter.
@@ -237,10 +264,16 @@ fn sigterm_and_sigint_end_the_process_again_once_the_plugin_that_subscribed_is_g
         unsubscribe(table, second);
         // As tokio's: no subscription left, but the plugin may subscribe
         // again; the signal is kept for the next subscription.
+        // It must be kept even once the dispatcher thread passed it on
+        // (before, that lost it): wait for that. The dispatcher passes
+        // deliveries on in order, so once it woke a later signal's
+        // subscriber, it is past this one.
+        let marker = subscribe(table, libc::SIGUSR2).unwrap();
+        assert_eq!(poll(table, marker, &notify_waker()), POLL_PENDING);
         raise(signal);
-        // Whether or not the dispatcher thread passed it on before the next
-        // subscription (here it has time to; before, that lost it):
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        raise(libc::SIGUSR2);
+        wait_notified();
+        unsubscribe(table, marker);
         let third = subscribe(table, signal).unwrap();
         assert_eq!(poll(table, third, &tau_park_waker()), POLL_READY, "kept for the next subscription");
         unsubscribe(table, third);
