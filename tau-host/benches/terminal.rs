@@ -12,12 +12,14 @@
 //! written when its `EventStream` yields the key event): the round trip is
 //! the key-to-event latency plus one pipe write, the same on both sides.
 
+#[path = "../../tau-rt/tests/support/pty.rs"]
+mod pty;
 #[path = "common/sides.rs"]
 #[allow(dead_code)] // `wants`: this bench has one table
 mod sides;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -134,14 +136,8 @@ fn round(side: &str, library: &Path, keys: usize) -> Vec<u64> {
 }
 
 fn open_pty() -> (OwnedFd, OwnedFd) {
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: valid out-pointers; no name, termios or size.
-    let status = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
-    };
-    assert_eq!(status, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty made both fds; each is owned once, here.
-    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+    let pty::Pty { controller, terminal } = pty::Pty::open();
+    (controller, terminal)
 }
 
 /// The count of keys a child answers.

@@ -488,43 +488,15 @@ extern "C" fn restore_at_exit() {
 }
 
 #[cfg(test)]
+#[path = "../tests/support/pty.rs"]
+mod pty;
+
+#[cfg(test)]
 mod tests {
+    use super::pty::Pty;
     use super::*;
 
-    /// A pseudo-terminal: the test writes to `controller` what a user types;
-    /// `terminal` is the tty the subscribers read.
-    struct Pty {
-        controller: OwnedFd,
-        terminal: OwnedFd,
-    }
-
     impl Pty {
-        fn open() -> Pty {
-            let (mut controller, mut terminal) = (0, 0);
-            // SAFETY: both out-pointers are valid; name, mode and size may be null.
-            let opened = unsafe {
-                libc::openpty(
-                    &mut controller,
-                    &mut terminal,
-                    std::ptr::null_mut(),
-                    std::ptr::null(),
-                    std::ptr::null(),
-                )
-            };
-            assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-            // SAFETY: fresh fds, owned by nothing else.
-            unsafe {
-                Pty { controller: OwnedFd::from_raw_fd(controller), terminal: OwnedFd::from_raw_fd(terminal) }
-            }
-        }
-
-        fn type_bytes(&self, bytes: &[u8]) {
-            // SAFETY: `bytes` is valid for its length.
-            let written =
-                unsafe { libc::write(self.controller.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
-            assert_eq!(written, bytes.len() as isize);
-        }
-
         fn mode(&self) -> libc::termios {
             // SAFETY: as in `apply_mode`.
             let mut mode: libc::termios = unsafe { std::mem::zeroed() };

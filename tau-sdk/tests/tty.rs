@@ -1,47 +1,16 @@
 //! The terminal's owner (`tau::tty`) on a pseudo-terminal, each test on a
 //! runtime of its own.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use tau::io::{AsyncFd, Interest};
 use tau::tty::Tty;
 
-/// A pseudo-terminal: what is written to `controller` is typed on
-/// `terminal`, the tty.
-struct Pty {
-    controller: OwnedFd,
-    terminal: OwnedFd,
-}
-
-impl Pty {
-    fn open() -> Pty {
-        let (mut controller, mut terminal) = (0, 0);
-        // SAFETY: both out-pointers are valid; name, mode and size may be null.
-        let opened = unsafe {
-            libc::openpty(
-                &mut controller,
-                &mut terminal,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: fresh fds, owned by nothing else.
-        unsafe {
-            Pty { controller: OwnedFd::from_raw_fd(controller), terminal: OwnedFd::from_raw_fd(terminal) }
-        }
-    }
-}
-
-/// Types `bytes` on the terminal whose controller is `controller`.
-fn type_bytes(controller: &OwnedFd, bytes: &[u8]) {
-    // SAFETY: `bytes` is valid for its length.
-    let written = unsafe { libc::write(controller.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
-    assert_eq!(written, bytes.len() as isize, "{}", std::io::Error::last_os_error());
-}
+#[path = "../../tau-rt/tests/support/pty.rs"]
+mod pty;
+use pty::{type_bytes, Pty};
 
 /// Runs `future` on a runtime of its own, driven by this thread (the
 /// embedded runtime is one for the process, and the tests run at once).

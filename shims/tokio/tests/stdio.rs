@@ -3,12 +3,15 @@
 //! the process does, so that none takes a key from another.
 
 use std::io::BufRead;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[path = "../../../tau-rt/tests/support/pty.rs"]
+mod pty;
 
 /// Reads `count` lines through a subscription of its own to the terminal.
 async fn lines_through_the_owner(reader: &tau::tty::TtyReader, count: usize) -> Vec<String> {
@@ -57,21 +60,7 @@ struct Child {
 impl Child {
     /// Runs the test `name` in a child with `TAU_STDIO_CHILD` set.
     fn start(name: &str) -> Child {
-        let (mut controller, mut terminal) = (0, 0);
-        // SAFETY: both out-pointers are valid; name, mode and size may be null.
-        let opened = unsafe {
-            libc::openpty(
-                &mut controller,
-                &mut terminal,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: fresh fds, owned by nothing else.
-        let (controller, terminal) =
-            unsafe { (OwnedFd::from_raw_fd(controller), OwnedFd::from_raw_fd(terminal)) };
+        let pty::Pty { controller, terminal } = pty::Pty::open();
         let mut process = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", name, "--nocapture"])
             .env("TAU_STDIO_CHILD", "1")
