@@ -50,7 +50,7 @@ fn user_id() -> u32 {
 pub(crate) fn ensure_private(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         // Checked before anything is made there, and again after (for the
         // directories just made).
         let route = || match dir.parent() {
@@ -76,12 +76,7 @@ pub(crate) fn ensure_private(dir: &Path) -> io::Result<()> {
         if !metadata.is_dir() {
             return Err(refuse(dir, "it is not a directory"));
         }
-        if metadata.uid() != user_id() {
-            return Err(refuse(
-                dir,
-                &format!("it belongs to uid {}, not to this user ({})", metadata.uid(), user_id()),
-            ));
-        }
+        crate::trust::check_user(dir, &metadata).map_err(|refused| refuse(&refused.path, &refused.reason))?;
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(refuse(dir, &format!("group or others may use it (mode {mode:o})")));

@@ -170,12 +170,21 @@ pub(crate) fn check_own(path: &Path) -> Result<Option<std::fs::Metadata>, Refuse
 #[cfg(unix)]
 pub(crate) fn check_owner(path: &Path, metadata: &std::fs::Metadata) -> Result<(), Refused> {
     use std::os::unix::fs::MetadataExt;
-    let (me, owner, mode) = (user_id(), metadata.uid(), metadata.mode() & 0o777);
-    if owner != me {
-        return Err(Refused::new(path, format!("it belongs to uid {owner}, not to this user ({me})")));
-    }
+    check_user(path, metadata)?;
+    let mode = metadata.mode() & 0o777;
     if mode & 0o022 != 0 {
         return Err(Refused::new(path, format!("group or others may write it (mode {mode:o})")));
+    }
+    Ok(())
+}
+
+/// Checks that `metadata` (of `path`) names this user as the owner.
+#[cfg(unix)]
+pub(crate) fn check_user(path: &Path, metadata: &std::fs::Metadata) -> Result<(), Refused> {
+    use std::os::unix::fs::MetadataExt;
+    let (me, owner) = (user_id(), metadata.uid());
+    if owner != me {
+        return Err(Refused::new(path, format!("it belongs to uid {owner}, not to this user ({me})")));
     }
     Ok(())
 }
